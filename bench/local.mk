@@ -1,0 +1,1 @@
+# bench: benchmarks (not tests); each writes its results to docs/PERFORMANCE.md

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * mm.h - the physical page allocator (kernel/mm/page_alloc.c).
+ * All guest RAM is identity-mapped, so a physical address is also a usable
+ * pointer. Pages are 4 KiB. The allocator counts free pages exactly: the
+ * balloon's stats and its "never inflate below balloon.min" rule rely on it.
+ */
+#ifndef KERNEL_MM_H
+#define KERNEL_MM_H
+
+#include "kernel.h"
+
+#define PAGE_SIZE	4096ull
+#define PAGE_SHIFT	12
+
+typedef uint64_t paddr_t;
+
+static inline void *phys_to_virt(paddr_t p) { return (void *)(uintptr_t)p; }
+static inline paddr_t virt_to_phys(const void *v) { return (paddr_t)(uintptr_t)v; }
+
+/*
+ * One page for a workload (the console's alloc). If taking it would leave
+ * less than the reclaim threshold free, the reclaim hook runs first (the
+ * balloon deflates). Returns 0 when no page can be had.
+ */
+paddr_t page_alloc(void);
+/* One page without running the reclaim hook (the balloon's own inflation,
+ * which checks balloon.min itself). Returns 0 when none is free. */
+paddr_t page_alloc_noreclaim(void);
+void page_free(paddr_t page);
+/* NPAGES physically contiguous, zeroed pages (virtqueue rings, tables);
+ * for boot-time use. Returns 0 on failure. */
+paddr_t page_alloc_contig(size_t npages);
+
+uint64_t mm_total_bytes(void);	/* all RAM the allocator manages */
+uint64_t mm_free_bytes(void);	/* exactly what page_alloc can still hand out */
+
+/*
+ * Reclaim hook: called by page_alloc() when free memory would fall below
+ * THRESHOLD bytes; it should free pages (page_free) and return how many
+ * bytes it freed. One hook (the balloon driver's).
+ */
+typedef uint64_t (*mm_reclaim_fn)(uint64_t want_bytes, void *arg);
+void mm_set_reclaim_hook(mm_reclaim_fn fn, void *arg, uint64_t threshold);
+
+/* Minor page-fault-like counter for the stats queue: pages first touched
+ * by workloads (the kernel has no demand paging, so this counts pages the
+ * console's alloc touched). */
+uint64_t mm_minor_faults(void);
+void mm_count_minor_faults(uint64_t n);
+
+#endif

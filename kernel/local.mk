@@ -1,0 +1,1 @@
+# kernel: the x86-64 guest kernel, kernel/guest.elf

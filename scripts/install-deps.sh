@@ -1,0 +1,15 @@
+#!/bin/sh
+# Installs what vballoon needs to build, run and test on Debian/Ubuntu:
+# the autotools, json-c, readline, QEMU (with its firmware), and the tools
+# the test suite and benchmarks use. Run as root or with sudo available.
+set -eu
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+PACKAGES="build-essential autoconf automake libtool pkg-config
+	libjson-c-dev libreadline-dev
+	qemu-system-x86 qemu-system-data seabios ipxe-qemu
+	python3 socat tmux valgrind"
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $PACKAGES

@@ -1,0 +1,1 @@
+# libqmp: QMP client library (see include/qmp/qmp.h)

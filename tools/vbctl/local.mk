@@ -1,0 +1,1 @@
+# vbctl: the command-line tool and shell
