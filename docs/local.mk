@@ -1,1 +1,2 @@
 # docs: man pages, guides, benchmark results
+EXTRA_DIST += docs/PERFORMANCE.md
