@@ -18,6 +18,15 @@ int irq_alloc_vector(irq_handler_fn fn, void *arg);
  * edge-triggered, active-high, to the boot CPU. */
 void ioapic_route_isa(unsigned isa_irq, uint8_t vector);
 
+/* Route a PCI INTx line through the IOAPIC to VECTOR on the boot CPU:
+ * IRQ is the number firmware (SeaBIOS) wrote to the function's Interrupt
+ * Line register (config 0x3C); IOAPIC input IRQ, level-triggered,
+ * active-high (how QEMU's pc and q35 chipsets drive that input). For
+ * devices without MSI-X: QEMU 7.2's virtio-balloon-pci has none. The
+ * handler must make the device drop the line (virtio: read ISR) before
+ * it returns, since the EOI re-arms a still-asserted level input. */
+void ioapic_route_pci_irq(unsigned irq, uint8_t vector);
+
 static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 /* Save flags and disable; restore. For the few places shared with
