@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * parser.c - splits the QMP byte stream into messages with json-c's
+ * incremental tokener, enforcing the size and nesting limits of qmp.h.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "qmp/qmp.h"
+#include "parser.h"
+
+struct qmp_parser {
+	struct json_tokener *tok;
+	size_t msg_bytes;	/* bytes fed to tok since the message began */
+	int err;		/* sticky: 0 or a negative errno */
+	char err_desc[128];
+};
+
+struct qmp_parser *qmp_parser_new(void)
+{
+	struct qmp_parser *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	/* json-c counts the top level too and rejects reaching its depth,
+	 * so "depth + 1" allows exactly QMP_MAX_NESTING_DEPTH levels. */
+	p->tok = json_tokener_new_ex(QMP_MAX_NESTING_DEPTH + 1);
+	if (!p->tok) {
+		free(p);
+		return NULL;
+	}
+	/* RFC 8259 only (no NaN, comments, single quotes, trailing commas),
+	 * valid UTF-8 only; the rest of the buffer is the next message. */
+	json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT |
+			       JSON_TOKENER_ALLOW_TRAILING_CHARS |
+			       JSON_TOKENER_VALIDATE_UTF8);
+	return p;
+}
+
+void qmp_parser_free(struct qmp_parser *p)
+{
+	if (!p)
+		return;
+	json_tokener_free(p->tok);
+	free(p);
+}
+
+const char *qmp_parser_get_error(const struct qmp_parser *p)
+{
+	return p->err ? p->err_desc : NULL;
+}
+
+static int parser_fail(struct qmp_parser *p, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int parser_fail(struct qmp_parser *p, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(p->err_desc, sizeof(p->err_desc), fmt, ap);
+	va_end(ap);
+	p->err = err;
+	return err;
+}
+
+/* JSON whitespace (RFC 8259 section 2): what may separate messages. */
+static bool is_json_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+int qmp_parser_parse(struct qmp_parser *p, const char *buf, size_t len,
+		     size_t *used, struct json_object **msg)
+{
+	size_t skip = 0, n, end;
+	struct json_object *obj;
+	enum json_tokener_error jerr;
+
+	*used = 0;
+	*msg = NULL;
+	if (p->err)
+		return p->err;
+
+	/* Between messages, skip separators ourselves so that a message's
+	 * byte count starts at its first byte. */
+	if (p->msg_bytes == 0)
+		while (skip < len && is_json_space(buf[skip]))
+			skip++;
+	buf += skip;
+	len -= skip;
+	if (len == 0) {
+		*used = skip;
+		return 0;
+	}
+
+	/* Never feed json-c more than the limit allows, so an endless
+	 * message fails after QMP_MAX_MESSAGE_BYTES, not when memory ends. */
+	n = QMP_MAX_MESSAGE_BYTES - p->msg_bytes;
+	if (n > len)
+		n = len;
+	if (n == 0)
+		goto too_big;
+
+	obj = json_tokener_parse_ex(p->tok, buf, (int)n);
+	jerr = json_tokener_get_error(p->tok);
+	if (jerr == json_tokener_continue) {
+		p->msg_bytes += n;
+		if (n < len)
+			goto too_big;
+		*used = skip + n;
+		return 0;
+	}
+	if (jerr != json_tokener_success) {
+		if (jerr == json_tokener_error_depth)
+			return parser_fail(p, -EMSGSIZE,
+					   "message nested deeper than %d levels",
+					   QMP_MAX_NESTING_DEPTH);
+		return parser_fail(p, -EPROTO, "invalid JSON: %s",
+				   json_tokener_error_desc(jerr));
+	}
+
+	end = json_tokener_get_parse_end(p->tok);
+	json_tokener_reset(p->tok);
+	p->msg_bytes = 0;
+	if (!json_object_is_type(obj, json_type_object)) {
+		json_object_put(obj);
+		return parser_fail(p, -EPROTO,
+				   "invalid message: not a JSON object");
+	}
+	*used = skip + end;
+	*msg = obj;
+	return 1;
+
+too_big:
+	return parser_fail(p, -EMSGSIZE, "message larger than %u bytes",
+			   QMP_MAX_MESSAGE_BYTES);
+}

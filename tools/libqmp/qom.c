@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qom.c - helpers for QEMU's object tree (QOM): qom-list, qom-get, qom-set.
+ */
+#include "config.h"
+
+#include <errno.h>
+
+#include <json-c/json.h>
+
+#include "libqmp-private.h"
+
+/* Execute COMMAND with {"path": PATH[, "property": PROPERTY][, "value":
+ * VALUE (borrowed)]}. */
+static int qom_execute(struct qmp *q, const char *command, const char *path,
+		       const char *property, struct json_object *value,
+		       struct json_object **ret)
+{
+	struct json_object *args = json_object_new_object();
+	int r;
+
+	if (ret)
+		*ret = NULL;
+	if (!args)
+		return -ENOMEM;
+	if (json_object_object_add(args, "path",
+				   json_object_new_string(path)) < 0 ||
+	    (property && json_object_object_add(args, "property",
+				json_object_new_string(property)) < 0) ||
+	    (value && json_object_object_add(args, "value",
+					     json_object_get(value)) < 0)) {
+		json_object_put(args);
+		return -ENOMEM;
+	}
+	r = qmp_execute(q, command, args, ret);
+	json_object_put(args);
+	return r;
+}
+
+QMP_EXPORT int qmp_qom_list(struct qmp *q, const char *path,
+			    struct json_object **ret)
+{
+	struct json_object *list;
+	int r;
+
+	if (ret)
+		*ret = NULL;
+	r = qom_execute(q, "qom-list", path, NULL, NULL, &list);
+	if (r < 0)
+		return r;
+	if (!json_object_is_type(list, json_type_array)) {
+		json_object_put(list);
+		return qmp_fail(q, -EPROTO, "qom-list did not return a list");
+	}
+	if (ret)
+		*ret = list;
+	else
+		json_object_put(list);
+	return 0;
+}
+
+QMP_EXPORT int qmp_qom_get(struct qmp *q, const char *path,
+			   const char *property, struct json_object **ret)
+{
+	return qom_execute(q, "qom-get", path, property, NULL, ret);
+}
+
+QMP_EXPORT int qmp_qom_set(struct qmp *q, const char *path,
+			   const char *property, struct json_object *value)
+{
+	return qom_execute(q, "qom-set", path, property, value, NULL);
+}
