@@ -19,3 +19,8 @@ AM_TESTS_ENVIRONMENT = \
 
 EXTRA_DIST += tests/run-test tests/tap.h tests/lib/vbtest.py
 noinst_HEADERS += tests/tap.h
+
+# vbctl shell (issue 4): splitter and completion unit tests, pty-driven e2e.
+check_PROGRAMS += tests/unit/test-split
+tests_unit_test_split_SOURCES = tests/unit/test-split.c tools/vbctl/split.c
+TESTS += tests/unit/test-split

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * split.c - splits a shell line into words the way a person expects from
+ * a shell: blanks separate, quotes group, backslashes escape. See split.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "split.h"
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int split_line(const char *line, unsigned flags, struct split *s)
+{
+	size_t len = strlen(line);
+	char *buf, *out;
+	const char *p = line;
+	bool partial = flags & SPLIT_PARTIAL;
+	bool in_word = false;
+
+	memset(s, 0, sizeof(*s));
+	/*
+	 * Words only ever shrink (quotes and backslashes are dropped), so one
+	 * buffer of the line's size holds them all, each NUL-terminated; a
+	 * line of LEN characters has at most LEN / 2 + 1 words, plus the
+	 * empty word SPLIT_PARTIAL may add and the NULL.
+	 */
+	buf = malloc(len + 2);
+	s->argv = calloc(len / 2 + 3, sizeof(*s->argv));
+	if (!buf || !s->argv) {
+		free(buf);
+		free(s->argv);
+		s->argv = NULL;
+		snprintf(s->error, sizeof(s->error), "out of memory");
+		return -1;
+	}
+	out = buf;
+
+	while (*p) {
+		char quote;
+		const char *start;
+
+		if (is_blank(*p)) {
+			if (in_word) {
+				*out++ = '\0';
+				in_word = false;
+			}
+			p++;
+			continue;
+		}
+		if (!in_word) {
+			s->argv[s->argc++] = out;
+			in_word = true;
+		}
+		switch (*p) {
+		case '\\':
+			if (!p[1]) {
+				if (partial) {
+					p++;
+					break;
+				}
+				snprintf(s->error, sizeof(s->error),
+					 "the line ends with a backslash: "
+					 "write \\\\ for a backslash");
+				goto fail;
+			}
+			*out++ = p[1];
+			p += 2;
+			break;
+		case '\'':
+		case '"':
+			quote = *p;
+			start = p++;
+			while (*p && *p != quote) {
+				if (quote == '"' && *p == '\\' &&
+				    (p[1] == '"' || p[1] == '\\'))
+					p++;
+				*out++ = *p++;
+			}
+			if (!*p) {
+				if (partial)
+					break;
+				snprintf(s->error, sizeof(s->error),
+					 "unterminated %c quote starting at "
+					 "column %zu: close it with %c",
+					 quote, (size_t)(start - line) + 1,
+					 quote);
+				goto fail;
+			}
+			p++;
+			break;
+		default:
+			*out++ = *p++;
+		}
+	}
+	if (in_word)
+		*out++ = '\0';
+	else if (partial) {
+		*out++ = '\0';
+		s->argv[s->argc++] = out - 1;
+	}
+	s->argv[s->argc] = NULL;
+	if (!s->argc)
+		free(buf);
+	return 0;
+
+fail:
+	free(buf);
+	free(s->argv);
+	s->argv = NULL;
+	s->argc = 0;
+	return -1;
+}
+
+void split_free(struct split *s)
+{
+	if (s->argv) {
+		/* All words live in one buffer, which starts with the first. */
+		if (s->argc)
+			free(s->argv[0]);
+		free(s->argv);
+	}
+	s->argv = NULL;
+	s->argc = 0;
+}
