@@ -4,8 +4,8 @@
  * types must become the words they meant, and a broken line must be
  * refused with a message naming what is wrong.
  */
-#include "tap.h"
-#include "tools/vbctl/split.h"
+#include "../tap.h"
+#include "../../tools/vbctl/split.h"
 
 /* LINE with tabs and newlines spelled out, for one-line TAP descriptions. */
 static const char *printable(const char *line)
