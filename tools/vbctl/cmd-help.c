@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-help.c - "vbctl help [COMMAND]" and the usage text of --help, both
+ * made from the command table.
+ */
+#include "vbctl.h"
+
+static const struct vbctl_arg help_args[] = {
+	{ "COMMAND", VBCTL_ARG_COMMAND, false },
+	{ NULL },
+};
+
+static int run_help(struct vbctl *v, int argc, char **argv);
+
+const struct vbctl_cmd vbctl_cmd_help = {
+	.name = "help",
+	.usage = "[COMMAND]",
+	.summary = "show this help, or a command's",
+	.help =
+	"Without COMMAND: the global options and the list of commands. With\n"
+	"COMMAND: what it does and its options.\n",
+	.flags = 0,
+	.shortopts = "+",
+	.args = help_args,
+	.min_args = 0,
+	.max_args = 1,
+	.run = run_help,
+};
+
+void vbctl_print_usage(FILE *f)
+{
+	const struct vbctl_cmd *const *cmd;
+
+	fputs("Usage: vbctl [-s|--socket ADDR] [-j|--json] [-t|--timeout SECONDS] [-v|--verbose] COMMAND [ARGS...]\n"
+	      "\n"
+	      "Controls the virtio-balloon device of a QEMU VM over QMP.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -s, --socket ADDR      QMP socket: PATH, unix:PATH or tcp:HOST:PORT\n"
+	      "                         (default: $VBCTL_SOCKET, else ./qmp-sock)\n"
+	      "  -j, --json             machine output: QEMU's return value as one JSON\n"
+	      "                         document; streams: one JSON object per line\n"
+	      "  -t, --timeout SECONDS  bound on connecting and on each QMP exchange\n"
+	      "                         (default 10)\n"
+	      "  -v, --verbose          show the QMP traffic on stderr (twice: also\n"
+	      "                         libqmp's notes)\n"
+	      "  -h, --help             show this help\n"
+	      "  -V, --version          show the version\n"
+	      "\n"
+	      "Commands:\n", f);
+	for (cmd = vbctl_commands; *cmd; cmd++)
+		fprintf(f, "  %-10s %s\n", (*cmd)->name, (*cmd)->summary);
+	fputs("\n"
+	      "'vbctl help COMMAND' shows a command's arguments and options.\n"
+	      "Exit status: 0 ok, 1 the command failed, 2 usage error,\n"
+	      "3 cannot connect or the connection was lost.\n", f);
+}
+
+void vbctl_print_command_help(FILE *f, const struct vbctl_cmd *cmd)
+{
+	fprintf(f, "Usage: vbctl %s%s%s\n\n%s", cmd->name,
+		*cmd->usage ? " " : "", cmd->usage, cmd->help);
+}
+
+static int run_help(struct vbctl *v, int argc, char **argv)
+{
+	const struct vbctl_cmd *cmd;
+	int rc;
+
+	rc = vbctl_parse_plain(v, &vbctl_cmd_help, argc, argv);
+	if (rc)
+		return rc;
+	if (optind == argc) {
+		vbctl_print_usage(v->out);
+		return VBCTL_EXIT_OK;
+	}
+	cmd = vbctl_find_command(argv[optind]);
+	if (!cmd)
+		return vbctl_usage_error(v, &vbctl_cmd_help,
+					 "unknown command '%s' ('vbctl help' lists them)",
+					 argv[optind]);
+	vbctl_print_command_help(v->out, cmd);
+	return VBCTL_EXIT_OK;
+}

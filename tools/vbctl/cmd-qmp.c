@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-qmp.c - "vbctl qmp COMMAND [KEY=VALUE...]": any QMP command, with
+ * arguments in qmp-shell syntax (kv.h).
+ */
+#include <json-c/json.h>
+#include <qmp/qmp.h>
+
+#include "kv.h"
+#include "print.h"
+
+static const struct vbctl_arg qmp_args[] = {
+	{ "COMMAND", VBCTL_ARG_QMP_COMMAND, false },
+	{ "KEY=VALUE", VBCTL_ARG_QMP_KV, true },
+	{ NULL },
+};
+
+static int run_qmp(struct vbctl *v, int argc, char **argv);
+
+const struct vbctl_cmd vbctl_cmd_qmp = {
+	.name = "qmp",
+	.usage = "COMMAND [KEY=VALUE...]",
+	.summary = "run any QMP command",
+	.help =
+	"Runs the QMP command COMMAND and prints QEMU's return value as JSON\n"
+	"(a string return value, e.g. of human-monitor-command, as its text).\n"
+	"Arguments are KEY=VALUE as in qmp-shell: a VALUE that parses as JSON\n"
+	"is JSON (numbers, true, false, null, objects, arrays, \"strings\"),\n"
+	"anything else a string; dotted keys nest (a.b=1 c=2 sends\n"
+	"{\"a\": {\"b\": 1}, \"c\": 2}). A QMP error prints its class and\n"
+	"description and exits 1.\n",
+	.flags = VBCTL_NEEDS_QMP,
+	.shortopts = "+",
+	.args = qmp_args,
+	.min_args = 1,
+	.max_args = -1,
+	.run = run_qmp,
+};
+
+static int run_qmp(struct vbctl *v, int argc, char **argv)
+{
+	struct json_object *args = NULL, *ret = NULL;
+	char err[VBCTL_KV_ERR_MAX];
+	const char *command;
+	int rc;
+
+	rc = vbctl_parse_plain(v, &vbctl_cmd_qmp, argc, argv);
+	if (rc)
+		return rc;
+	command = argv[optind];
+	if (vbctl_kv_parse(argc - optind - 1, argv + optind + 1, &args, err,
+			   sizeof(err)))
+		return vbctl_usage_error(v, &vbctl_cmd_qmp, "%s", err);
+	rc = vbctl_connect(v);
+	if (rc == 0) {
+		rc = qmp_execute(v->q, command, args, &ret);
+		if (rc)
+			rc = vbctl_qmp_failed(v, rc, command);
+		else if (vbctl_print(v, 0, ret, NULL))
+			rc = VBCTL_EXIT_FAIL;
+	}
+	json_object_put(ret);
+	json_object_put(args);
+	return rc;
+}

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-set.c - "vbctl set SIZE": give the balloon a new target, and with
+ * --wait follow the guest until it gets there or stops short.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <qmp/qmp.h>
+
+#include "print.h"
+#include "size.h"
+
+/* QEMU moves the balloon in whole 4 KiB pages (the virtio PFN unit), so a
+ * target that is not page-aligned is met to within one page. */
+#define BALLOON_PAGE_BYTES 4096
+/* --wait: default bound, and how long "actual" may stand still after it
+ * moved before we call it stalled (the guest may be holding back). */
+#define WAIT_DEFAULT_MS (60 * 1000)
+#define WAIT_STALL_MS (10 * 1000)
+/* QEMU rate-limits BALLOON_CHANGE to about one a second; ask this often
+ * when no event comes. */
+#define WAIT_POLL_MS 1000
+
+static const struct option set_options[] = {
+	{ "wait", no_argument, NULL, 'w' },
+	{ "timeout", required_argument, NULL, 't' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct vbctl_arg set_args[] = {
+	{ "SIZE", VBCTL_ARG_SIZE, false },
+	{ NULL },
+};
+
+static int run_set(struct vbctl *v, int argc, char **argv);
+
+const struct vbctl_cmd vbctl_cmd_set = {
+	.name = "set",
+	.usage = "SIZE [--wait] [--timeout S]",
+	.summary = "set the guest's target memory size",
+	.help =
+	"Asks the guest to reach a logical memory size of SIZE (QMP balloon).\n"
+	"SIZE is bytes, or a number with a unit: K M G T or KiB MiB GiB TiB\n"
+	"(powers of 1024), KB MB GB TB (powers of 1000); case does not matter;\n"
+	"decimals are fine when the result is whole bytes (1.5G). N% is a share\n"
+	"of the VM's boot memory (rounded down to bytes); +SIZE and -SIZE are\n"
+	"relative to the current size. The target must be above 0 and at most\n"
+	"the boot memory.\n"
+	"\n"
+	"  -w, --wait       follow the guest (BALLOON_CHANGE events, query-balloon\n"
+	"                   every second) until it reaches the target; progress on\n"
+	"                   a terminal; exit 1 if it stops short\n"
+	"  -t, --timeout S  with --wait: give up after S seconds (default 60)\n",
+	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
+	.shortopts = "wt:",
+	.longopts = set_options,
+	.args = set_args,
+	.min_args = 1,
+	.max_args = 1,
+	.run = run_set,
+};
+
+struct set_wait {
+	uint64_t target, actual;
+	int64_t start_ms, moved_ms;	/* moved_ms: last change; 0: none */
+	bool progress;			/* redraw a line on stderr */
+};
+
+/* One observation of "actual": a JSON line with --json, else the
+ * progress line on a terminal. */
+static int report_actual(struct vbctl *v, struct set_wait *w)
+{
+	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX];
+	struct json_object *obj;
+	int rc = 0;
+
+	if (v->json) {
+		obj = json_object_new_object();
+		json_object_object_add(obj, "actual", json_object_new_uint64(w->actual));
+		json_object_object_add(obj, "target", json_object_new_uint64(w->target));
+		rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
+		json_object_put(obj);
+	} else if (w->progress) {
+		fprintf(stderr, "\r\033[Kactual %s, target %s, %llds",
+			vbctl_size_iec(w->actual, a, sizeof(a)),
+			vbctl_size_iec(w->target, t, sizeof(t)),
+			(long long)(vbctl_now_ms() - w->start_ms) / 1000);
+	}
+	return rc;
+}
+
+static bool reached(const struct set_wait *w)
+{
+	uint64_t gap = w->actual > w->target ? w->actual - w->target :
+					      w->target - w->actual;
+
+	return gap < BALLOON_PAGE_BYTES;
+}
+
+/* The final word: where the guest is, and why if short. */
+static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
+{
+	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX];
+	bool settled = reached(w);
+	struct json_object *obj;
+	int rc;
+
+	if (w->progress)
+		fputs("\r\033[K", stderr);
+	vbctl_size_human(w->actual, a, sizeof(a));
+	vbctl_size_human(w->target, t, sizeof(t));
+	if (v->json) {
+		obj = json_object_new_object();
+		json_object_object_add(obj, "actual", json_object_new_uint64(w->actual));
+		json_object_object_add(obj, "target", json_object_new_uint64(w->target));
+		json_object_object_add(obj, "settled", json_object_new_boolean(settled));
+		if (!settled)
+			json_object_object_add(obj, "reason", json_object_new_string(why));
+		rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
+		json_object_put(obj);
+	} else {
+		rc = vbctl_print(v, 0, NULL, "%s at %s\n",
+				 settled ? "settled" : "stopped", a);
+	}
+	if (rc)
+		return VBCTL_EXIT_FAIL;
+	if (settled)
+		return VBCTL_EXIT_OK;
+	return vbctl_error(v, VBCTL_EXIT_FAIL, "set: not settled: actual %s, target %s: %s",
+			   a, t, why);
+}
+
+/* Follows the guest until it reaches the target, stalls, or time runs out. */
+static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
+{
+	struct json_object *msg = NULL;
+	uint64_t previous;
+	int64_t now;
+	int rc;
+
+	w->start_ms = vbctl_now_ms();
+	w->progress = !v->json && isatty(STDERR_FILENO);
+	rc = report_actual(v, w);
+	while (rc == 0 && !reached(w)) {
+		now = vbctl_now_ms();
+		if (v->interrupted)
+			return report_end(v, w, "interrupted");
+		if (now - w->start_ms >= timeout_ms)
+			return report_end(v, w, w->moved_ms ?
+				"the guest was still moving when the time ran out (try a longer --timeout)" :
+				"the guest did not move at all (no balloon driver in the guest, or it is not running)");
+		if (w->moved_ms && now - w->moved_ms >= WAIT_STALL_MS)
+			return report_end(v, w,
+				"the guest stopped moving (it may be keeping a minimum of free memory, or be short of memory to give back)");
+
+		previous = w->actual;
+		rc = qmp_wait_event(v->q, "BALLOON_CHANGE", WAIT_POLL_MS, &msg);
+		if (rc == -ETIMEDOUT) {
+			/* No event: either nothing moved or the event is
+			 * being held back by QEMU's rate limit. Ask. */
+			rc = qmp_execute(v->q, "query-balloon", NULL, &msg);
+			if (rc)
+				return vbctl_balloon_failed(v, rc, "set");
+			rc = vbctl_actual_from_reply(v, msg, &w->actual);
+		} else if (rc == 0) {
+			rc = vbctl_actual_from_reply(v, qmp_event_data(msg),
+						     &w->actual);
+		} else {
+			return vbctl_qmp_failed(v, rc, "set");
+		}
+		json_object_put(msg);
+		/* Events we do not follow must not pile up. */
+		while ((msg = qmp_event_pop(v->q)))
+			json_object_put(msg);
+		if (rc == 0 && w->actual != previous) {
+			w->moved_ms = vbctl_now_ms();
+			rc = report_actual(v, w);
+		}
+	}
+	return rc ? VBCTL_EXIT_FAIL : report_end(v, w, NULL);
+}
+
+/*
+ * "-512M" looks like an option to getopt. Take the first argument that is
+ * '-' and a digit or '.' out of ARGV as SIZE before getopt sees it.
+ */
+static char *take_negative_size(int *argc, char **argv)
+{
+	char *size;
+	int i;
+
+	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
+		if (argv[i][0] == '-' &&
+		    (isdigit((unsigned char)argv[i][1]) || argv[i][1] == '.')) {
+			size = argv[i];
+			memmove(&argv[i], &argv[i + 1],
+				(size_t)(*argc - i) * sizeof(argv[0]));
+			(*argc)--;
+			return size;
+		}
+	}
+	return NULL;
+}
+
+/* Reads what the target depends on (the current size only for relative
+ * sizes and --wait) and works it out; 0, 2 or 1/3. */
+static int resolve_target(struct vbctl *v, const struct vbctl_size *size,
+			  const char *text, bool need_actual,
+			  struct set_wait *w)
+{
+	char err[VBCTL_SIZE_ERR_MAX];
+	uint64_t boot;
+	int rc;
+
+	rc = qmp_memory_base_size(v->q, &boot);
+	if (rc)
+		return vbctl_qmp_failed(v, rc, "set: reading the boot memory size");
+	if (need_actual || vbctl_size_is_relative(size)) {
+		rc = qmp_balloon_query(v->q, &w->actual);
+		if (rc)
+			return vbctl_balloon_failed(v, rc, "set");
+	}
+	if (vbctl_size_resolve(size, text, boot, w->actual, &w->target, err,
+			       sizeof(err)))
+		return vbctl_error(v, VBCTL_EXIT_USAGE, "set: %s", err);
+	return 0;
+}
+
+static int run_set(struct vbctl *v, int argc, char **argv)
+{
+	char err[VBCTL_SIZE_ERR_MAX], human[VBCTL_SIZE_HUMAN_MAX];
+	int c, rc, timeout_ms = WAIT_DEFAULT_MS;
+	struct json_object *args, *ret = NULL;
+	bool wait = false, timeout_given = false;
+	struct set_wait w = { 0 };
+	struct vbctl_size size;
+	char **av, *text;
+
+	/* A private copy of argv: take_negative_size() reorders it. */
+	av = calloc((size_t)argc + 1, sizeof(*av));
+	if (!av)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	memcpy(av, argv, (size_t)argc * sizeof(*av));
+	text = take_negative_size(&argc, av);
+
+	vbctl_getopt_begin();
+	while ((c = vbctl_getopt(v, &vbctl_cmd_set, argc, av)) != -1) {
+		if (c == 'w') {
+			wait = true;
+		} else if (c == 't') {
+			timeout_given = true;
+			if (vbctl_parse_seconds(v, &vbctl_cmd_set, "--timeout",
+						optarg, &timeout_ms))
+				goto usage;
+		} else {
+			goto usage;
+		}
+	}
+	if (vbctl_check_args(v, &vbctl_cmd_set, argc, av, optind - !!text))
+		goto usage;
+	if (!text)
+		text = av[optind];
+	free(av);
+	av = NULL;
+	if (timeout_given && !wait)
+		return vbctl_usage_error(v, &vbctl_cmd_set, "--timeout only applies with --wait");
+	/* Syntax first: a bad SIZE is reported before connecting. */
+	if (vbctl_size_parse(text, &size, err, sizeof(err)))
+		return vbctl_usage_error(v, &vbctl_cmd_set, "%s", err);
+
+	rc = vbctl_connect(v);
+	if (rc == 0)
+		rc = resolve_target(v, &size, text, wait, &w);
+	if (rc)
+		return rc;
+
+	args = json_object_new_object();
+	json_object_object_add(args, "value", json_object_new_uint64(w.target));
+	rc = qmp_execute(v->q, "balloon", args, &ret);
+	json_object_put(args);
+	if (rc)
+		return vbctl_balloon_failed(v, rc, "set");
+	if (wait) {
+		json_object_put(ret);
+		return wait_settled(v, &w, timeout_ms);
+	}
+	rc = vbctl_print(v, 0, ret, "target: %s\n",
+			 vbctl_size_human(w.target, human, sizeof(human)));
+	json_object_put(ret);
+	return rc ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
+
+usage:
+	free(av);
+	return VBCTL_EXIT_USAGE;
+}

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-stats.c - "vbctl stats": the guest's memory statistics from the
+ * balloon's stats queue (QOM guest-stats), turning polling on when it is
+ * off and waiting for a fresh sample rather than printing stale or unset
+ * values.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <qmp/qmp.h>
+
+#include "print.h"
+#include "size.h"
+
+/* Polling interval set when polling is off and --interval is not given. */
+#define DEFAULT_INTERVAL_S 2
+/* How often guest-stats is read while waiting for a new sample. */
+#define SAMPLE_POLL_MS 250
+/* QEMU's guest-stats value for "the guest did not report this". */
+#define STAT_UNSET UINT64_MAX
+
+static const struct option stats_options[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "watch", no_argument, NULL, 'w' },
+	{ "count", required_argument, NULL, 'n' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct vbctl_arg stats_args[] = { { NULL } };
+
+static int run_stats(struct vbctl *v, int argc, char **argv);
+
+const struct vbctl_cmd vbctl_cmd_stats = {
+	.name = "stats",
+	.usage = "[--interval S] [--watch] [--count N]",
+	.summary = "show the guest's memory statistics",
+	.help =
+	"Shows the memory statistics the guest's balloon driver reports:\n"
+	"sizes in IEC units with exact bytes, counts as numbers, and '-' for\n"
+	"values the guest does not report. Turns stats polling on (QOM\n"
+	"guest-stats-polling-interval) when it is off, and waits for a fresh\n"
+	"sample; when none comes within the interval plus the -t timeout, says\n"
+	"that the guest driver is not reporting stats and exits 1. Polling is\n"
+	"left on. With --json: QEMU's guest-stats object, one per line for\n"
+	"several samples.\n"
+	"\n"
+	"  -i, --interval S  polling interval in whole seconds (default: keep the\n"
+	"                    current one, or 2 when polling is off)\n"
+	"  -w, --watch       print every new sample until interrupted; on a\n"
+	"                    terminal the table is redrawn in place\n"
+	"  -n, --count N     stop after N samples\n",
+	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
+	.shortopts = "i:wn:",
+	.longopts = stats_options,
+	.args = stats_args,
+	.min_args = 0,
+	.max_args = 0,
+	.run = run_stats,
+};
+
+struct sample {
+	struct json_object *raw;	/* QEMU's guest-stats object */
+	struct qmp_balloon_stats st;
+};
+
+/* A sample worth showing: the guest answered at least once. */
+static bool sample_usable(const struct sample *s)
+{
+	return s->st.last_update != 0 && s->st.known != 0;
+}
+
+static int read_sample(struct vbctl *v, const char *path, struct sample *s)
+{
+	int rc;
+
+	json_object_put(s->raw);
+	s->raw = NULL;
+	rc = qmp_qom_get(v->q, path, "guest-stats", &s->raw);
+	if (rc)
+		return vbctl_qmp_failed(v, rc, "stats");
+	rc = qmp_balloon_stats_parse(s->raw, &s->st);
+	if (rc)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "stats: unexpected guest-stats from QEMU: %s",
+				   json_object_to_json_string(s->raw));
+	return 0;
+}
+
+/* Waits for a sample newer than LAST_UPDATE; 0, 1 (none came) or 3. */
+static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
+		       int64_t last_update, struct sample *s)
+{
+	int64_t waited_ms = interval_s * 1000 + v->timeout_ms;
+	int64_t deadline = vbctl_now_ms() + waited_ms;
+	int rc;
+
+	for (;;) {
+		rc = vbctl_idle(v, SAMPLE_POLL_MS, false);
+		if (rc || v->interrupted)
+			return rc;
+		rc = read_sample(v, path, s);
+		if (rc)
+			return rc;
+		if (s->st.last_update != last_update && sample_usable(s))
+			return 0;
+		if (vbctl_now_ms() >= deadline)
+			return vbctl_error(v, VBCTL_EXIT_FAIL,
+					   "stats: no statistics from the guest within %.1f s: the guest driver is not reporting stats (no balloon driver in the guest, or it has no stats queue)",
+					   waited_ms / 1000.0);
+	}
+}
+
+/* "stat-free-memory" -> "free-memory". */
+static const char *stat_label(const char *key)
+{
+	return strncmp(key, "stat-", 5) == 0 ? key + 5 : key;
+}
+
+static void format_row(FILE *f, const char *key, uint64_t value, bool bytes)
+{
+	char human[VBCTL_SIZE_HUMAN_MAX];
+
+	if (value == STAT_UNSET)
+		fprintf(f, "%-18s -\n", stat_label(key));
+	else if (bytes)
+		fprintf(f, "%-18s %s\n", stat_label(key),
+			vbctl_size_human(value, human, sizeof(human)));
+	else
+		fprintf(f, "%-18s %llu\n", stat_label(key), (unsigned long long)value);
+}
+
+static bool known_key(const char *key)
+{
+	int i;
+
+	for (i = 0; i < QMP_STAT_COUNT; i++)
+		if (strcmp(key, qmp_balloon_stat_key(i)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The table: the stats QEMU reports, in virtio tag order, then any this
+ * vbctl does not know (a newer QEMU), as plain numbers. Returns a malloc()ed
+ * string and its line count.
+ */
+static char *format_table(const struct sample *s, int *lines)
+{
+	struct json_object *stats = NULL;
+	char when[64], *text = NULL;
+	time_t t = (time_t)s->st.last_update;
+	size_t size = 0;
+	struct tm tm;
+	FILE *f;
+	int i;
+
+	f = open_memstream(&text, &size);
+	if (!f)
+		return NULL;
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+	fprintf(f, "%-18s %s\n", "updated", when);
+	json_object_object_get_ex(s->raw, "stats", &stats);
+	for (i = 0; i < QMP_STAT_COUNT; i++) {
+		if (!json_object_object_get_ex(stats, qmp_balloon_stat_key(i), NULL))
+			continue;
+		format_row(f, qmp_balloon_stat_key(i),
+			   qmp_balloon_stat_known(&s->st, i) ? s->st.value[i] : STAT_UNSET,
+			   qmp_balloon_stat_is_bytes(i));
+	}
+	json_object_object_foreach(stats, key, value) {
+		if (!known_key(key))
+			format_row(f, key, json_object_get_uint64(value), false);
+	}
+	if (fclose(f)) {
+		free(text);
+		return NULL;
+	}
+	*lines = 0;
+	for (i = 0; text[i]; i++)
+		*lines += text[i] == '\n';
+	return text;
+}
+
+/* Prints a sample; on a terminal with --watch, over the previous one. */
+static int print_sample(struct vbctl *v, const struct sample *s, bool stream,
+			bool redraw, int *drawn)
+{
+	char *table;
+	int lines, rc;
+
+	if (v->json)
+		return vbctl_print(v, stream ? VBCTL_PRINT_STREAM : 0, s->raw, NULL);
+	table = format_table(s, &lines);
+	if (!table)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	if (redraw && *drawn)
+		/* Cursor up over the last table, clear to the end. */
+		fprintf(v->out, "\033[%dA\033[J", *drawn);
+	rc = vbctl_print(v, stream ? VBCTL_PRINT_STREAM : 0, s->raw, "%s", table);
+	*drawn = lines;
+	free(table);
+	return rc;
+}
+
+static int run_stats(struct vbctl *v, int argc, char **argv)
+{
+	int64_t interval = 0, current, count = 0, shown = 0;
+	bool watch = false, stream, redraw;
+	struct sample s = { 0 };
+	const char *path;
+	int c, rc, drawn = 0;
+	bool fresh;
+
+	vbctl_getopt_begin();
+	while ((c = vbctl_getopt(v, &vbctl_cmd_stats, argc, argv)) != -1) {
+		if (c == 'w')
+			watch = true;
+		else if (c == 'i' && !vbctl_parse_count(v, &vbctl_cmd_stats,
+							 "--interval", optarg, &interval))
+			continue;
+		else if (c == 'n' && !vbctl_parse_count(v, &vbctl_cmd_stats,
+							 "--count", optarg, &count))
+			continue;
+		else
+			return VBCTL_EXIT_USAGE;
+	}
+	rc = vbctl_check_args(v, &vbctl_cmd_stats, argc, argv, optind);
+	if (rc)
+		return rc;
+	if (!count && !watch)
+		count = 1;
+	stream = count != 1;
+	redraw = watch && !v->json && isatty(fileno(v->out));
+
+	rc = vbctl_balloon_path(v, &path);
+	if (rc)
+		return rc;
+	rc = qmp_balloon_get_polling(v->q, path, &current);
+	if (rc)
+		return vbctl_qmp_failed(v, rc, "stats: reading the polling interval");
+	if (!interval)
+		interval = current ? current : DEFAULT_INTERVAL_S;
+	if (interval != current) {
+		rc = qmp_balloon_set_polling(v->q, path, interval);
+		if (rc)
+			return vbctl_qmp_failed(v, rc, "stats: setting the polling interval");
+	}
+	rc = read_sample(v, path, &s);
+	/* A sample taken while polling already ran at this interval is
+	 * current; after a change, wait for the next one. */
+	fresh = interval == current && sample_usable(&s);
+
+	while (rc == 0 && !v->interrupted) {
+		if (!fresh)
+			rc = wait_sample(v, path, interval, s.st.last_update, &s);
+		if (rc || v->interrupted)
+			break;
+		rc = print_sample(v, &s, stream, redraw, &drawn);
+		if (rc || ++shown == count)
+			break;
+		fresh = false;
+	}
+	json_object_put(s.raw);
+	if (rc < 0)
+		return VBCTL_EXIT_FAIL;
+	/* Interrupted before the first sample: nothing was shown. */
+	if (rc == 0 && shown == 0)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "stats: interrupted");
+	return rc;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * commands.c - the command table: dispatch, help and (in the shell)
+ * completion all read it. Each command lives in its own cmd-*.c.
+ */
+#include <string.h>
+
+#include "vbctl.h"
+
+const struct vbctl_cmd *const vbctl_commands[] = {
+	&vbctl_cmd_query,
+	&vbctl_cmd_set,
+	&vbctl_cmd_stats,
+	&vbctl_cmd_qom_list,
+	&vbctl_cmd_qom_get,
+	&vbctl_cmd_qom_set,
+	&vbctl_cmd_events,
+	&vbctl_cmd_qmp,
+	&vbctl_cmd_help,
+	NULL,
+};
+
+const struct vbctl_cmd *vbctl_find_command(const char *name)
+{
+	const struct vbctl_cmd *const *cmd;
+
+	for (cmd = vbctl_commands; *cmd; cmd++)
+		if (strcmp((*cmd)->name, name) == 0)
+			return *cmd;
+	return NULL;
+}
+
+int vbctl_run_command(struct vbctl *v, int argc, char **argv)
+{
+	const struct vbctl_cmd *cmd = vbctl_find_command(argv[0]);
+
+	if (!cmd)
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "unknown command '%s'; 'vbctl help' lists the commands",
+				   argv[0]);
+	return cmd->run(v, argc, argv);
+}

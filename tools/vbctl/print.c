@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * print.c - the printer (see print.h). JSON is written with json-c, never
+ * by hand, and without json-c's "\/" escaping so QOM paths stay readable.
+ */
+#include <errno.h>
+#include <stdarg.h>
+
+#include <json-c/json.h>
+
+#include "print.h"
+
+const char *vbctl_json_text(struct json_object *value, bool pretty)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	flags |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
+			  JSON_C_TO_STRING_PLAIN;
+	return json_object_to_json_string_ext(value, flags);
+}
+
+int vbctl_print_flush(struct vbctl *v)
+{
+	if (fflush(v->out) == EOF || ferror(v->out))
+		return -EIO;
+	return 0;
+}
+
+int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
+		const char *fmt, ...)
+{
+	bool stream = flags & VBCTL_PRINT_STREAM;
+	va_list ap;
+
+	if (v->json) {
+		fprintf(v->out, "%s\n", vbctl_json_text(value, v->pretty && !stream));
+	} else if (fmt) {
+		va_start(ap, fmt);
+		vfprintf(v->out, fmt, ap);
+		va_end(ap);
+	} else if (json_object_is_type(value, json_type_string)) {
+		fprintf(v->out, "%s\n", json_object_get_string(value));
+	} else {
+		fprintf(v->out, "%s\n", vbctl_json_text(value, !stream));
+	}
+	if (stream)
+		return vbctl_print_flush(v);
+	return ferror(v->out) ? -EIO : 0;
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vbctl.c - what every command shares: error reporting, option and
+ * argument checking, the lazy QMP connection, the balloon path cache and
+ * waiting while watching the socket.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <json-c/json.h>
+#include <qmp/qmp.h>
+
+#include "vbctl.h"
+
+void vbctl_init(struct vbctl *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->out = stdout;
+	v->timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
+}
+
+void vbctl_release(struct vbctl *v)
+{
+	v->q = qmp_unref(v->q);
+	free(v->balloon_path);
+	v->balloon_path = NULL;
+}
+
+static void vbctl_verror(struct vbctl *v, const char *fmt, va_list ap)
+{
+	/* Results written so far come first, so the order on a terminal
+	 * matches the order things happened in. */
+	fflush(v->out);
+	fputs("vbctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int vbctl_error(struct vbctl *v, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vbctl_verror(v, fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int vbctl_usage_error(struct vbctl *v, const struct vbctl_cmd *cmd,
+		      const char *fmt, ...)
+{
+	char why[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (!*cmd->name)	/* the global options */
+		return vbctl_error(v, VBCTL_EXIT_USAGE, "%s; see 'vbctl --help'",
+				   why);
+	return vbctl_error(v, VBCTL_EXIT_USAGE, "%s: %s; usage: vbctl %s%s%s",
+			   cmd->name, why, cmd->name, *cmd->usage ? " " : "",
+			   cmd->usage);
+}
+
+int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what)
+{
+	const char *desc = v->q ? qmp_get_error_desc(v->q) : NULL;
+
+	if (rc == -EREMOTEIO) {
+		vbctl_error(v, VBCTL_EXIT_FAIL, "%s: %s: %s", what,
+			    qmp_get_error_class(v->q), desc ? desc : "(no description)");
+		qmp_clear_error(v->q);
+		return VBCTL_EXIT_FAIL;
+	}
+	if (!desc)
+		desc = strerror(-rc);
+	if (!v->q || !qmp_is_broken(v->q))
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "%s: %s", what, desc);
+	if (rc == -ETIMEDOUT)
+		return vbctl_error(v, VBCTL_EXIT_CONN,
+				   "%s: QEMU at %s did not answer within %g s (busy or stopped? try a longer -t)",
+				   what, v->addr, v->timeout_ms / 1000.0);
+	return vbctl_error(v, VBCTL_EXIT_CONN,
+			   "%s: lost the connection to QEMU at %s: %s (did QEMU exit?)",
+			   what, v->addr, desc);
+}
+
+int vbctl_balloon_failed(struct vbctl *v, int rc, const char *what)
+{
+	const char *class = v->q ? qmp_get_error_class(v->q) : NULL;
+
+	if (rc == -EREMOTEIO && class && strcmp(class, "DeviceNotActive") == 0) {
+		vbctl_error(v, VBCTL_EXIT_FAIL,
+			    "%s: no balloon device in this VM (QEMU says %s: %s); start QEMU with -device virtio-balloon-pci",
+			    what, class, qmp_get_error_desc(v->q));
+		qmp_clear_error(v->q);
+		return VBCTL_EXIT_FAIL;
+	}
+	return vbctl_qmp_failed(v, rc, what);
+}
+
+/* ---- options and arguments ----------------------------------------------- */
+
+void vbctl_getopt_begin(void)
+{
+	/* glibc: 0 (not 1) also resets getopt's internal state, so a
+	 * command can be parsed many times in one process (the shell). */
+	optind = 0;
+	opterr = 0;
+}
+
+int vbctl_getopt(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
+		 char **argv)
+{
+	const char *shortopts = cmd->shortopts ? cmd->shortopts : "";
+	char optstring[64];
+	const char *token;
+	int c;
+
+	/* A leading ':' makes getopt tell a missing value from an unknown
+	 * option; a leading '+' (stop at the first argument) goes first. */
+	if (*shortopts == '+')
+		snprintf(optstring, sizeof(optstring), "+:%s", shortopts + 1);
+	else
+		snprintf(optstring, sizeof(optstring), ":%s", shortopts);
+	c = getopt_long(argc, argv, optstring, cmd->longopts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	token = argv[optind - 1];
+	if (c == ':')
+		vbctl_usage_error(v, cmd, "option '%s' needs a value", token);
+	else if (optopt && strncmp(token, "--", 2) != 0)
+		vbctl_usage_error(v, cmd, "unknown option '-%c'", optopt);
+	else
+		vbctl_usage_error(v, cmd, "bad option '%s'", token);
+	return '?';
+}
+
+int vbctl_check_args(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
+		     char **argv, int first)
+{
+	int n = argc - first;
+
+	if (n < cmd->min_args)
+		return vbctl_usage_error(v, cmd, "missing %s", cmd->args[n].name);
+	if (cmd->max_args >= 0 && n > cmd->max_args)
+		return vbctl_usage_error(v, cmd, "unexpected argument '%s'",
+					 argv[first + cmd->max_args]);
+	return 0;
+}
+
+int vbctl_parse_plain(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
+		      char **argv)
+{
+	vbctl_getopt_begin();
+	if (vbctl_getopt(v, cmd, argc, argv) != -1)
+		return VBCTL_EXIT_USAGE;
+	return vbctl_check_args(v, cmd, argc, argv, optind);
+}
+
+int vbctl_parse_seconds(struct vbctl *v, const struct vbctl_cmd *cmd,
+			const char *opt, const char *text, int *ms)
+{
+	char *end;
+	double s;
+
+	errno = 0;
+	s = strtod(text, &end);
+	/* Up to a day: longer is surely a typo, and fits in an int of ms. */
+	if (errno || end == text || *end || !isfinite(s) || s <= 0 ||
+	    s > 86400)
+		return vbctl_usage_error(v, cmd, "bad value '%s' for %s: expected seconds between 0 and 86400, e.g. 5 or 0.5",
+					 text, opt);
+	*ms = (int)ceil(s * 1000);
+	return 0;
+}
+
+int vbctl_parse_count(struct vbctl *v, const struct vbctl_cmd *cmd,
+		      const char *opt, const char *text, int64_t *n)
+{
+	char *end;
+	long long x;
+
+	errno = 0;
+	x = strtoll(text, &end, 10);
+	if (errno || end == text || *end || x <= 0 || *text == '+')
+		return vbctl_usage_error(v, cmd, "bad value '%s' for %s: expected a whole number of 1 or more",
+					 text, opt);
+	*n = x;
+	return 0;
+}
+
+/* ---- QEMU ------------------------------------------------------------------ */
+
+static void log_traffic(void *userdata, enum qmp_log_kind kind,
+			const char *text)
+{
+	struct vbctl *v = userdata;
+
+	switch (kind) {
+	case QMP_LOG_SEND:
+		fprintf(stderr, "-> %s\n", text);
+		break;
+	case QMP_LOG_RECV:
+		fprintf(stderr, "<- %s\n", text);
+		break;
+	case QMP_LOG_DEBUG:
+		if (v->verbose > 1)
+			fprintf(stderr, "## %s\n", text);
+		break;
+	}
+}
+
+int vbctl_connect(struct vbctl *v)
+{
+	const char *desc, *scheme;
+	int rc;
+
+	if (v->q)
+		return 0;
+	v->q = qmp_new();
+	if (!v->q)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	qmp_set_timeout(v->q, v->timeout_ms);
+	if (v->verbose)
+		qmp_set_log_fn(v->q, log_traffic, v);
+	rc = qmp_connect(v->q, v->addr);
+	if (rc == 0)
+		return 0;
+
+	/* libqmp's description may already say "cannot connect to ...":
+	 * then the errno alone is the reason. */
+	desc = qmp_get_error_desc(v->q);
+	if (!desc || strncmp(desc, "cannot connect to ", 18) == 0)
+		desc = strerror(-rc);
+	scheme = strncmp(v->addr, "unix:", 5) == 0 ||
+		 strncmp(v->addr, "tcp:", 4) == 0 ? "" : "unix:";
+	vbctl_error(v, VBCTL_EXIT_CONN,
+		    "cannot connect to %s: %s (is QEMU running with -qmp %s%s,server=on,wait=off?)",
+		    v->addr, desc, scheme, v->addr);
+	v->q = qmp_unref(v->q);
+	return VBCTL_EXIT_CONN;
+}
+
+int vbctl_balloon_path(struct vbctl *v, const char **path)
+{
+	int rc;
+
+	if (!v->balloon_path) {
+		rc = vbctl_connect(v);
+		if (rc)
+			return rc;
+		rc = qmp_balloon_find(v->q, &v->balloon_path);
+		if (rc == -ENODEV)
+			return vbctl_error(v, VBCTL_EXIT_FAIL,
+					   "no balloon device in this VM (start QEMU with -device virtio-balloon-pci)");
+		if (rc)
+			return vbctl_qmp_failed(v, rc, "looking for the balloon device");
+	}
+	*path = v->balloon_path;
+	return 0;
+}
+
+int vbctl_qom_path(struct vbctl *v, const char *arg, const char **path)
+{
+	if (strcmp(arg, "balloon") == 0)
+		return vbctl_balloon_path(v, path);
+	*path = arg;
+	return vbctl_connect(v);
+}
+
+int vbctl_actual_from_reply(struct vbctl *v, struct json_object *ret,
+			    uint64_t *actual)
+{
+	struct json_object *member;
+
+	if (!json_object_object_get_ex(ret, "actual", &member) ||
+	    !json_object_is_type(member, json_type_int))
+		return vbctl_error(v, VBCTL_EXIT_FAIL,
+				   "unexpected message from QEMU (no \"actual\"): %s",
+				   json_object_to_json_string(ret));
+	*actual = json_object_get_uint64(member);
+	return 0;
+}
+
+int64_t vbctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int vbctl_idle(struct vbctl *v, int ms, bool keep_events)
+{
+	int64_t deadline = vbctl_now_ms() + ms, left;
+	struct json_object *event;
+	int rc;
+
+	while (!v->interrupted && (left = deadline - vbctl_now_ms()) > 0) {
+		/* Short slices: a SIGINT need not interrupt poll() (the
+		 * library may retry on EINTR). */
+		rc = qmp_pump(v->q, left < 200 ? (int)left : 200);
+		if (rc < 0)
+			return vbctl_qmp_failed(v, rc, "waiting");
+		while (!keep_events && (event = qmp_event_pop(v->q)))
+			json_object_put(event);
+	}
+	return 0;
+}

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vbctl.h - shared state, the command table and the helpers every vbctl
+ * command uses. The one-shot CLI (main.c) and the interactive shell are two
+ * front ends to the same table.
+ */
+#ifndef VBCTL_VBCTL_H
+#define VBCTL_VBCTL_H
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct json_object;
+struct qmp;
+
+/* Exit statuses, as DESIGN.md "vbctl command line" defines them. */
+enum {
+	VBCTL_EXIT_OK = 0,
+	VBCTL_EXIT_FAIL = 1,	/* QMP error, no balloon device, not settled */
+	VBCTL_EXIT_USAGE = 2,	/* bad command line: nothing was sent */
+	VBCTL_EXIT_CONN = 3,	/* cannot connect, or the connection was lost */
+};
+
+/* Everything a command needs; one per process (or per shell session). */
+struct vbctl {
+	struct qmp *q;		/* NULL until vbctl_connect() */
+	const char *addr;	/* QMP address, as given (-s, $VBCTL_SOCKET) */
+	FILE *out;		/* where results go (stdout); errors: stderr */
+	bool json;		/* -j: machine output */
+	bool pretty;		/* indent JSON even in --json mode */
+	int verbose;		/* -v: 1 shows QMP traffic, 2 adds libqmp notes */
+	int timeout_ms;		/* -t: bound on every QMP exchange; -1 none */
+	/* Set from a SIGINT handler: streams (events, stats --watch, set
+	 * --wait) stop at the next check and return. */
+	volatile sig_atomic_t interrupted;
+	char *balloon_path;	/* cached qmp_balloon_find() result */
+};
+
+/* What a positional argument is, so the shell can complete it. */
+enum vbctl_arg_kind {
+	VBCTL_ARG_NONE,		/* free text: nothing to complete */
+	VBCTL_ARG_SIZE,		/* the size grammar of size.h */
+	VBCTL_ARG_QOM_PATH,	/* a QOM path, or the alias "balloon" */
+	VBCTL_ARG_QOM_PROP,	/* a property of the preceding QOM path */
+	VBCTL_ARG_COMMAND,	/* a vbctl command name */
+	VBCTL_ARG_QMP_COMMAND,	/* a QMP command name (query-commands) */
+	VBCTL_ARG_QMP_KV,	/* KEY=VALUE for the preceding QMP command */
+	VBCTL_ARG_EVENT,	/* a QMP event name */
+};
+
+struct vbctl_arg {
+	const char *name;	/* as shown in usage, e.g. "SIZE" */
+	enum vbctl_arg_kind kind;
+	bool repeat;		/* last argument only: may appear 0+ times */
+};
+
+/* Command flags. */
+#define VBCTL_NEEDS_QMP	(1u << 0)	/* talks to QEMU (not help) */
+#define VBCTL_STREAM	(1u << 1)	/* may run until interrupted */
+
+struct vbctl_cmd {
+	const char *name;
+	const char *usage;	/* after the name: "SIZE [--wait] [--timeout S]" */
+	const char *summary;	/* one line, for "vbctl help" */
+	const char *help;	/* the long help: what it does, each option */
+	unsigned int flags;	/* VBCTL_NEEDS_QMP, VBCTL_STREAM */
+	const char *shortopts;	/* for getopt_long, without the leading ':' */
+	const struct option *longopts;	/* NULL-terminated; may be NULL */
+	const struct vbctl_arg *args;	/* positional; NULL-name terminated */
+	int min_args;		/* positional arguments required */
+	int max_args;		/* -1: unlimited */
+	/* Returns a VBCTL_EXIT_* status. argv[0] is the command name. Never
+	 * exits; may be called many times in one process. */
+	int (*run)(struct vbctl *v, int argc, char **argv);
+};
+
+/* One per command file (cmd-*.c). */
+extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
+	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
+	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_help;
+
+/* The table, NULL-terminated, in the order "vbctl help" lists it. */
+extern const struct vbctl_cmd *const vbctl_commands[];
+const struct vbctl_cmd *vbctl_find_command(const char *name);
+/* Run argv[0] from the table (unknown: usage error). */
+int vbctl_run_command(struct vbctl *v, int argc, char **argv);
+
+/* "vbctl --help": global options and the commands. */
+void vbctl_print_usage(FILE *f);
+/* "vbctl help CMD": its usage line and long help. */
+void vbctl_print_command_help(FILE *f, const struct vbctl_cmd *cmd);
+
+/* ---- state ---------------------------------------------------------------- */
+
+void vbctl_init(struct vbctl *v);
+/* Disconnects and frees what v holds (v itself is the caller's). */
+void vbctl_release(struct vbctl *v);
+
+/* ---- errors: every message is one line "vbctl: ..." on stderr ------------ */
+
+/* Prints "vbctl: FMT\n" and returns CODE. */
+int vbctl_error(struct vbctl *v, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A usage error for CMD (name "": the global options): the message, then
+ * the usage line. Returns 2. */
+int vbctl_usage_error(struct vbctl *v, const struct vbctl_cmd *cmd,
+		      const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/*
+ * Reports a failed libqmp call (RC < 0) made for WHAT and returns the exit
+ * status: 1 for a QMP error reply (class and description shown; the error
+ * is cleared so the connection goes on), 3 when the connection is gone.
+ */
+int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what);
+
+/* Like vbctl_qmp_failed(), but DeviceNotActive (from query-balloon or
+ * balloon) is reported as "no balloon device in this VM". */
+int vbctl_balloon_failed(struct vbctl *v, int rc, const char *what);
+
+/* ---- options and arguments ----------------------------------------------- */
+
+/*
+ * getopt_long over CMD's options, restarted on the first call for a new
+ * argv (optind must be 0 then: vbctl_getopt_begin()). Returns the option,
+ * -1 at the end, or '?' after printing a usage error naming the token.
+ */
+void vbctl_getopt_begin(void);
+int vbctl_getopt(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
+		 char **argv);
+/* After options: checks the number of positional arguments (usage error
+ * naming the extra or missing one). Returns 0 or 2. */
+int vbctl_check_args(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
+		     char **argv, int first);
+/* For commands without options: getopt (stopping at the first argument,
+ * so "-1" can be a value) and the argument count. 0 or 2; the positional
+ * arguments start at optind. */
+int vbctl_parse_plain(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
+		      char **argv);
+/* Parses SECONDS (decimal, > 0) for option OPT into milliseconds. */
+int vbctl_parse_seconds(struct vbctl *v, const struct vbctl_cmd *cmd,
+			const char *opt, const char *text, int *ms);
+/* Parses a positive decimal integer for option OPT. */
+int vbctl_parse_count(struct vbctl *v, const struct vbctl_cmd *cmd,
+		      const char *opt, const char *text, int64_t *n);
+
+/* ---- QEMU ------------------------------------------------------------------ */
+
+/* Connects once (lazily): greeting and capabilities only. 0 or 3. */
+int vbctl_connect(struct vbctl *v);
+/* The balloon's QOM path (found once, cached in v). 0, 1 (none) or 3. */
+int vbctl_balloon_path(struct vbctl *v, const char **path);
+/* ARG as a QOM path: "balloon" is the balloon device. 0, 1 or 3. */
+int vbctl_qom_path(struct vbctl *v, const char *arg, const char **path);
+/*
+ * Waits MS milliseconds (or until interrupted) while reading the socket,
+ * so a dead QEMU is noticed at once; queued events are dropped unless
+ * KEEP_EVENTS. Returns 0, or 3 (reported) when the connection is lost.
+ */
+int vbctl_idle(struct vbctl *v, int ms, bool keep_events);
+/* The "actual" member of a query-balloon reply or BALLOON_CHANGE data
+ * (bytes). 0, or 1 (reported) when it is missing. */
+int vbctl_actual_from_reply(struct vbctl *v, struct json_object *ret,
+			    uint64_t *actual);
+/* Milliseconds on a monotonic clock. */
+int64_t vbctl_now_ms(void);
+
+#endif
