@@ -24,3 +24,19 @@ noinst_HEADERS += tests/tap.h
 check_PROGRAMS += tests/unit/test-split
 tests_unit_test_split_SOURCES = tests/unit/test-split.c tools/vbctl/split.c
 TESTS += tests/unit/test-split
+
+# libqmp unit tests: they link the convenience library to reach the parser.
+LIBQMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests
+LIBQMP_TEST_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+LIBQMP_TEST_LDADD = tools/libqmp/libqmp-internal.la $(JSONC_LIBS)
+check_PROGRAMS += tests/unit/test-parser tests/unit/test-connection
+TESTS += tests/unit/test-parser tests/unit/test-connection
+tests_unit_test_parser_SOURCES = tests/unit/test-parser.c
+tests_unit_test_parser_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
+tests_unit_test_parser_CFLAGS = $(LIBQMP_TEST_CFLAGS)
+tests_unit_test_parser_LDADD = $(LIBQMP_TEST_LDADD)
+tests_unit_test_connection_SOURCES = tests/unit/test-connection.c
+tests_unit_test_connection_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
+tests_unit_test_connection_CFLAGS = $(LIBQMP_TEST_CFLAGS) -pthread
+tests_unit_test_connection_LDADD = $(LIBQMP_TEST_LDADD)
+tests_unit_test_connection_LDFLAGS = $(AM_LDFLAGS) -pthread

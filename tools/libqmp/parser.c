@@ -30,8 +30,9 @@ struct qmp_parser *qmp_parser_new(void)
 
 	if (!p)
 		return NULL;
-	/* json-c counts the top level too and rejects reaching its depth,
-	 * so "depth + 1" allows exactly QMP_MAX_NESTING_DEPTH levels. */
+	/* json-c's depth counts every value, scalars too: one more than
+	 * the limit allows QMP_MAX_NESTING_DEPTH levels of objects and
+	 * arrays with values inside. */
 	p->tok = json_tokener_new_ex(QMP_MAX_NESTING_DEPTH + 1);
 	if (!p->tok) {
 		free(p);

@@ -1,0 +1,1093 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-connection.c - libqmp against a fake QMP server on the other end of
+ * a socketpair(): the exact bytes sent, replies split and interleaved
+ * with events, errors that clear and errors that stick, limits, and the
+ * balloon helpers against a fake QOM tree.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "tap.h"
+#include "qmp/qmp.h"
+#include "tools/libqmp/parser.h"
+
+#define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 1, \"minor\": 2, " \
+		 "\"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"
+#define CAPS_CMD "{\"execute\":\"qmp_capabilities\",\"id\":1}\n"
+#define CAPS_REPLY "{\"return\": {}, \"id\": 1}\r\n"
+
+/* ---- the fake server: a script of steps run by a thread ---------------- */
+
+enum step_kind { STEP_END, STEP_SEND, STEP_EXPECT, STEP_CLOSE };
+
+struct step {
+	enum step_kind kind;
+	const char *text;
+	size_t len;	/* of text; 0: strlen(text) */
+	size_t chunk;	/* SEND: write this many bytes at a time, 1 ms apart */
+};
+
+#define SEND(t) { STEP_SEND, (t), 0, 0 }
+#define SEND_SPLIT(t, n) { STEP_SEND, (t), 0, (n) }
+#define EXPECT(t) { STEP_EXPECT, (t), 0, 0 }
+#define CLOSE { STEP_CLOSE, NULL, 0, 0 }
+#define END { STEP_END, NULL, 0, 0 }
+
+struct fake {
+	int fd;			/* server end; -1 once closed */
+	int listen_fd;		/* accept on this first, unless -1 */
+	const struct step *steps;
+	pthread_t thread;
+	char failure[512];	/* first mismatch, "" when none */
+	size_t sent;		/* bytes the server managed to send */
+};
+
+static void fake_failf(struct fake *f, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void fake_failf(struct fake *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (f->failure[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(f->failure, sizeof(f->failure), fmt, ap);
+	va_end(ap);
+}
+
+static bool fake_send(struct fake *f, const char *buf, size_t len,
+		      size_t chunk)
+{
+	struct timespec ms = { 0, 1000000 };
+	size_t n;
+	ssize_t w;
+
+	if (!chunk)
+		chunk = len;
+	while (len > 0) {
+		n = len < chunk ? len : chunk;
+		w = send(f->fd, buf, n, MSG_NOSIGNAL);
+		if (w < 0)
+			return false;	/* the client hung up: fine */
+		f->sent += (size_t)w;
+		buf += w;
+		len -= (size_t)w;
+		if (len && chunk < 4096)
+			nanosleep(&ms, NULL);
+	}
+	return true;
+}
+
+/* Read exactly LEN bytes (5 s at most) and compare them with WANT. */
+static bool fake_expect(struct fake *f, int i, const char *want, size_t len)
+{
+	char *got = calloc(1, len + 1);
+	struct pollfd pfd = { .fd = f->fd, .events = POLLIN };
+	size_t have = 0;
+	ssize_t n;
+	bool same;
+
+	while (have < len) {
+		if (poll(&pfd, 1, 5000) <= 0)
+			break;
+		n = recv(f->fd, got + have, len - have, 0);
+		if (n <= 0)
+			break;
+		have += (size_t)n;
+	}
+	same = have == len && memcmp(got, want, len) == 0;
+	if (!same)
+		fake_failf(f, "step %d: client sent \"%.*s\", want \"%s\"", i,
+			   (int)have, got, want);
+	free(got);
+	return same;
+}
+
+static void *fake_run(void *arg)
+{
+	struct fake *f = arg;
+	const struct step *s;
+	int i;
+
+	if (f->listen_fd >= 0) {
+		f->fd = accept4(f->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+		if (f->fd < 0) {
+			fake_failf(f, "accept: %s", strerror(errno));
+			return NULL;
+		}
+	}
+	for (i = 0, s = f->steps; s->kind != STEP_END; i++, s++) {
+		size_t len = s->len ? s->len : s->text ? strlen(s->text) : 0;
+
+		if (s->kind == STEP_SEND && !fake_send(f, s->text, len, s->chunk))
+			break;
+		if (s->kind == STEP_EXPECT && !fake_expect(f, i, s->text, len))
+			break;
+		if (s->kind == STEP_CLOSE) {
+			close(f->fd);
+			f->fd = -1;
+		}
+	}
+	return NULL;
+}
+
+/* Start a fake server running STEPS; returns the client's end. */
+static int fake_start(struct fake *f, const struct step *steps)
+{
+	int sv[2];
+
+	memset(f, 0, sizeof(*f));
+	f->steps = steps;
+	f->listen_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+		perror("socketpair");
+		exit(1);
+	}
+	f->fd = sv[1];
+	pthread_create(&f->thread, NULL, fake_run, f);
+	return sv[0];
+}
+
+/* Wait for the script to end and check it saw what it expected. */
+static void fake_finish(struct fake *f, const char *what)
+{
+	pthread_join(f->thread, NULL);
+	if (!ok(f->failure[0] == '\0', "%s: server saw the expected bytes",
+		what))
+		tap_diag("%s", f->failure);
+	if (f->fd >= 0)
+		close(f->fd);
+}
+
+static struct qmp *client(int fd, int timeout_ms)
+{
+	struct qmp *q = qmp_new();
+
+	qmp_set_timeout(q, timeout_ms);
+	is_int(qmp_connect_fd(q, fd), 0, "connected");
+	return q;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *plain(struct json_object *obj)
+{
+	return json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+}
+
+/* Pop an event and check its name; false when it is not NAME. */
+static void pop_is(struct qmp *q, const char *name, const char *what)
+{
+	struct json_object *ev = qmp_event_pop(q);
+
+	is_str(ev ? qmp_event_name(ev) : NULL, name, "%s", what);
+	json_object_put(ev);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_negotiate_and_execute(void)
+{
+	static const struct step steps[] = {
+		SEND_SPLIT(GREETING, 7),
+		SEND("{\"event\": \"A\", \"data\": {}}\r\n"),
+		EXPECT(CAPS_CMD),
+		SEND("{\"event\": \"B\"}\r\n"),
+		SEND(CAPS_REPLY),
+		EXPECT("{\"execute\":\"query-balloon\",\"id\":2}\n"),
+		SEND_SPLIT("{\"event\": \"C\"}\r\n{\"return\": {\"actual\": "
+			   "1073741824}, \"id\": 2}\r\n", 3),
+		EXPECT("{\"execute\":\"balloon\",\"arguments\":{\"value\":"
+		       "536870912},\"id\":3}\n"),
+		SEND("{\"return\": {}, \"id\": 3}\r\n"),
+		EXPECT("{\"execute\":\"qom-get\",\"arguments\":{\"path\":"
+		       "\"/machine/peripheral/b\",\"property\":\"x\"},\"id\":4}\n"),
+		SEND("{\"return\": 18446744073709551615, \"id\": 4}\r\n"),
+		END,
+	};
+	struct json_object *v = NULL;
+	struct fake f;
+	struct qmp *q;
+	int major = 0, minor = 0, micro = 0;
+	uint64_t actual = 0;
+
+	q = client(fake_start(&f, steps), 5000);
+	ok(qmp_get_greeting(q) != NULL, "greeting kept");
+	is_int(qmp_get_version(q, &major, &minor, &micro), 0, "version read");
+	ok(major == 7 && minor == 2 && micro == 1, "version 7.2.1 (got %d.%d.%d)",
+	   major, minor, micro);
+	ok(qmp_get_fd(q) >= 0, "fd exposed for poll()");
+	is_int(qmp_event_count(q), 2, "events during negotiation queued");
+
+	is_int(qmp_balloon_query(q, &actual), 0, "query-balloon");
+	is_u64(actual, 1073741824, "actual from a reply split in 3-byte pieces");
+	is_int(qmp_event_count(q), 3, "event before the reply queued");
+	is_int(qmp_balloon_set_target(q, 512 << 20), 0, "balloon value=512M");
+	is_int(qmp_qom_get(q, "/machine/peripheral/b", "x", &v), 0, "qom-get");
+	is_u64(json_object_get_uint64(v), UINT64_MAX, "2^64-1 returned whole");
+	json_object_put(v);
+
+	pop_is(q, "A", "first event: A");
+	pop_is(q, "B", "second event: B");
+	pop_is(q, "C", "third event: C");
+	ok(qmp_event_pop(q) == NULL, "queue empty");
+	ok(!qmp_is_broken(q), "not broken");
+	qmp_unref(q);
+	fake_finish(&f, "negotiate and execute");
+}
+
+static void test_error_reply(void)
+{
+	static const struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		EXPECT("{\"execute\":\"query-balloon\",\"id\":2}\n"),
+		SEND("{\"id\": 2, \"error\": {\"class\": \"DeviceNotActive\", "
+		     "\"desc\": \"No balloon device has been activated\"}}\r\n"),
+		EXPECT("{\"execute\":\"query-balloon\",\"id\":3}\n"),
+		SEND("{\"return\": {\"actual\": 5}, \"id\": 3}\r\n"),
+		EXPECT("{\"execute\":\"stop\",\"id\":4}\n"),
+		SEND("{\"id\": 4, \"error\": {\"class\": \"GenericError\", "
+		     "\"desc\": \"x\"}}\r\n"),
+		EXPECT("{\"execute\":\"cont\",\"id\":5}\n"),
+		SEND("{\"return\": {}, \"id\": 5}\r\n"),
+		END,
+	};
+	struct fake f;
+	struct qmp *q;
+	uint64_t actual = 0;
+
+	q = client(fake_start(&f, steps), 5000);
+	is_int(qmp_balloon_query(q, &actual), -EREMOTEIO,
+	       "QMP error reply: -EREMOTEIO");
+	is_str(qmp_get_error_class(q), "DeviceNotActive", "error class kept");
+	is_str(qmp_get_error_desc(q), "No balloon device has been activated",
+	       "error description kept");
+	ok(!qmp_is_broken(q), "a QMP error does not break the connection");
+	ok(qmp_clear_error(q), "qmp_clear_error: true (connection fine)");
+	ok(qmp_get_error_class(q) == NULL && qmp_get_error_desc(q) == NULL,
+	   "error cleared");
+	is_int(qmp_balloon_query(q, &actual), 0, "next command works");
+	is_u64(actual, 5, "and gets its own reply");
+	is_int(qmp_execute(q, "stop", NULL, NULL), -EREMOTEIO, "another error");
+	is_int(qmp_execute(q, "cont", NULL, NULL), 0,
+	       "the next command succeeds");
+	ok(qmp_get_error_class(q) == NULL,
+	   "and clears the previous error without qmp_clear_error");
+	qmp_unref(q);
+	fake_finish(&f, "error reply");
+}
+
+static void test_eof_mid_reply(void)
+{
+	static const struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		EXPECT("{\"execute\":\"query-balloon\",\"id\":2}\n"),
+		SEND("{\"event\": \"SHUTDOWN\"}{\"return\": {\"act"),
+		CLOSE, END,
+	};
+	struct json_object *ev;
+	struct fake f;
+	struct qmp *q;
+	uint64_t actual;
+
+	q = client(fake_start(&f, steps), 5000);
+	is_int(qmp_balloon_query(q, &actual), -ECONNRESET,
+	       "EOF in the middle of a reply: -ECONNRESET");
+	is_str(qmp_get_error_desc(q), "connection closed by QEMU",
+	       "described as closed by QEMU");
+	ok(qmp_is_broken(q), "connection broken");
+	is_int(qmp_balloon_query(q, &actual), -ECONNRESET, "sticks: query");
+	is_int(qmp_execute(q, "cont", NULL, NULL), -ECONNRESET,
+	       "sticks: execute");
+	is_int(qmp_pump(q, 0), -ECONNRESET, "sticks: pump");
+	ok(!qmp_clear_error(q), "qmp_clear_error: false on a broken connection");
+	is_int(qmp_wait_event(q, "SHUTDOWN", 0, &ev), 0,
+	       "an event that came before EOF can still be read");
+	json_object_put(ev);
+	is_int(qmp_wait_event(q, "SHUTDOWN", 0, &ev), -ECONNRESET,
+	       "sticks: wait_event once the queue is empty");
+	qmp_unref(q);
+	fake_finish(&f, "EOF mid-reply");
+}
+
+static void test_hangup_before_send(void)
+{
+	static const struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY), CLOSE, END,
+	};
+	struct fake f;
+	struct qmp *q;
+
+	q = client(fake_start(&f, steps), 5000);
+	fake_finish(&f, "hangup");	/* the server end is closed now */
+	is_int(qmp_execute(q, "cont", NULL, NULL), -ECONNRESET,
+	       "sending to a closed socket: -ECONNRESET, no SIGPIPE");
+	ok(qmp_is_broken(q), "connection broken");
+	qmp_unref(q);
+}
+
+static void test_timeout(void)
+{
+	static const struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		EXPECT("{\"execute\":\"query-balloon\",\"id\":2}\n"),
+		END,	/* then silence */
+	};
+	struct fake f;
+	struct qmp *q;
+	uint64_t actual;
+	int64_t t0, ms;
+
+	q = client(fake_start(&f, steps), 5000);
+	qmp_set_timeout(q, 300);
+	is_int(qmp_get_timeout(q), 300, "timeout set");
+	t0 = now_ms();
+	is_int(qmp_balloon_query(q, &actual), -ETIMEDOUT,
+	       "silent server: -ETIMEDOUT");
+	ms = now_ms() - t0;
+	ok(ms >= 300 && ms < 3000, "after the 300 ms timeout (%lld ms)",
+	   (long long)ms);
+	ok(qmp_is_broken(q), "a timed-out command breaks the connection");
+	ok(strstr(qmp_get_error_desc(q), "query-balloon") != NULL,
+	   "description names the command: %s", qmp_get_error_desc(q));
+	t0 = now_ms();
+	is_int(qmp_execute(q, "cont", NULL, NULL), -ETIMEDOUT,
+	       "sticks: next command fails at once");
+	ok(now_ms() - t0 < 100, "without waiting again");
+	qmp_unref(q);
+	fake_finish(&f, "timeout");
+}
+
+static void test_wait_event(void)
+{
+	static const struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD),
+		SEND(CAPS_REPLY "{\"event\": \"A\", \"data\": {\"n\": 1}}\r\n"
+		     "{\"event\": \"B\"}\r\n"),
+		SEND_SPLIT("{\"event\": \"C\"}\r\n", 5),
+		SEND("{\"event\": \"D\", \"data\": {\"actual\": 5}, \"timestamp\": "
+		     "{\"seconds\": 1700000000, \"microseconds\": 250}}\r\n"),
+		END,
+	};
+	struct json_object *ev = NULL, *data;
+	struct fake f;
+	struct qmp *q;
+	int64_t t0;
+
+	q = client(fake_start(&f, steps), 5000);
+	is_int(qmp_wait_event(q, "D", 5000, &ev), 0, "wait for D");
+	is_str(qmp_event_name(ev), "D", "got D");
+	data = qmp_event_data(ev);
+	is_str(data ? plain(data) : NULL, "{\"actual\":5}", "D's data");
+	is_u64(qmp_event_timestamp_us(ev), 1700000000000250ull,
+	       "D's timestamp in microseconds");
+	json_object_put(ev);
+	is_int(qmp_event_count(q), 3, "A, B, C still queued");
+
+	t0 = now_ms();
+	is_int(qmp_wait_event(q, "Z", 100, &ev), -ETIMEDOUT,
+	       "no Z within 100 ms: -ETIMEDOUT");
+	ok(now_ms() - t0 >= 100, "waited the 100 ms");
+	ok(ev == NULL, "no event returned");
+	ok(!qmp_is_broken(q), "waiting for an event does not break");
+	is_int(qmp_wait_event(q, "B", 0, &ev), 0, "B from the queue");
+	is_str(qmp_event_name(ev), "B", "got B");
+	ok(qmp_event_data(ev) == NULL && qmp_event_timestamp_us(ev) == 0,
+	   "B has no data and no timestamp");
+	json_object_put(ev);
+	is_int(qmp_wait_event(q, NULL, 0, &ev), 0, "any event: the oldest");
+	is_str(qmp_event_name(ev), "A", "got A");
+	json_object_put(ev);
+	pop_is(q, "C", "then C");
+	is_int(qmp_pump(q, 0), 0, "pump with nothing new: 0 queued");
+	qmp_unref(q);
+	fake_finish(&f, "wait_event");
+}
+
+struct log_record {
+	int sends, recvs;
+	bool dropped_note;
+	char first_send[128];
+};
+
+static void log_collect(void *userdata, enum qmp_log_kind kind,
+			const char *text)
+{
+	struct log_record *log = userdata;
+
+	if (kind == QMP_LOG_SEND && log->sends++ == 0)
+		snprintf(log->first_send, sizeof(log->first_send), "%s", text);
+	if (kind == QMP_LOG_RECV)
+		log->recvs++;
+	if (kind == QMP_LOG_DEBUG && strstr(text, "dropping a reply"))
+		log->dropped_note = true;
+}
+
+static void test_pipelined(void)
+{
+	static const struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		EXPECT("{\"execute\":\"a\",\"id\":2}\n"
+		       "{\"execute\":\"b\",\"arguments\":{\"k\":\"/v\"},\"id\":3}\n"
+		       "{\"execute\":\"c\",\"id\":4}\n"
+		       "{\"execute\":\"d\",\"id\":100}\n"),
+		SEND("{\"return\": 9, \"id\": 999}\r\n"
+		     "{\"return\": \"b\", \"id\": 3}\r\n"
+		     "{\"return\": \"d\", \"id\": 100}\r\n"
+		     "{\"return\": \"a\", \"id\": 2}\r\n"
+		     "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"c\"}, "
+		     "\"id\": 4}\r\n"),
+		EXPECT("{\"execute\":\"e\",\"id\":101}\n"),
+		SEND("{\"return\": {}, \"id\": 101}\r\n"),
+		END,
+	};
+	struct json_object *args, *msg, *v;
+	struct log_record log = { 0 };
+	struct fake f;
+	struct qmp *q;
+	uint64_t a = 0, b = 0, c = 0, d = 0, dummy;
+
+	q = qmp_new();
+	qmp_set_log_fn(q, log_collect, &log);
+	is_int(qmp_connect_fd(q, fake_start(&f, steps)), 0, "connected");
+	is_int(qmp_send(q, "a", NULL, &a), 0, "send a");
+	args = json_tokener_parse("{\"k\": \"/v\"}");
+	is_int(qmp_send(q, "b", args, &b), 0, "send b with arguments");
+	json_object_put(args);
+	msg = json_tokener_parse("{\"execute\": \"c\"}");
+	is_int(qmp_send_message(q, msg, &c), 0, "send raw c without id");
+	ok(!json_object_object_get_ex(msg, "id", NULL),
+	   "the caller's message is left alone");
+	json_object_put(msg);
+	msg = json_tokener_parse("{\"execute\": \"d\", \"id\": 100}");
+	is_int(qmp_send_message(q, msg, &d), 0, "send raw d with id 100");
+	json_object_put(msg);
+	msg = json_tokener_parse("{\"execute\": \"x\", \"id\": \"s\"}");
+	is_int(qmp_send_message(q, msg, &dummy), -EINVAL,
+	       "a string id is refused (nothing sent)");
+	json_object_put(msg);
+	ok(a == 2 && b == 3 && c == 4 && d == 100, "ids 2, 3, 4, 100");
+
+	is_int(qmp_recv(q, a, &v), 0, "recv a (replies came b, d, a, c)");
+	is_str(json_object_get_string(v), "a", "a's reply");
+	json_object_put(v);
+	is_int(qmp_recv(q, b, &v), 0, "recv b");
+	is_str(json_object_get_string(v), "b", "b's reply");
+	json_object_put(v);
+	is_int(qmp_recv(q, d, NULL), 0, "recv d, value ignored");
+	is_int(qmp_recv(q, c, &v), -EREMOTEIO, "recv c: its error");
+	ok(v == NULL, "no value on error");
+	is_str(qmp_get_error_class(q), "CommandNotFound", "c's error class");
+	is_int(qmp_recv(q, c, NULL), -EINVAL, "c again: not pending, -EINVAL");
+	is_int(qmp_recv(q, 999, NULL), -EINVAL, "id never sent: -EINVAL");
+	is_int(qmp_execute(q, "e", NULL, NULL), 0,
+	       "next id follows the caller's 100");
+	ok(log.dropped_note, "the reply to unknown id 999 dropped, with a note");
+	is_str(log.first_send, "{\"execute\":\"qmp_capabilities\",\"id\":1}",
+	       "log callback sees what is sent");
+	is_int(log.sends, 6, "6 messages logged as sent");
+	ok(log.recvs >= 8, "every message logged as received (%d)", log.recvs);
+	qmp_unref(q);
+	fake_finish(&f, "pipelined");
+}
+
+static void check_not_qmp(const char *what, const struct step *steps,
+			  int want, const char *desc_prefix)
+{
+	struct fake f;
+	struct qmp *q = qmp_new();
+	const char *desc;
+
+	qmp_set_timeout(q, 300);
+	is_int(qmp_connect_fd(q, fake_start(&f, steps)), want,
+	       "%s: connect fails", what);
+	desc = qmp_get_error_desc(q);
+	ok(desc && strncmp(desc, desc_prefix, strlen(desc_prefix)) == 0,
+	   "%s: \"%s\"", what, desc ? desc : "(none)");
+	is_int(qmp_execute(q, "cont", NULL, NULL), want, "%s: sticks", what);
+	qmp_unref(q);
+	fake_finish(&f, what);
+}
+
+static void test_not_qmp(void)
+{
+	static const struct step hmp[] = {
+		SEND("QEMU 7.2.0 monitor - type 'help' for more information\r\n"
+		     "(qemu) "), END,
+	};
+	static const struct step no_greeting[] = {
+		SEND("{\"return\": {}}\r\n"), END,
+	};
+	static const struct step silent[] = { END };
+	static const struct step hangup[] = { CLOSE, END };
+	static const struct step refused[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD),
+		SEND("{\"error\": {\"class\": \"CommandNotFound\", \"desc\": "
+		     "\"Capabilities negotiation is already complete\"}, "
+		     "\"id\": 1}\r\n"),
+		END,
+	};
+
+	check_not_qmp("HMP monitor", hmp, -EPROTO, "not a QMP server");
+	check_not_qmp("JSON without greeting", no_greeting, -EPROTO,
+		      "not a QMP server");
+	check_not_qmp("silent server", silent, -ETIMEDOUT, "no QMP greeting");
+	check_not_qmp("server hangs up", hangup, -ECONNRESET,
+		      "connection closed by QEMU");
+	check_not_qmp("capabilities refused", refused, -EPROTO,
+		      "qmp_capabilities failed");
+}
+
+static void test_message_too_big(void)
+{
+	static const char head[] = "{\"event\": \"X\", \"data\": \"";
+	size_t total = 2 * (size_t)QMP_MAX_MESSAGE_BYTES;
+	char *huge = malloc(total);
+	struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		EXPECT("{\"execute\":\"query-status\",\"id\":2}\n"),
+		{ STEP_SEND, huge, total, 64 * 1024 },
+		END,
+	};
+	struct fake f;
+	struct qmp *q;
+
+	memcpy(huge, head, sizeof(head) - 1);
+	memset(huge + sizeof(head) - 1, 'a', total - (sizeof(head) - 1));
+	q = client(fake_start(&f, steps), 20000);
+	is_int(qmp_execute(q, "query-status", NULL, NULL), -EMSGSIZE,
+	       "a message over %u bytes: -EMSGSIZE", QMP_MAX_MESSAGE_BYTES);
+	ok(qmp_is_broken(q), "connection broken");
+	ok(qmp_get_error_desc(q) && strstr(qmp_get_error_desc(q), "larger than"),
+	   "described: %s", qmp_get_error_desc(q));
+	qmp_unref(q);	/* the server's writes now fail */
+	fake_finish(&f, "message too big");
+	ok(f.sent < total, "client gave up before reading all %zu bytes", total);
+	free(huge);
+}
+
+static void test_event_flood(void)
+{
+	static const char event[] = "{\"event\": \"E\"}\r\n";
+	size_t n = QMP_MAX_QUEUED_EVENTS + 1, len = n * (sizeof(event) - 1), i;
+	char *flood = malloc(len);
+	struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		EXPECT("{\"execute\":\"query-status\",\"id\":2}\n"),
+		{ STEP_SEND, flood, len, 64 * 1024 },
+		END,
+	};
+	struct fake f;
+	struct qmp *q;
+
+	for (i = 0; i < n; i++)
+		memcpy(flood + i * (sizeof(event) - 1), event, sizeof(event) - 1);
+	q = client(fake_start(&f, steps), 10000);
+	is_int(qmp_execute(q, "query-status", NULL, NULL), -ENOBUFS,
+	       "%d events instead of a reply: -ENOBUFS",
+	       QMP_MAX_QUEUED_EVENTS + 1);
+	is_int(qmp_event_count(q), QMP_MAX_QUEUED_EVENTS,
+	       "the queued events stay readable");
+	is_int(qmp_pump(q, 0), -ENOBUFS, "sticks");
+	qmp_unref(q);
+	fake_finish(&f, "event flood");
+	free(flood);
+}
+
+static void test_refcount(void)
+{
+	struct qmp *q = qmp_new();
+
+	ok(qmp_ref(q) == q, "qmp_ref returns its argument");
+	ok(qmp_unref(q) == NULL, "qmp_unref returns NULL");
+	is_int(qmp_get_fd(q), -1, "still alive after one unref; no fd yet");
+	ok(qmp_get_greeting(q) == NULL, "no greeting before connect");
+	is_int(qmp_execute(q, "x", NULL, NULL), -ENOTCONN,
+	       "command before connect: -ENOTCONN");
+	ok(!qmp_is_broken(q), "which does not break it");
+	qmp_unref(q);
+	ok(qmp_unref(NULL) == NULL, "qmp_unref(NULL) is harmless");
+}
+
+/* ---- addresses --------------------------------------------------------- */
+
+static const struct step serve_one[] = {
+	SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY), END,
+};
+
+/* qmp_connect(ADDR) to a fake server accepting on LISTEN_FD. */
+static void check_connect_ok(const char *addr, int listen_fd)
+{
+	struct fake f;
+	struct qmp *q = qmp_new();
+
+	memset(&f, 0, sizeof(f));
+	f.steps = serve_one;
+	f.listen_fd = listen_fd;
+	f.fd = -1;
+	pthread_create(&f.thread, NULL, fake_run, &f);
+	qmp_set_timeout(q, 5000);
+	if (!ok(qmp_connect(q, addr) == 0, "connect %s", addr))
+		tap_diag("%s", qmp_get_error_desc(q));
+	if (qmp_get_fd(q) >= 0)
+		ok(fcntl(qmp_get_fd(q), F_GETFD) & FD_CLOEXEC,
+		   "%s: close-on-exec", addr);
+	qmp_unref(q);
+	fake_finish(&f, addr);
+}
+
+static void check_connect_fails(const char *addr, int want)
+{
+	struct qmp *q = qmp_new();
+
+	qmp_set_timeout(q, 2000);
+	is_int(qmp_connect(q, addr), want, "connect \"%.40s\" fails: %s", addr,
+	       strerror(-want));
+	ok(qmp_get_error_desc(q) != NULL, "  described: %.80s",
+	   qmp_get_error_desc(q) ? qmp_get_error_desc(q) : "(none)");
+	is_int(qmp_connect(q, addr), want, "  and the failure sticks");
+	qmp_unref(q);
+}
+
+static int listen_tcp(int family, const char *ip, char *addr, size_t len)
+{
+	struct sockaddr_storage ss = { 0 };
+	socklen_t sl = sizeof(ss);
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int port;
+
+	if (fd < 0)
+		return -1;
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		in->sin_family = AF_INET;
+		in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		sl = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		in6->sin6_family = AF_INET6;
+		in6->sin6_addr = in6addr_loopback;
+		sl = sizeof(*in6);
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 4) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
+		close(fd);
+		return -1;
+	}
+	port = ntohs(family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+			: ((struct sockaddr_in6 *)&ss)->sin6_port);
+	snprintf(addr, len, family == AF_INET ? "tcp:%s:%d" : "tcp:[%s]:%d",
+		 ip, port);
+	return fd;
+}
+
+static void test_addresses(void)
+{
+	char dir[] = "/tmp/test-connection-XXXXXX", path[100], addr[160];
+	char longpath[200];
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, fd6;
+
+	if (!mkdtemp(dir)) {
+		ok(0, "mkdtemp: %s", strerror(errno));
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/qmp-sock", dir);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    listen(fd, 4) < 0) {
+		ok(0, "listen on %s: %s", path, strerror(errno));
+		return;
+	}
+	snprintf(addr, sizeof(addr), "unix:%s", path);
+	check_connect_ok(addr, fd);
+	check_connect_ok(path, fd);
+	close(fd);
+	unlink(path);
+	check_connect_fails(path, -ENOENT);
+
+	fd = listen_tcp(AF_INET, "127.0.0.1", addr, sizeof(addr));
+	if (ok(fd >= 0, "listening on %s", addr)) {
+		check_connect_ok(addr, fd);
+		close(fd);
+		/* Nobody listens there any more. */
+		check_connect_fails(addr, -ECONNREFUSED);
+	}
+	fd6 = listen_tcp(AF_INET6, "::1", addr, sizeof(addr));
+	if (fd6 >= 0) {
+		check_connect_ok(addr, fd6);
+		close(fd6);
+	} else {
+		tap_diag("no IPv6 loopback here: tcp:[::1]:PORT not tried");
+	}
+
+	memset(longpath, 'x', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	check_connect_fails("unix:", -EINVAL);
+	check_connect_fails("", -EINVAL);
+	check_connect_fails(longpath, -EINVAL);
+	check_connect_fails("tcp:localhost", -EINVAL);
+	check_connect_fails("tcp:localhost:", -EINVAL);
+	check_connect_fails("tcp::4444", -EINVAL);
+	check_connect_fails("tcp:[::1]4444", -EINVAL);
+	check_connect_fails("tcp:127.0.0.1:99999", -EINVAL);
+	check_connect_fails("tcp:127.0.0.1:44x", -EINVAL);
+	rmdir(dir);
+}
+
+/* ---- balloon helpers against a fake QOM tree --------------------------- */
+
+struct qom_node {
+	const char *path;
+	const char *children;	/* qom-list's return value, JSON */
+};
+
+struct responder {
+	const struct qom_node *tree;
+	bool endless;		/* unknown /machine paths have 2 children */
+	int lists;		/* qom-list calls answered */
+	char listed[64][96];	/* the first paths listed */
+	char last_set[256];	/* the last qom-set request, as sent */
+	int64_t polling;
+};
+
+static char *respond(struct responder *r, struct json_object *req)
+{
+	struct json_object *cmd, *args = NULL, *o;
+	const char *command, *path = "", *prop = "";
+	char *out = malloc(4096);
+	int i;
+
+	json_object_object_get_ex(req, "execute", &cmd);
+	command = json_object_get_string(cmd);
+	if (json_object_object_get_ex(req, "arguments", &args)) {
+		if (json_object_object_get_ex(args, "path", &o))
+			path = json_object_get_string(o);
+		if (json_object_object_get_ex(args, "property", &o))
+			prop = json_object_get_string(o);
+	}
+	if (!strcmp(command, "qmp_capabilities")) {
+		strcpy(out, "{}");
+	} else if (!strcmp(command, "qom-list")) {
+		if (r->lists < 64)
+			snprintf(r->listed[r->lists], sizeof(r->listed[0]), "%s",
+				 path);
+		r->lists++;
+		for (i = 0; r->tree[i].path; i++)
+			if (!strcmp(r->tree[i].path, path))
+				break;
+		if (r->tree[i].path)
+			snprintf(out, 4096, "%s", r->tree[i].children);
+		else if (r->endless && !strncmp(path, "/machine/", 9))
+			strcpy(out, "[{\"name\": \"x\", \"type\": \"child<container>\"},"
+			       " {\"name\": \"y\", \"type\": \"child<container>\"}]");
+		else
+			snprintf(out, 4096, "ERROR DeviceNotFound");
+	} else if (!strcmp(command, "qom-get") && !strcmp(prop, "guest-stats")) {
+		strcpy(out, "{\"stats\": {\"stat-swap-in\": 0, "
+		       "\"stat-free-memory\": 1048576, "
+		       "\"stat-total-memory\": 18446744073709551615, "
+		       "\"stat-from-the-future\": 3, "
+		       "\"stat-oom-kills\": 2}, \"last-update\": 1700000001}");
+	} else if (!strcmp(command, "qom-get") &&
+		   !strcmp(prop, "guest-stats-polling-interval")) {
+		snprintf(out, 4096, "%lld", (long long)r->polling);
+	} else if (!strcmp(command, "qom-set")) {
+		snprintf(r->last_set, sizeof(r->last_set), "%s", plain(req));
+		json_object_object_get_ex(args, "value", &o);
+		r->polling = json_object_get_int64(o);
+		strcpy(out, "{}");
+	} else if (!strcmp(command, "query-memory-size-summary")) {
+		strcpy(out, "{\"base-memory\": 2147483648, \"plugged-memory\": 0}");
+	} else {
+		strcpy(out, "ERROR CommandNotFound");
+	}
+	return out;
+}
+
+struct responder_server {
+	int fd;
+	struct responder *r;
+	pthread_t thread;
+};
+
+/* Answer every request through respond() until the client hangs up. */
+static void *responder_run(void *arg)
+{
+	struct responder_server *s = arg;
+	struct qmp_parser *p = qmp_parser_new();
+	struct json_object *req, *id;
+	char buf[4096], *answer, line[8192];
+	size_t used, off;
+	ssize_t n;
+	int r;
+
+	if (send(s->fd, GREETING, strlen(GREETING), MSG_NOSIGNAL) < 0)
+		goto out;
+	while ((n = recv(s->fd, buf, sizeof(buf), 0)) > 0) {
+		for (off = 0; off < (size_t)n; off += used) {
+			r = qmp_parser_parse(p, buf + off, (size_t)n - off, &used,
+					     &req);
+			if (r <= 0)
+				break;
+			answer = respond(s->r, req);
+			json_object_object_get_ex(req, "id", &id);
+			if (!strncmp(answer, "ERROR ", 6))
+				snprintf(line, sizeof(line),
+					 "{\"error\": {\"class\": \"%s\", \"desc\": "
+					 "\"fake\"}, \"id\": %s}\r\n", answer + 6,
+					 plain(id));
+			else
+				snprintf(line, sizeof(line),
+					 "{\"return\": %s, \"id\": %s}\r\n",
+					 answer, plain(id));
+			free(answer);
+			json_object_put(req);
+			if (send(s->fd, line, strlen(line), MSG_NOSIGNAL) < 0)
+				goto out;
+		}
+	}
+out:
+	qmp_parser_free(p);
+	return NULL;
+}
+
+static struct qmp *responder_start(struct responder_server *s,
+				   struct responder *r)
+{
+	int sv[2];
+
+	socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv);
+	s->fd = sv[1];
+	s->r = r;
+	pthread_create(&s->thread, NULL, responder_run, s);
+	return client(sv[0], 5000);
+}
+
+static void responder_stop(struct responder_server *s, struct qmp *q)
+{
+	qmp_unref(q);
+	pthread_join(s->thread, NULL);
+	close(s->fd);
+}
+
+static int listed_count(const struct responder *r, const char *path)
+{
+	int i, n = 0;
+
+	for (i = 0; i < r->lists && i < 64; i++)
+		n += !strcmp(r->listed[i], path);
+	return n;
+}
+
+/* Find the balloon in TREE; expect WANT (a path, or NULL for -ENODEV). */
+static struct responder find_in(const char *what, const struct qom_node *tree,
+				bool endless, const char *want)
+{
+	struct responder r = { .tree = tree, .endless = endless };
+	struct responder_server s;
+	struct qmp *q = responder_start(&s, &r);
+	char *path = NULL;
+
+	is_int(qmp_balloon_find(q, &path), want ? 0 : -ENODEV,
+	       "%s: balloon_find %s", what, want ? "finds it" : "-ENODEV");
+	is_str(path, want, "%s: path", what);
+	ok(!qmp_is_broken(q), "%s: connection still fine", what);
+	free(path);
+	responder_stop(&s, q);
+	return r;
+}
+
+#define EMPTY "[{\"name\": \"type\", \"type\": \"string\"}]"
+
+static void test_balloon_find(void)
+{
+	static const struct qom_node with_id[] = {
+		{ "/machine/peripheral", "[{\"name\": \"type\", \"type\": \"string\"},"
+		  " {\"name\": \"balloon0\", \"type\": "
+		  "\"child<virtio-balloon-pci-non-transitional>\"}]" },
+		{ NULL, NULL },
+	};
+	static const struct qom_node anon[] = {
+		{ "/machine/peripheral", EMPTY },
+		{ "/machine/peripheral-anon",
+		  "[{\"name\": \"device[0]\", \"type\": \"child<virtio-net-pci>\"},"
+		  " {\"name\": \"device[1]\", \"type\": "
+		  "\"link<virtio-balloon-pci>\"},"
+		  " {\"name\": \"device[2]\", \"type\": "
+		  "\"child<virtio-balloon-pci-transitional>\"}]" },
+		{ NULL, NULL },
+	};
+	static const struct qom_node ccw[] = {
+		{ "/machine/peripheral", EMPTY },
+		{ "/machine/peripheral-anon",
+		  "[{\"name\": \"device[0]\", \"type\": "
+		  "\"child<virtio-balloon-ccw>\"}]" },
+		{ NULL, NULL },
+	};
+	/* A board-made mmio balloon deep in /machine; the peripheral
+	 * containers hold a net device whose backend must not be entered
+	 * before the rest of /machine is looked at. */
+	static const struct qom_node deep[] = {
+		{ "/machine/peripheral", EMPTY },
+		{ "/machine/peripheral-anon",
+		  "[{\"name\": \"device[0]\", \"type\": \"child<virtio-net-pci>\"}]" },
+		{ "/machine",
+		  "[{\"name\": \"peripheral\", \"type\": \"child<container>\"},"
+		  " {\"name\": \"peripheral-anon\", \"type\": \"child<container>\"},"
+		  " {\"name\": \"pc.ram\", \"type\": \"child<memory-region>\"},"
+		  " {\"name\": \"ioapic\", \"type\": \"link<ioapic>\"},"
+		  " {\"name\": \"unattached\", \"type\": \"child<container>\"}]" },
+		{ "/machine/unattached",
+		  "[{\"name\": \"gpio[0]\", \"type\": \"child<irq>\"},"
+		  " {\"name\": \"device[3]\", \"type\": \"child<virtio-mmio>\"}]" },
+		{ "/machine/peripheral-anon/device[0]", EMPTY },
+		{ "/machine/unattached/device[3]",
+		  "[{\"name\": \"bus\", \"type\": \"child<virtio-mmio-bus>\"}]" },
+		{ "/machine/unattached/device[3]/bus",
+		  "[{\"name\": \"balloon\", \"type\": "
+		  "\"child<virtio-balloon-device>\"}]" },
+		{ NULL, NULL },
+	};
+	static const struct qom_node none[] = {
+		{ "/machine", "[{\"name\": \"unattached\", \"type\": "
+		  "\"child<container>\"}]" },
+		{ NULL, NULL },
+	};
+	struct responder r;
+
+	r = find_in("id=balloon0", with_id, false,
+		    "/machine/peripheral/balloon0");
+	is_int(r.lists, 1, "id=balloon0: one qom-list");
+	r = find_in("anonymous", anon, false,
+		    "/machine/peripheral-anon/device[2]");
+	is_int(r.lists, 2, "anonymous: two qom-lists, links not followed");
+	find_in("ccw", ccw, false, "/machine/peripheral-anon/device[0]");
+	r = find_in("deep mmio", deep, false,
+		    "/machine/unattached/device[3]/bus/balloon");
+	is_int(listed_count(&r, "/machine/peripheral"), 1,
+	       "deep mmio: /machine/peripheral listed once");
+	ok(!listed_count(&r, "/machine/pc.ram") &&
+	   !listed_count(&r, "/machine/unattached/gpio[0]"),
+	   "deep mmio: memory regions and irqs not entered");
+	r = find_in("no balloon, endless tree", none, true, NULL);
+	ok(r.lists > 10 && r.lists <= 300,
+	   "endless tree: search bounded (%d qom-lists)", r.lists);
+}
+
+static void test_balloon_stats(void)
+{
+	static const struct qom_node tree[] = { { NULL, NULL } };
+	struct responder r = { .tree = tree, .polling = 0 };
+	struct responder_server s;
+	struct qmp_balloon_stats st;
+	struct json_object *obj;
+	struct qmp *q;
+	int64_t secs = -1;
+	uint64_t base = 0;
+
+	q = responder_start(&s, &r);
+	is_int(qmp_balloon_get_stats(q, "/machine/peripheral/b", &st), 0,
+	       "guest-stats read");
+	ok(qmp_balloon_stat_known(&st, QMP_STAT_SWAP_IN) &&
+	   st.value[QMP_STAT_SWAP_IN] == 0, "a stat of 0 is known, 0");
+	ok(qmp_balloon_stat_known(&st, QMP_STAT_FREE_MEMORY), "free known");
+	is_u64(st.value[QMP_STAT_FREE_MEMORY], 1048576, "free memory value");
+	ok(!qmp_balloon_stat_known(&st, QMP_STAT_TOTAL_MEMORY),
+	   "2^64-1 means unknown");
+	ok(!qmp_balloon_stat_known(&st, QMP_STAT_DISK_CACHES),
+	   "absent means unknown");
+	ok(qmp_balloon_stat_known(&st, QMP_STAT_OOM_KILLS) &&
+	   st.value[QMP_STAT_OOM_KILLS] == 2, "a newer tag (oom-kills) read");
+	is_int(st.known, (1u << QMP_STAT_SWAP_IN) | (1u << QMP_STAT_FREE_MEMORY) |
+	       (1u << QMP_STAT_OOM_KILLS), "exactly three known; unknown key ignored");
+	is_int(st.last_update, 1700000001, "last-update");
+	ok(!qmp_balloon_stat_known(&st, QMP_STAT_COUNT),
+	   "out-of-range stat is never known");
+
+	is_int(qmp_balloon_set_polling(q, "/machine/peripheral/b", 5), 0,
+	       "set polling interval");
+	is_int(qmp_balloon_get_polling(q, "/machine/peripheral/b", &secs), 0,
+	       "get polling interval");
+	is_int(secs, 5, "polling interval reads back");
+	is_int(qmp_memory_base_size(q, &base), 0, "query-memory-size-summary");
+	is_u64(base, 2147483648u, "base memory");
+	is_int(qmp_balloon_query(q, &base), -EREMOTEIO,
+	       "query-balloon without a balloon: the QMP error");
+	is_str(qmp_get_error_class(q), "CommandNotFound", "its class");
+	responder_stop(&s, q);
+	is_str(r.last_set, "{\"execute\":\"qom-set\",\"arguments\":{\"path\":"
+	       "\"/machine/peripheral/b\",\"property\":"
+	       "\"guest-stats-polling-interval\",\"value\":5},\"id\":3}",
+	       "qom-set request as sent");
+
+	obj = json_tokener_parse("{\"last-update\": 0}");
+	is_int(qmp_balloon_stats_parse(obj, &st), -EINVAL,
+	       "parse: no \"stats\": -EINVAL");
+	json_object_put(obj);
+	obj = json_tokener_parse("{\"stats\": {\"stat-free-memory\": -1}, "
+				 "\"last-update\": 0}");
+	is_int(qmp_balloon_stats_parse(obj, &st), -EINVAL,
+	       "parse: negative value: -EINVAL");
+	is_int(st.known, 0, "nothing known after a failed parse");
+	json_object_put(obj);
+	obj = json_tokener_parse("{\"stats\": {}, \"last-update\": 0}");
+	is_int(qmp_balloon_stats_parse(obj, &st), 0, "parse: empty stats");
+	ok(st.known == 0 && st.last_update == 0, "nothing known, never updated");
+	json_object_put(obj);
+
+	is_str(qmp_balloon_stat_key(QMP_STAT_FREE_MEMORY), "stat-free-memory",
+	       "stat key of free memory");
+	is_str(qmp_balloon_stat_key(QMP_STAT_DIRECT_RECLAIMS),
+	       "stat-direct-reclaims", "stat key of the last tag");
+	ok(qmp_balloon_stat_key(QMP_STAT_COUNT) == NULL, "no key past the end");
+	ok(qmp_balloon_stat_is_bytes(QMP_STAT_DISK_CACHES) &&
+	   !qmp_balloon_stat_is_bytes(QMP_STAT_MAJOR_FAULTS),
+	   "disk caches in bytes, major faults a count");
+}
+
+int main(void)
+{
+	/* A library that died of SIGPIPE would kill this test: keep the
+	 * default disposition so that MSG_NOSIGNAL is what is tested. */
+	signal(SIGPIPE, SIG_DFL);
+	test_negotiate_and_execute();
+	test_error_reply();
+	test_eof_mid_reply();
+	test_hangup_before_send();
+	test_timeout();
+	test_wait_event();
+	test_pipelined();
+	test_not_qmp();
+	test_message_too_big();
+	test_event_flood();
+	test_refcount();
+	test_addresses();
+	test_balloon_find();
+	test_balloon_stats();
+	return tap_done();
+}
