@@ -1,1 +1,76 @@
-# kernel: the x86-64 guest kernel, kernel/guest.elf
+# kernel: the x86-64 guest kernel, kernel/guest.elf.
+#
+# Built with its own rules and $(KERNEL_CC), never with AM_CFLAGS or the
+# user's CFLAGS: sanitizer and hosted flags must not reach freestanding
+# code. The VIRTIO side adds its files with "KERNEL_SRC += ..." in a
+# block of its own below.
+
+KERNEL_SRC = \
+	kernel/arch/x86_64/boot.S \
+	kernel/arch/x86_64/clock.c \
+	kernel/arch/x86_64/interrupts.c \
+	kernel/arch/x86_64/ioapic.c \
+	kernel/arch/x86_64/lapic.c \
+	kernel/arch/x86_64/paging.c \
+	kernel/arch/x86_64/pvh.c \
+	kernel/arch/x86_64/vectors.S \
+	kernel/drivers/balloon_stub.c \
+	kernel/drivers/pci.c \
+	kernel/drivers/serial.c \
+	kernel/kernel/work.c \
+	kernel/console.c \
+	kernel/lib/cmdline.c \
+	kernel/lib/parse_size.c \
+	kernel/lib/printk.c \
+	kernel/lib/string.c \
+	kernel/mm/page_alloc.c \
+	kernel/main.c
+
+KERNEL_HDR = \
+	kernel/include/balloon.h \
+	kernel/include/init.h \
+	kernel/include/io.h \
+	kernel/include/irq.h \
+	kernel/include/kernel.h \
+	kernel/include/mm.h \
+	kernel/include/pci.h \
+	kernel/arch/x86_64/x86.h \
+	kernel/arch/x86_64/x86_asm.h
+
+KERNEL_CPP_FLAGS = -I$(top_srcdir)/kernel/include -I$(top_srcdir)/kernel/arch/x86_64 \
+	-I$(top_srcdir)/kernel
+# -mgeneral-regs-only: no SSE/x87 state to save in interrupt handlers;
+# -mno-red-zone: interrupts push onto the stack below %rsp;
+# -mcmodel=small -fno-pie: linked and run at 1 MiB, identity-mapped.
+KERNEL_C_FLAGS = -std=gnu11 -O2 -g -m64 -ffreestanding -fno-builtin -fno-pie -fno-pic \
+	-mcmodel=small -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
+	$(WARN_CFLAGS) -MMD -MP
+KERNEL_LD_FLAGS = -m elf_x86_64 -nostdlib -static -z max-page-size=4096
+KERNEL_OBJS = $(patsubst %,kernel/.objs/%.o,$(basename $(KERNEL_SRC)))
+
+EXTRA_DIST += $(KERNEL_SRC) $(KERNEL_HDR) kernel/kernel.ld
+CLEANFILES += kernel/guest.elf
+
+if BUILD_KERNEL
+noinst_DATA += kernel/guest.elf
+
+kernel/guest.elf: $(KERNEL_OBJS) $(top_srcdir)/kernel/kernel.ld
+	$(AM_V_GEN)$(KERNEL_LD) $(KERNEL_LD_FLAGS) -T $(top_srcdir)/kernel/kernel.ld \
+		-o $@ $(KERNEL_OBJS)
+
+kernel/.objs/%.o: $(top_srcdir)/%.c
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(KERNEL_CC) $(KERNEL_CPP_FLAGS) $(KERNEL_C_FLAGS) -c -o $@ $<
+
+kernel/.objs/%.o: $(top_srcdir)/%.S
+	@$(MKDIR_P) $(@D)
+	$(AM_V_CC)$(KERNEL_CC) $(KERNEL_CPP_FLAGS) -m64 -MMD -MP -c -o $@ $<
+
+-include $(KERNEL_OBJS:.o=.d)
+endif
+
+clean-local: clean-kernel
+clean-kernel:
+	-rm -rf kernel/.objs
+PHONY += clean-kernel

@@ -50,6 +50,7 @@ struct work {
 	bool queued;		/* owned by the work queue */
 	uint64_t due_ms;	/* owned by the timer code */
 	bool timer_armed;	/* owned by the timer code */
+	struct work *timer_next;	/* owned by the timer code */
 };
 void work_init(struct work *w, void (*fn)(void *), void *arg);
 /* Safe from interrupt handlers. */

@@ -22,8 +22,9 @@ void pci_write8(const struct pci_dev *d, uint16_t off, uint8_t v);
 void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v);
 void pci_write32(const struct pci_dev *d, uint16_t off, uint32_t v);
 
-/* Offset of the first capability with CAP_ID at or after list entry
- * FROM (0: start of the list), or 0 when there is none. */
+/* Offset of the first capability with CAP_ID after the capability at
+ * offset FROM (0: from the start of the list), or 0 when there is none;
+ * pass the previous result as FROM to iterate. */
 uint8_t pci_find_cap(const struct pci_dev *d, uint8_t cap_id, uint8_t from);
 
 struct pci_bar {

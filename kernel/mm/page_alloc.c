@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * page_alloc.c - the physical page allocator: 4 KiB pages from the boot
+ * memory map, an exact free count, O(1) single-page alloc and free, and
+ * the reclaim hook through which the balloon gives memory back under
+ * pressure. Host-testable: it touches only the pages it manages.
+ */
+#include "kernel.h"
+#include "init.h"
+#include "mm.h"
+
+#define MM_MAX_RANGES	64
+
+/*
+ * Free memory comes in two kinds, so boot never walks or zeroes all of RAM:
+ * - ranges: runs of pages never handed out yet, carved from the bottom of
+ *   the lowest non-empty run (so early page-table pages come from low,
+ *   already-mapped memory);
+ * - free_list: pages handed out and freed again, a stack linked through
+ *   the first 8 bytes of each free page. Reused first, so the pages the
+ *   balloon gives back are the ones a workload gets next.
+ * Only kernel work context (never an interrupt handler) calls in, so
+ * there is no locking.
+ */
+static struct {
+	struct mm_range {
+		paddr_t start;		/* first untouched page */
+		paddr_t end;		/* end of the run (exclusive) */
+	} ranges[MM_MAX_RANGES];	/* sorted by address, no overlaps */
+	int nranges;
+	paddr_t free_list;		/* top of the freed-page stack, or 0 */
+	uint64_t free_pages;		/* pages in ranges + on free_list */
+	uint64_t total_pages;		/* all RAM pages managed */
+	paddr_t ram_end;		/* end of the highest RAM page */
+	mm_reclaim_fn reclaim;		/* the balloon's deflate, or NULL */
+	void *reclaim_arg;
+	uint64_t reclaim_threshold;	/* bytes: reclaim below this much free */
+	bool in_reclaim;		/* the hook is running: no recursion */
+	uint64_t minor_faults;		/* pages first touched by workloads */
+} mm;
+
+static uint64_t range_pages(const struct mm_range *r)
+{
+	return (r->end - r->start) / PAGE_SIZE;
+}
+
+static void range_remove(int i)
+{
+	memmove(&mm.ranges[i], &mm.ranges[i + 1],
+		(mm.nranges - i - 1) * sizeof(mm.ranges[0]));
+	mm.nranges--;
+}
+
+static void range_insert(int i, paddr_t start, paddr_t end)
+{
+	if (mm.nranges == MM_MAX_RANGES)
+		panic("mm: more than %d memory ranges", MM_MAX_RANGES);
+	memmove(&mm.ranges[i + 1], &mm.ranges[i],
+		(mm.nranges - i) * sizeof(mm.ranges[0]));
+	mm.ranges[i].start = start;
+	mm.ranges[i].end = end;
+	mm.nranges++;
+}
+
+void mm_add_ram(uint64_t start, uint64_t len)
+{
+	paddr_t s = ALIGN_UP(start, PAGE_SIZE);
+	paddr_t e = (start + len) & ~(PAGE_SIZE - 1);
+	int i;
+
+	if (s == 0)	/* page 0 doubles as "no page": never hand it out */
+		s = PAGE_SIZE;
+	if (e <= s)
+		return;
+	for (i = 0; i < mm.nranges; i++) {
+		if (s < mm.ranges[i].end && e > mm.ranges[i].start)
+			panic("mm: RAM %lx-%lx overlaps RAM already added", s, e);
+		if (e <= mm.ranges[i].start)
+			break;
+	}
+	range_insert(i, s, e);
+	mm.total_pages += (e - s) / PAGE_SIZE;
+	mm.free_pages += (e - s) / PAGE_SIZE;
+	mm.ram_end = MAX(mm.ram_end, e);
+}
+
+void mm_reserve(uint64_t start, uint64_t len)
+{
+	paddr_t s = start & ~(PAGE_SIZE - 1);
+	paddr_t e = ALIGN_UP(start + len, PAGE_SIZE);
+
+	for (int i = 0; i < mm.nranges; i++) {
+		struct mm_range *r = &mm.ranges[i];
+		paddr_t cut_s = MAX(s, r->start), cut_e = MIN(e, r->end);
+		uint64_t cut;
+
+		if (cut_s >= cut_e)
+			continue;
+		cut = (cut_e - cut_s) / PAGE_SIZE;
+		mm.total_pages -= cut;
+		mm.free_pages -= cut;
+		if (cut_s == r->start && cut_e == r->end) {
+			range_remove(i--);
+		} else if (cut_s == r->start) {
+			r->start = cut_e;
+		} else if (cut_e == r->end) {
+			r->end = cut_s;
+		} else {	/* a hole in the middle: split the run */
+			paddr_t old_end = r->end;
+
+			r->end = cut_s;
+			range_insert(i + 1, cut_e, old_end);
+			i++;
+		}
+	}
+}
+
+paddr_t mm_ram_end(void)
+{
+	return mm.ram_end;
+}
+
+paddr_t page_alloc_noreclaim(void)
+{
+	paddr_t p = mm.free_list;
+
+	if (p) {
+		mm.free_list = *(paddr_t *)phys_to_virt(p);
+		mm.free_pages--;
+		return p;
+	}
+	while (mm.nranges && mm.ranges[0].start == mm.ranges[0].end)
+		range_remove(0);
+	if (!mm.nranges)
+		return 0;
+	p = mm.ranges[0].start;
+	mm.ranges[0].start += PAGE_SIZE;
+	mm.free_pages--;
+	return p;
+}
+
+paddr_t page_alloc(void)
+{
+	/* Free bytes left once this page is taken. */
+	uint64_t after = mm.free_pages ? (mm.free_pages - 1) * PAGE_SIZE : 0;
+
+	if (mm.reclaim && !mm.in_reclaim && after < mm.reclaim_threshold) {
+		mm.in_reclaim = true;
+		mm.reclaim(mm.reclaim_threshold - after, mm.reclaim_arg);
+		mm.in_reclaim = false;
+	}
+	return page_alloc_noreclaim();
+}
+
+void page_free(paddr_t page)
+{
+	if (!page || (page & (PAGE_SIZE - 1)) || page >= mm.ram_end)
+		panic("mm: page_free(%lx): not a page we manage", page);
+	*(paddr_t *)phys_to_virt(page) = mm.free_list;
+	mm.free_list = page;
+	mm.free_pages++;
+}
+
+paddr_t page_alloc_contig(size_t npages)
+{
+	for (int i = 0; i < mm.nranges; i++) {
+		struct mm_range *r = &mm.ranges[i];
+		paddr_t p = r->start;
+
+		if (range_pages(r) < npages)
+			continue;
+		r->start += npages * PAGE_SIZE;
+		mm.free_pages -= npages;
+		memset(phys_to_virt(p), 0, npages * PAGE_SIZE);
+		return p;
+	}
+	return 0;
+}
+
+uint64_t mm_total_bytes(void)
+{
+	return mm.total_pages * PAGE_SIZE;
+}
+
+uint64_t mm_free_bytes(void)
+{
+	return mm.free_pages * PAGE_SIZE;
+}
+
+void mm_set_reclaim_hook(mm_reclaim_fn fn, void *arg, uint64_t threshold)
+{
+	mm.reclaim = fn;
+	mm.reclaim_arg = arg;
+	mm.reclaim_threshold = threshold;
+}
+
+uint64_t mm_minor_faults(void)
+{
+	return mm.minor_faults;
+}
+
+void mm_count_minor_faults(uint64_t n)
+{
+	mm.minor_faults += n;
+}
