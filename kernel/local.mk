@@ -68,7 +68,45 @@ kernel/.objs/%.o: $(top_srcdir)/%.S
 	$(AM_V_CC)$(KERNEL_CC) $(KERNEL_CPP_FLAGS) -m64 -MMD -MP -c -o $@ $<
 
 -include $(KERNEL_OBJS:.o=.d)
+
+else
+kernel/guest.elf:
+	@echo "kernel/guest.elf: configure found no x86-64 toolchain for the guest kernel" >&2; exit 1
 endif
+
+# make run: boot the guest like the seed's "make ENABLE_BALLOON=1 ENABLE_QMP=1
+# run". Override on the command line: make run MEM=4G APPEND="balloon.min=32M".
+MEM = 2G
+MACHINE = q35
+# kvm only where it can run ordinary guests: the CPU has vmx/svm and
+# /dev/kvm is writable; everywhere else TCG.
+ACCEL = $(shell grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null && test -w /dev/kvm && echo kvm || echo tcg)
+QMP_SOCK = ./qmp-sock
+ENABLE_BALLOON = 1
+ENABLE_QMP = 1
+BALLOON_DEVICE = virtio-balloon-pci,deflate-on-oom=on
+APPEND =
+SERIAL_LOG = ./guest-console.log
+GUEST_QEMU_ARGS = -accel $(ACCEL) $(if $(filter kvm,$(ACCEL)),-cpu host) \
+	-machine $(MACHINE) -m $(MEM) -nodefaults -display none -no-reboot \
+	-kernel kernel/guest.elf -append '$(APPEND)' \
+	$(if $(filter 1,$(ENABLE_BALLOON)),-device $(BALLOON_DEVICE)) \
+	$(if $(filter 1,$(ENABLE_QMP)),$(GUEST_QMP_ARGS))
+GUEST_QMP_ARGS = -qmp unix:$(QMP_SOCK),server=on,wait=off
+
+run-qemu-check:
+	@test -n "$(QEMU)" || { echo "make run: qemu-system-x86_64 not found (apt-get install qemu-system-x86)" >&2; exit 1; }
+
+# Serial console on the terminal; Ctrl-A x quits, Ctrl-A c is QEMU's monitor.
+run: kernel/guest.elf run-qemu-check
+	@echo "Booting kernel/guest.elf: $(MACHINE), $(MEM), $(ACCEL)$(if $(filter 1,$(ENABLE_QMP)), with QMP on $(QMP_SOCK)). Ctrl-A x quits."
+	$(QEMU) $(GUEST_QEMU_ARGS) -serial mon:stdio
+
+# The same VM detached: console to $(SERIAL_LOG), QEMU's pid in $(QMP_SOCK).pid.
+run-background: kernel/guest.elf run-qemu-check
+	$(QEMU) $(GUEST_QEMU_ARGS) -serial file:$(SERIAL_LOG) -daemonize \
+		-pidfile $(QMP_SOCK).pid
+PHONY += run run-background run-qemu-check
 
 clean-local: clean-kernel
 clean-kernel:

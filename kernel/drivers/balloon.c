@@ -1,0 +1,602 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * balloon.c - the virtio memory balloon driver (virtio 1.x 5.5): moves
+ * pages to and from the host towards the device's num_pages, answers the
+ * host's statistics requests, and gives pages back under memory pressure.
+ *
+ * Command line: balloon.min=SIZE (default 16M) is the free memory that
+ * inflation never goes below; balloon.threshold=SIZE (default min + 4M,
+ * never less than min) is the free memory that allocations keep by
+ * deflating first, when DEFLATE_ON_OOM was negotiated; after such a
+ * deflate, inflation also stops at the threshold until the host sets a
+ * new target. balloon.debug=1 prints a line per batch.
+ */
+#include "balloon.h"
+#include "balloon_pfns.h"
+#include "balloon_policy.h"
+#include "io.h"
+#include "mm.h"
+#include "virtio.h"
+
+/* Per-batch debug lines; build with -DBALLOON_DEBUG=0 to compile them out. */
+#ifndef BALLOON_DEBUG
+#define BALLOON_DEBUG 1
+#endif
+#define bdbg(b, fmt, ...) do { \
+	if (BALLOON_DEBUG && (b)->debug) \
+		printk("balloon: " fmt "\n", ##__VA_ARGS__); \
+} while (0)
+
+#define VIRTIO_ID_BALLOON		5
+
+/* 5.5.3 feature bits */
+#define VIRTIO_BALLOON_F_MUST_TELL_HOST	0
+#define VIRTIO_BALLOON_F_STATS_VQ	1
+#define VIRTIO_BALLOON_F_DEFLATE_ON_OOM	2
+
+/* 5.5.2 virtqueues: inflateq, deflateq, then statsq only if STATS_VQ
+ * was negotiated (later queues shift down when a feature is absent). */
+#define BALLOON_VQ_INFLATE		0
+#define BALLOON_VQ_DEFLATE		1
+#define BALLOON_VQ_STATS		2
+
+/* 5.5.4 struct virtio_balloon_config: le32 fields, in 4 KiB pages */
+#define BALLOON_CFG_NUM_PAGES		0	/* device writes */
+#define BALLOON_CFG_ACTUAL		4	/* driver writes */
+
+#define BALLOON_PFN_SHIFT		12	/* 5.5.6: PFNs are 4 KiB frames */
+
+/* 5.5.6.3 statistics: tags 0-9, always all of them, in this order */
+enum {
+	STAT_SWAP_IN, STAT_SWAP_OUT, STAT_MAJFLT, STAT_MINFLT, STAT_MEMFREE,
+	STAT_MEMTOT, STAT_AVAIL, STAT_CACHES, STAT_HTLB_PGALLOC,
+	STAT_HTLB_PGFAIL, BALLOON_NR_STATS
+};
+
+struct balloon_stat {
+	uint16_t tag;			/* le16 */
+	uint64_t val;			/* le64 */
+} __attribute__((packed));
+
+/* Batches in flight, inflate and deflate together (also capped by the
+ * queue sizes): enough to keep the device busy between our turns. */
+#define BALLOON_BATCHES			128
+#define BALLOON_BATCH_BYTES		(BALLOON_BATCH_PFNS * sizeof(uint32_t))
+
+#define BALLOON_DEFAULT_MIN		(16 * MiB)
+#define BALLOON_DEFAULT_HEADROOM	(4 * MiB)	/* threshold - min */
+/* How long to wait for the device to return a batch we depend on. */
+#define BALLOON_DEVICE_TIMEOUT_MS	2000
+
+struct balloon_batch {
+	uint32_t *pfns;			/* BALLOON_BATCH_PFNS, device-readable */
+	uint32_t count;
+	bool give_back;			/* deflate: free the pages when used */
+	struct balloon_batch *next;	/* free list */
+};
+
+/* All driver state; written only in work context (and by the reclaim
+ * hook, which runs in the work context of whoever allocates). */
+static struct balloon {
+	struct virtio_device *vd;	/* NULL until attached */
+	struct virtqueue *inflate_vq, *deflate_vq, *stats_vq;
+	bool tell_host;			/* MUST_TELL_HOST negotiated */
+	bool deflate_on_oom;		/* DEFLATE_ON_OOM negotiated */
+
+	/* page counts (4 KiB) */
+	uint32_t target;		/* num_pages last read from the device */
+	uint32_t reported;		/* actual last written to the device */
+	uint64_t inflating;		/* in inflate batches in flight */
+	uint64_t deflating;		/* in deflate batches in flight */
+	struct pfn_store held;		/* in the balloon, acknowledged */
+
+	struct balloon_batch batches[BALLOON_BATCHES];
+	struct balloon_batch *free_batches;
+	unsigned nfree_batches;
+	struct balloon_stat *stats;	/* the stats buffer, device-readable */
+
+	uint64_t min_free;		/* bytes: balloon.min */
+	uint64_t threshold;		/* bytes: balloon.threshold */
+	bool pressure;			/* reclaimed since the last new target */
+	uint32_t retry_ms;		/* current retry delay, 0 when none */
+	struct work retry;		/* timer: try the target again */
+	struct work report_absent;	/* after PCI probing: say if no device */
+	bool debug;			/* balloon.debug=1 */
+} balloon;
+
+static uint64_t pages(uint64_t bytes)
+{
+	return bytes / PAGE_SIZE;
+}
+
+static void *balloon_chunk_alloc(void)
+{
+	paddr_t p = page_alloc_noreclaim();
+
+	return p ? phys_to_virt(p) : NULL;
+}
+
+static void balloon_chunk_free(void *chunk)
+{
+	page_free(virt_to_phys(chunk));
+}
+
+static struct balloon_batch *batch_get(struct balloon *b)
+{
+	struct balloon_batch *batch = b->free_batches;
+
+	if (batch) {
+		b->free_batches = batch->next;
+		b->nfree_batches--;
+	}
+	return batch;
+}
+
+static void batch_put(struct balloon *b, struct balloon_batch *batch)
+{
+	batch->next = b->free_batches;
+	b->free_batches = batch;
+	b->nfree_batches++;
+}
+
+static void batch_free_pages(struct balloon_batch *batch)
+{
+	uint32_t i;
+
+	for (i = 0; i < batch->count; i++)
+		page_free((paddr_t)batch->pfns[i] << BALLOON_PFN_SHIFT);
+}
+
+/* Submit BATCH (already filled) on VQ; the pool never outnumbers the
+ * queue's descriptors, so there is always room. */
+static void batch_submit(struct balloon *b, struct virtqueue *vq,
+			 struct balloon_batch *batch)
+{
+	if (!virtqueue_add(vq, virt_to_phys(batch->pfns),
+			   batch->count * sizeof(uint32_t), false, batch))
+		panic("balloon: virtqueue %u full", vq->index);
+}
+
+/* 5.5.6.1: tell the device how many pages the balloon holds. Pages in
+ * deflate batches stay counted until the device has taken them back. */
+static void balloon_update_actual(struct balloon *b)
+{
+	uint32_t actual = b->held.count + b->deflating;
+
+	if (actual == b->reported)
+		return;
+	virtio_config_write32(b->vd, BALLOON_CFG_ACTUAL, actual);
+	b->reported = actual;
+}
+
+/* Collect every batch the device has finished with. */
+static void balloon_reap(struct balloon *b)
+{
+	struct balloon_batch *batch;
+	uint32_t i;
+
+	while ((batch = virtqueue_get_used(b->inflate_vq, NULL))) {
+		/* Room was reserved when the batch was filled. */
+		for (i = 0; i < batch->count; i++)
+			if (!pfn_store_push(&b->held, batch->pfns[i]))
+				panic("balloon: PFN store lost its reservation");
+		b->inflating -= batch->count;
+		bdbg(b, "inflated %u pages (held %llu, in flight %llu)", batch->count,
+		     (unsigned long long)b->held.count,
+		     (unsigned long long)b->inflating);
+		batch_put(b, batch);
+	}
+	while ((batch = virtqueue_get_used(b->deflate_vq, NULL))) {
+		/* 5.5.6.1: with MUST_TELL_HOST, reuse only after this. */
+		if (batch->give_back)
+			batch_free_pages(batch);
+		b->deflating -= batch->count;
+		bdbg(b, "deflated %u pages (held %llu, in flight %llu)", batch->count,
+		     (unsigned long long)b->held.count,
+		     (unsigned long long)b->deflating);
+		batch_put(b, batch);
+	}
+	balloon_update_actual(b);
+}
+
+/* Fill an inflate batch with up to N free pages; how many it took. */
+static uint32_t balloon_inflate_batch(struct balloon *b, uint32_t n)
+{
+	struct balloon_batch *batch = batch_get(b);
+	paddr_t page;
+	uint32_t i;
+
+	if (!batch)
+		return 0;
+	/* Take the store's chunk page now, not when the batch comes back,
+	 * so that the floor check below already counts it. */
+	if (!pfn_store_reserve(&b->held, b->inflating + n)) {
+		batch_put(b, batch);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		page = page_alloc_noreclaim();
+		if (!page)
+			break;
+		batch->pfns[i] = page >> BALLOON_PFN_SHIFT;
+	}
+	if (i == 0) {
+		batch_put(b, batch);
+		return 0;
+	}
+	batch->count = i;
+	batch->give_back = false;
+	batch_submit(b, b->inflate_vq, batch);
+	b->inflating += i;
+	return i;
+}
+
+/* Move up to N held pages into a deflate batch; how many it took. With
+ * GIVE_BACK_NOW the pages are free for reuse at once (allowed only
+ * without MUST_TELL_HOST), else when the device returns the batch. */
+static uint32_t balloon_deflate_batch(struct balloon *b, uint32_t n, bool give_back_now)
+{
+	struct balloon_batch *batch = batch_get(b);
+
+	if (!batch)
+		return 0;
+	batch->count = pfn_store_pop(&b->held, batch->pfns, n);
+	if (batch->count == 0) {
+		batch_put(b, batch);
+		return 0;
+	}
+	batch->give_back = !give_back_now;
+	batch_submit(b, b->deflate_vq, batch);
+	b->deflating += batch->count;
+	if (give_back_now)
+		batch_free_pages(batch);
+	/* Keep only the chunks that in-flight inflates will fill. */
+	pfn_store_trim(&b->held, b->inflating);
+	return batch->count;
+}
+
+static uint64_t balloon_floor_pages(const struct balloon *b)
+{
+	return pages(b->pressure ? b->threshold : b->min_free);
+}
+
+/*
+ * Move towards the target: submit batches until the policy says stop,
+ * then notify each queue once. When free memory is at the floor, try
+ * again later with a growing delay instead of spinning.
+ */
+static void balloon_adjust(struct balloon *b)
+{
+	struct balloon_counts c;
+	struct balloon_step step;
+	bool inflated = false, deflated = false;
+	uint32_t got;
+
+	for (;;) {
+		c.target = b->target;
+		c.held = b->held.count;
+		c.inflating = b->inflating;
+		c.free = pages(mm_free_bytes());
+		c.floor = balloon_floor_pages(b);
+		c.reserve = 1;		/* one PFN-store chunk per batch at most */
+		c.slots = b->nfree_batches;
+		step = balloon_next_step(&c);
+
+		if (step.action == BALLOON_INFLATE) {
+			got = balloon_inflate_batch(b, step.pages);
+			if (!got) {
+				step.action = BALLOON_BLOCKED;
+				break;
+			}
+			bdbg(b, "inflate batch of %u pages (target %u, held %llu, free %llu)",
+			     got, b->target, (unsigned long long)b->held.count,
+			     (unsigned long long)c.free);
+			inflated = true;
+		} else if (step.action == BALLOON_DEFLATE) {
+			got = balloon_deflate_batch(b, step.pages, false);
+			bdbg(b, "deflate batch of %u pages (target %u, held %llu)",
+			     got, b->target, (unsigned long long)b->held.count);
+			deflated = true;
+		} else {
+			break;
+		}
+	}
+	/* One notification per group of batches. */
+	if (inflated)
+		virtqueue_kick(b->inflate_vq);
+	if (deflated)
+		virtqueue_kick(b->deflate_vq);
+
+	if (step.action == BALLOON_BLOCKED) {
+		if (inflated)
+			b->retry_ms = 0;	/* progress: retry soon */
+		b->retry_ms = balloon_retry_delay(b->retry_ms);
+		bdbg(b, "at the floor (%llu pages free), retry in %u ms",
+		     (unsigned long long)c.free, b->retry_ms);
+		work_schedule(&b->retry, b->retry_ms);
+	} else if (step.action == BALLOON_SETTLED) {
+		b->retry_ms = 0;
+		work_cancel(&b->retry);
+	}
+}
+
+static void balloon_retry(void *arg)
+{
+	balloon_adjust(arg);
+}
+
+static void balloon_config_changed(struct virtio_device *vd)
+{
+	struct balloon *b = vd->priv;
+	uint32_t target = virtio_config_read32(vd, BALLOON_CFG_NUM_PAGES);
+
+	if (target != b->target) {
+		bdbg(b, "target %u pages (was %u)", target, b->target);
+		b->target = target;
+		/* A new target from the host: inflate to balloon.min again,
+		 * and start the retry delays over. */
+		b->pressure = false;
+		b->retry_ms = 0;
+	}
+	balloon_adjust(b);
+}
+
+/* The inflate queue's callback reaps both queues (on INTx every queue
+ * callback runs for any queue interrupt anyway), then refills. */
+static void balloon_queue_done(struct virtqueue *vq)
+{
+	struct balloon *b = vq->priv;
+
+	balloon_reap(b);
+	balloon_adjust(b);
+}
+
+static void balloon_fill_stats(struct balloon_stat *s)
+{
+	uint64_t free = mm_free_bytes();
+	unsigned i;
+
+	for (i = 0; i < BALLOON_NR_STATS; i++) {
+		s[i].tag = i;
+		s[i].val = 0;	/* no swap, no hugetlb, no page cache */
+	}
+	s[STAT_MINFLT].val = mm_minor_faults();
+	s[STAT_MEMFREE].val = free;
+	s[STAT_MEMTOT].val = mm_total_bytes();
+	/* Nothing here is reclaimable short of the balloon itself. */
+	s[STAT_AVAIL].val = free;
+}
+
+/* 5.5.6.3: the device returning the stats buffer is a request for fresh
+ * values; refill it and hand it back. */
+static void balloon_stats_done(struct virtqueue *vq)
+{
+	struct balloon *b = vq->priv;
+
+	while (virtqueue_get_used(vq, NULL)) {
+		balloon_fill_stats(b->stats);
+		virtqueue_add(vq, virt_to_phys(b->stats),
+			      sizeof(struct balloon_stat) * BALLOON_NR_STATS,
+			      false, b->stats);
+		virtqueue_kick(vq);
+	}
+}
+
+/* Poll until the device returns some batch (reclaim cannot wait for the
+ * interrupt: it runs inside an allocation). False after a timeout. */
+static bool balloon_wait_device(struct balloon *b, uint64_t deadline)
+{
+	unsigned before = b->nfree_batches;
+
+	while (b->nfree_batches == before) {
+		if (time_ms() > deadline)
+			return false;
+		cpu_relax();
+		balloon_reap(b);
+	}
+	return true;
+}
+
+/*
+ * mm reclaim hook (DEFLATE_ON_OOM only, 5.5.6.1): an allocation would
+ * leave less than balloon.threshold free. Deflate at least WANT_BYTES
+ * synchronously; with MUST_TELL_HOST the pages are reused only after the
+ * device has acknowledged them.
+ */
+static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
+{
+	struct balloon *b = arg;
+	uint64_t deadline = time_ms() + BALLOON_DEVICE_TIMEOUT_MS;
+	uint64_t n = balloon_reclaim_pages(pages(want_bytes + PAGE_SIZE - 1),
+					   b->held.count);
+	uint64_t freed = 0;
+	uint32_t got;
+
+	if (n == 0)
+		return 0;
+	/* Do not inflate below the threshold again until a new target. */
+	b->pressure = true;
+	while (freed < n) {
+		got = balloon_deflate_batch(b, MIN(n - freed, BALLOON_BATCH_PFNS),
+					    !b->tell_host);
+		if (got) {
+			freed += got;
+			continue;
+		}
+		if (b->held.count == 0)
+			break;
+		/* Every batch is in flight: let the device return one. */
+		virtqueue_kick(b->deflate_vq);
+		if (!balloon_wait_device(b, deadline))
+			break;
+	}
+	virtqueue_kick(b->deflate_vq);
+	if (b->tell_host)
+		while (b->deflating && balloon_wait_device(b, deadline))
+			;
+	balloon_reap(b);
+	bdbg(b, "reclaimed %llu pages under memory pressure (held %llu)",
+	     (unsigned long long)freed, (unsigned long long)b->held.count);
+	return freed * PAGE_SIZE;
+}
+
+static void balloon_print_ready(struct balloon *b)
+{
+	static const char *const names[] = {
+		[VIRTIO_BALLOON_F_MUST_TELL_HOST] = "must-tell-host",
+		[VIRTIO_BALLOON_F_STATS_VQ] = "stats-vq",
+		[VIRTIO_BALLOON_F_DEFLATE_ON_OOM] = "deflate-on-oom",
+	};
+	char list[80];
+	size_t len = 0;
+	unsigned i;
+
+	list[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		if (virtio_has_feature(b->vd, i))
+			len += snprintk(list + len, sizeof(list) - len, "%s%s",
+					len ? " " : "", names[i]);
+	if (virtio_has_feature(b->vd, VIRTIO_F_VERSION_1))
+		len += snprintk(list + len, sizeof(list) - len, "%sversion-1",
+				len ? " " : "");
+	printk("balloon: ready (%s, features: %s)\n", b->vd->ops->name,
+	       len ? list : "none");
+}
+
+/* Batch buffers and the stats buffer, in pages that stay ours. */
+static const char *balloon_alloc_buffers(struct balloon *b)
+{
+	unsigned nbatches = MIN(BALLOON_BATCHES,
+				MIN(b->inflate_vq->size, b->deflate_vq->size));
+	size_t bytes = nbatches * BALLOON_BATCH_BYTES +
+		       sizeof(struct balloon_stat) * BALLOON_NR_STATS;
+	paddr_t mem = page_alloc_contig(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+	unsigned i;
+
+	if (!mem)
+		return "out of memory for batch buffers";
+	for (i = 0; i < nbatches; i++) {
+		b->batches[i].pfns = phys_to_virt(mem + i * BALLOON_BATCH_BYTES);
+		batch_put(b, &b->batches[i]);
+	}
+	b->stats = phys_to_virt(mem + nbatches * BALLOON_BATCH_BYTES);
+	return NULL;
+}
+
+static const char *balloon_probe(struct virtio_device *vd)
+{
+	struct balloon *b = &balloon;
+	const char *why;
+
+	vd->priv = b;
+	b->vd = vd;
+	/* 3.1.1 steps 4-6, 5.5.3: whichever of these the device offers. */
+	why = virtio_negotiate(vd, (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) |
+				   (1ull << VIRTIO_BALLOON_F_STATS_VQ) |
+				   (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM));
+	if (why)
+		goto fail;
+	b->tell_host = virtio_has_feature(vd, VIRTIO_BALLOON_F_MUST_TELL_HOST);
+	b->deflate_on_oom = virtio_has_feature(vd, VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
+
+	/* 3.1.1 step 7, 5.5.5 steps 1-2: the queues. */
+	b->inflate_vq = virtqueue_create(vd, BALLOON_VQ_INFLATE, balloon_queue_done,
+					 b, &why);
+	if (!b->inflate_vq)
+		goto fail;
+	/* Deflate completions are reaped from the inflate queue's callback:
+	 * on INTx every queue callback runs anyway. */
+	b->deflate_vq = virtqueue_create(vd, BALLOON_VQ_DEFLATE, NULL, b, &why);
+	if (!b->deflate_vq)
+		goto fail;
+	if (virtio_has_feature(vd, VIRTIO_BALLOON_F_STATS_VQ)) {
+		b->stats_vq = virtqueue_create(vd, BALLOON_VQ_STATS,
+					       balloon_stats_done, b, &why);
+		if (!b->stats_vq)
+			goto fail;
+	}
+	why = balloon_alloc_buffers(b);
+	if (why)
+		goto fail;
+	pfn_store_init(&b->held, balloon_chunk_alloc, balloon_chunk_free);
+	work_init(&b->retry, balloon_retry, b);
+
+	/* 5.5.5 step 2: the first stats buffer, already filled, so the
+	 * host's first look at the stats is real data. */
+	if (b->stats_vq) {
+		balloon_fill_stats(b->stats);
+		virtqueue_add(b->stats_vq, virt_to_phys(b->stats),
+			      sizeof(struct balloon_stat) * BALLOON_NR_STATS,
+			      false, b->stats);
+	}
+	/* 5.5.5 step 3: DRIVER_OK; step 4: then tell the device about the
+	 * stats buffer. */
+	virtio_device_ready(vd);
+	if (b->stats_vq)
+		virtqueue_kick(b->stats_vq);
+	/* 5.5.6.1: taking pages back on our own is allowed only with
+	 * DEFLATE_ON_OOM. */
+	if (b->deflate_on_oom)
+		mm_set_reclaim_hook(balloon_reclaim, b, b->threshold);
+
+	balloon_print_ready(b);
+	/* The host may have set a target before we were live. */
+	balloon_config_changed(vd);
+	return NULL;
+fail:
+	b->vd = NULL;
+	return why;
+}
+
+static struct virtio_driver balloon_driver = {
+	.name = "balloon",
+	.device_type = VIRTIO_ID_BALLOON,
+	.probe = balloon_probe,
+	.config_changed = balloon_config_changed,
+};
+
+/* SIZE option KEY into *BYTES (left alone when absent or bad). */
+static void balloon_size_option(const char *key, uint64_t *bytes)
+{
+	const char *s = cmdline_get(key);
+
+	if (s && !parse_size(s, bytes))
+		printk("balloon: ignoring bad %s=%s\n", key, s);
+}
+
+/* Runs from the idle loop, so after pci_probe_all() has offered us every
+ * device, and before the console's first prompt (queued after us). */
+static void balloon_report_absent(void *arg)
+{
+	if (!balloon_driver.found)
+		printk("balloon: no virtio-balloon device found\n");
+}
+
+void balloon_init(void)
+{
+	struct balloon *b = &balloon;
+	const char *debug = cmdline_get("balloon.debug");
+
+	b->min_free = BALLOON_DEFAULT_MIN;
+	balloon_size_option("balloon.min", &b->min_free);
+	b->threshold = b->min_free + BALLOON_DEFAULT_HEADROOM;
+	balloon_size_option("balloon.threshold", &b->threshold);
+	/* Below min, the reclaim hook would fire before inflation stops. */
+	b->threshold = MAX(b->threshold, b->min_free);
+	b->debug = debug && strcmp(debug, "0") != 0;
+	virtio_register_driver(&balloon_driver);
+	work_init(&b->report_absent, balloon_report_absent, NULL);
+	work_queue(&b->report_absent);
+}
+
+bool balloon_present(void)
+{
+	return balloon.vd != NULL;
+}
+
+uint64_t balloon_size_bytes(void)
+{
+	const struct balloon *b = &balloon;
+
+	return (b->held.count + b->inflating + b->deflating) * PAGE_SIZE;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio.c - the transport-neutral part of device initialisation (virtio
+ * 1.x 3.1.1), feature negotiation, and interrupt-to-work dispatch.
+ */
+#include "virtio.h"
+#include "virtio_transport.h"
+
+#define MAX_DRIVERS	4
+
+static struct virtio_driver *drivers[MAX_DRIVERS];
+static unsigned ndrivers;
+
+void virtio_register_driver(struct virtio_driver *drv)
+{
+	if (ndrivers == MAX_DRIVERS)
+		panic("virtio: too many drivers (%s)", drv->name);
+	drivers[ndrivers++] = drv;
+	/* The transports register with their buses once, on first use. */
+	if (ndrivers == 1)
+		virtio_pci_register();
+}
+
+struct virtio_driver *virtio_find_driver(uint16_t device_type)
+{
+	unsigned i;
+
+	for (i = 0; i < ndrivers; i++)
+		if (drivers[i]->device_type == device_type)
+			return drivers[i];
+	return NULL;
+}
+
+static void virtio_config_work(void *arg)
+{
+	struct virtio_device *vd = arg;
+
+	vd->driver->config_changed(vd);
+}
+
+static void virtio_queue_work(void *arg)
+{
+	struct virtio_device *vd = arg;
+	unsigned i;
+
+	/* An INTx interrupt does not say which queue: ask them all. */
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		if (vd->vqs[i] && vd->vqs[i]->callback)
+			vd->vqs[i]->callback(vd->vqs[i]);
+}
+
+void virtio_interrupt(struct virtio_device *vd, uint8_t isr)
+{
+	if (!vd->driver)
+		return;
+	if (isr & VIRTIO_ISR_QUEUE)
+		work_queue(&vd->queue_work);
+	if (isr & VIRTIO_ISR_CONFIG)
+		work_queue(&vd->config_work);
+}
+
+bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv)
+{
+	const char *why;
+
+	work_init(&vd->config_work, virtio_config_work, vd);
+	work_init(&vd->queue_work, virtio_queue_work, vd);
+
+	/* 3.1.1 step 1: reset the device. */
+	vd->ops->set_status(vd, 0);
+	/* Step 2: we have noticed the device. */
+	vd->ops->set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE);
+	/* Step 3: we know how to drive it. */
+	vd->ops->set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+
+	/* Steps 4-8 are the driver's: features, queues, DRIVER_OK. Set
+	 * vd->driver only now, so that interrupts before this point (there
+	 * should be none) are ignored. */
+	vd->driver = drv;
+	why = drv->probe(vd);
+	if (why) {
+		printk("%s: cannot attach: %s\n", drv->name, why);
+		/* 3.1.1: "set the FAILED status bit" and give up on it. */
+		vd->ops->set_status(vd, vd->ops->get_status(vd) | VIRTIO_STATUS_FAILED);
+		vd->driver = NULL;
+		return false;
+	}
+	return true;
+}
+
+const char *virtio_negotiate(struct virtio_device *vd, uint64_t wanted)
+{
+	uint64_t offered = vd->ops->get_features(vd);
+	uint8_t status;
+
+	/* 6.1: a modern device offers VERSION_1 and a driver that speaks
+	 * the 1.x interface must accept it. */
+	vd->features = offered & (wanted | (1ull << VIRTIO_F_VERSION_1));
+	/* Step 4: write the subset we understand. */
+	vd->ops->set_features(vd, vd->features);
+	if (!virtio_has_feature(vd, VIRTIO_F_VERSION_1))
+		return NULL;	/* legacy devices have no FEATURES_OK */
+
+	/* Step 5: no more feature changes. */
+	status = vd->ops->get_status(vd);
+	vd->ops->set_status(vd, status | VIRTIO_STATUS_FEATURES_OK);
+	/* Step 6: the device may refuse the subset by clearing the bit. */
+	if (!(vd->ops->get_status(vd) & VIRTIO_STATUS_FEATURES_OK))
+		return "device refused our features";
+	return NULL;
+}
+
+void virtio_device_ready(struct virtio_device *vd)
+{
+	/* 3.1.1 step 8: the driver is live; the device may now use the
+	 * queues and raise interrupts. */
+	vd->ops->set_status(vd, vd->ops->get_status(vd) | VIRTIO_STATUS_DRIVER_OK);
+}
