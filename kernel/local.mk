@@ -112,3 +112,21 @@ clean-local: clean-kernel
 clean-kernel:
 	-rm -rf kernel/.objs
 PHONY += clean-kernel
+
+# VIRTIO (kvirtio): the virtio core and virtio-pci transport, and the
+# balloon driver with its pure bookkeeping (also built for host tests).
+KERNEL_SRC += \
+	kernel/virtio/virtio.c \
+	kernel/virtio/virtqueue.c \
+	kernel/virtio/virtio_pci.c \
+	kernel/virtio/virtio_pci_modern.c \
+	kernel/virtio/virtio_pci_legacy.c \
+	kernel/drivers/balloon.c \
+	kernel/drivers/balloon_pfns.c \
+	kernel/drivers/balloon_policy.c
+KERNEL_HDR += \
+	kernel/include/virtio.h \
+	kernel/virtio/virtio_pci.h \
+	kernel/virtio/virtio_transport.h \
+	kernel/drivers/balloon_pfns.h \
+	kernel/drivers/balloon_policy.h

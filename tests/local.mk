@@ -40,3 +40,15 @@ tests_unit_test_connection_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
 tests_unit_test_connection_CFLAGS = $(LIBQMP_TEST_CFLAGS) -pthread
 tests_unit_test_connection_LDADD = $(LIBQMP_TEST_LDADD)
 tests_unit_test_connection_LDFLAGS = $(AM_LDFLAGS) -pthread
+
+# kvirtio: host unit tests of the balloon's bookkeeping (kernel/drivers/
+# balloon_policy.c, balloon_pfns.c are pure C, built here with the host CC).
+BALLOON_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kernel/drivers -I$(top_srcdir)/tests
+check_PROGRAMS += tests/unit/test-balloon-policy tests/unit/test-balloon-pfns
+TESTS += tests/unit/test-balloon-policy tests/unit/test-balloon-pfns
+tests_unit_test_balloon_policy_SOURCES = tests/unit/test-balloon-policy.c \
+	kernel/drivers/balloon_policy.c
+tests_unit_test_balloon_policy_CPPFLAGS = $(BALLOON_TEST_CPPFLAGS)
+tests_unit_test_balloon_pfns_SOURCES = tests/unit/test-balloon-pfns.c \
+	kernel/drivers/balloon_pfns.c
+tests_unit_test_balloon_pfns_CPPFLAGS = $(BALLOON_TEST_CPPFLAGS)
