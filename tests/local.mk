@@ -40,6 +40,12 @@ tests_unit_test_connection_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
 tests_unit_test_connection_CFLAGS = $(LIBQMP_TEST_CFLAGS) -pthread
 tests_unit_test_connection_LDADD = $(LIBQMP_TEST_LDADD)
 tests_unit_test_connection_LDFLAGS = $(AM_LDFLAGS) -pthread
+check_PROGRAMS += tests/e2e/test-libqmp-qemu
+TESTS += tests/e2e/test-libqmp-qemu
+tests_e2e_test_libqmp_qemu_SOURCES = tests/e2e/test-libqmp-qemu.c
+tests_e2e_test_libqmp_qemu_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
+tests_e2e_test_libqmp_qemu_CFLAGS = $(LIBQMP_TEST_CFLAGS)
+tests_e2e_test_libqmp_qemu_LDADD = $(LIBQMP_TEST_LDADD)
 
 # kvirtio: host unit tests of the balloon's bookkeeping (kernel/drivers/
 # balloon_policy.c, balloon_pfns.c are pure C, built here with the host CC).
