@@ -46,6 +46,8 @@ tests_e2e_test_libqmp_qemu_SOURCES = tests/e2e/test-libqmp-qemu.c
 tests_e2e_test_libqmp_qemu_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
 tests_e2e_test_libqmp_qemu_CFLAGS = $(LIBQMP_TEST_CFLAGS)
 tests_e2e_test_libqmp_qemu_LDADD = $(LIBQMP_TEST_LDADD)
+TESTS += tests/unit/test-libqmp-symbols.sh
+EXTRA_DIST += tests/unit/test-libqmp-symbols.sh
 
 # kvirtio: host unit tests of the balloon's bookkeeping (kernel/drivers/
 # balloon_policy.c, balloon_pfns.c are pure C, built here with the host CC).

@@ -28,5 +28,5 @@ qmpinclude_HEADERS = include/qmp/qmp.h
 
 pkgconfig_DATA = tools/libqmp/libqmp.pc
 
-EXTRA_DIST += tools/libqmp/libqmp.sym tools/libqmp/libqmp.pc.in
+EXTRA_DIST += tools/libqmp/libqmp.sym
 EXTRA_DIST += docs/libqmp.md
