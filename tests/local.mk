@@ -60,3 +60,14 @@ tests_unit_test_balloon_policy_CPPFLAGS = $(BALLOON_TEST_CPPFLAGS)
 tests_unit_test_balloon_pfns_SOURCES = tests/unit/test-balloon-pfns.c \
 	kernel/drivers/balloon_pfns.c
 tests_unit_test_balloon_pfns_CPPFLAGS = $(BALLOON_TEST_CPPFLAGS)
+
+# kernel core: host unit tests of the guest's page allocator, command line
+# and size parsers (freestanding code, built here with the host compiler).
+KERNEL_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kernel/include -I$(top_srcdir)/tests
+check_PROGRAMS += tests/unit/test-kernel-mm tests/unit/test-kernel-cmdline
+TESTS += tests/unit/test-kernel-mm tests/unit/test-kernel-cmdline
+tests_unit_test_kernel_mm_SOURCES = tests/unit/test-kernel-mm.c
+tests_unit_test_kernel_mm_CPPFLAGS = $(KERNEL_TEST_CPPFLAGS)
+tests_unit_test_kernel_cmdline_SOURCES = tests/unit/test-kernel-cmdline.c \
+	kernel/lib/cmdline.c kernel/lib/parse_size.c
+tests_unit_test_kernel_cmdline_CPPFLAGS = $(KERNEL_TEST_CPPFLAGS)

@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-kernel-mm.c - host unit tests of the guest kernel's page allocator
+ * (kernel/mm/page_alloc.c): exact free counts, carving around reserved
+ * memory, reuse of freed pages, contiguous runs and the reclaim hook.
+ * Physical memory is a page-aligned host buffer ("identity-mapped").
+ */
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "tap.h"
+/* Included, not linked, so each scenario can start from an empty
+ * allocator by clearing its state. */
+#include "../../kernel/mm/page_alloc.c"
+
+#define ARENA_PAGES	1024
+
+static unsigned char *arena;	/* ARENA_PAGES page-aligned host pages */
+static jmp_buf *panic_jump;	/* where panic() returns to, if set */
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("# panic: ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+	if (panic_jump)
+		longjmp(*panic_jump, 1);
+	abort();
+}
+
+static paddr_t page_at(size_t i)
+{
+	return (paddr_t)(uintptr_t)(arena + i * PAGE_SIZE);
+}
+
+static size_t index_of(paddr_t p)
+{
+	return (p - page_at(0)) / PAGE_SIZE;
+}
+
+static void reset(void)
+{
+	memset(&mm, 0, sizeof(mm));
+	memset(arena, 0xa5, ARENA_PAGES * PAGE_SIZE);
+}
+
+/* Runs FN and reports whether it panicked. */
+static bool panics(void (*fn)(void))
+{
+	jmp_buf jb;
+	bool panicked = false;
+
+	panic_jump = &jb;
+	if (setjmp(jb))
+		panicked = true;
+	else
+		fn();
+	panic_jump = NULL;
+	return panicked;
+}
+
+static void test_counts_and_reserve(void)
+{
+	reset();
+	/* Unaligned RAM is trimmed inwards to whole pages. */
+	mm_add_ram(page_at(0) + 100, 64 * PAGE_SIZE);
+	is_u64(mm_total_bytes(), 63 * PAGE_SIZE, "unaligned RAM range is trimmed to whole pages");
+	is_u64(mm_free_bytes(), 63 * PAGE_SIZE, "all of it is free");
+	mm_add_ram(page_at(100), 50 * PAGE_SIZE);
+	is_u64(mm_total_bytes(), 113 * PAGE_SIZE, "a second range adds up");
+	is_u64(mm_ram_end(), page_at(150), "RAM ends at the end of the highest range");
+
+	/* Unaligned reservations are rounded outwards: pages 10..12. */
+	mm_reserve(page_at(10) + 8, 2 * PAGE_SIZE);
+	is_u64(mm_free_bytes(), 110 * PAGE_SIZE, "reserving part of a page takes the whole page");
+	is_u64(mm_total_bytes(), 110 * PAGE_SIZE, "reserved pages are not managed RAM");
+	mm_reserve(page_at(60), 50 * PAGE_SIZE);	/* tail of one, head of the other */
+	is_u64(mm_free_bytes(), (110 - 4 - 10) * PAGE_SIZE, "a reservation across two ranges cuts both");
+	mm_reserve(page_at(500), 10 * PAGE_SIZE);	/* not RAM at all */
+	is_u64(mm_free_bytes(), 96 * PAGE_SIZE, "reserving non-RAM changes nothing");
+	mm_reserve(page_at(100), PAGE_SIZE);		/* already reserved */
+	is_u64(mm_free_bytes(), 96 * PAGE_SIZE, "reserving twice counts once");
+
+	/* Every page handed out is distinct, RAM and never reserved. */
+	static bool seen[ARENA_PAGES];
+	bool good = true;
+	uint64_t n = 0;
+	paddr_t p;
+
+	memset(seen, 0, sizeof(seen));
+	while ((p = page_alloc())) {
+		size_t i = index_of(p);
+
+		if ((p & (PAGE_SIZE - 1)) || i >= 150 || seen[i] ||
+		    (i >= 10 && i < 13) || (i >= 60 && i < 110) || i == 0)
+			good = false;
+		seen[i] = true;
+		n++;
+	}
+	is_u64(n, 96, "exactly the free pages can be allocated");
+	ok(good, "each page is a distinct, unreserved RAM page");
+	is_u64(mm_free_bytes(), 0, "nothing is free after allocating everything");
+	is_u64(page_alloc_noreclaim(), 0, "allocation from an empty allocator fails");
+}
+
+static void test_free_and_reuse(void)
+{
+	paddr_t a, b, c;
+
+	reset();
+	mm_add_ram(page_at(0), 8 * PAGE_SIZE);
+	a = page_alloc();
+	b = page_alloc();
+	c = page_alloc();
+	is_u64(mm_free_bytes(), 5 * PAGE_SIZE, "three pages taken");
+	page_free(b);
+	page_free(a);
+	is_u64(mm_free_bytes(), 7 * PAGE_SIZE, "freeing returns them to the count");
+	is_u64(page_alloc(), a, "the most recently freed page is reused first");
+	is_u64(page_alloc(), b, "then the one before");
+	page_free(c);
+	for (int i = 0; i < 8 && page_alloc(); i++)
+		;
+	is_u64(mm_free_bytes(), 0, "freed and never-used pages are all allocatable");
+	is_u64(mm_total_bytes(), 8 * PAGE_SIZE, "total does not change with allocation");
+}
+
+static void test_page_zero_is_never_used(void)
+{
+	reset();
+	mm_add_ram(0, 3 * PAGE_SIZE);
+	is_u64(mm_total_bytes(), 2 * PAGE_SIZE, "page 0 (which means 'no page') is left out");
+}
+
+static void free_unaligned(void)
+{
+	page_free(page_at(1) + 8);
+}
+
+static void free_null(void)
+{
+	page_free(0);
+}
+
+static void free_beyond_ram(void)
+{
+	page_free(page_at(ARENA_PAGES));
+}
+
+static void test_bad_free_panics(void)
+{
+	reset();
+	mm_add_ram(page_at(0), 16 * PAGE_SIZE);
+	ok(panics(free_unaligned), "freeing an unaligned address panics");
+	ok(panics(free_null), "freeing page 0 panics");
+	ok(panics(free_beyond_ram), "freeing beyond RAM panics");
+	is_u64(mm_free_bytes(), 16 * PAGE_SIZE, "a refused free changes no count");
+}
+
+static void test_contig(void)
+{
+	paddr_t p, q;
+	bool zeroed = true;
+
+	reset();
+	mm_add_ram(page_at(0), 4 * PAGE_SIZE);
+	mm_add_ram(page_at(10), 16 * PAGE_SIZE);
+	p = page_alloc_contig(8);
+	ok(p >= page_at(10) && p + 8 * PAGE_SIZE <= page_at(26),
+	   "a contiguous run comes from a range large enough for it");
+	for (size_t i = 0; i < 8 * PAGE_SIZE; i++)
+		if (((unsigned char *)(uintptr_t)p)[i])
+			zeroed = false;
+	ok(zeroed, "contiguous pages are zeroed");
+	is_u64(mm_free_bytes(), 12 * PAGE_SIZE, "and counted as allocated");
+	q = page_alloc_contig(2);
+	is_u64(q, page_at(0), "small runs come from the lowest range (early page tables need mapped memory)");
+	is_u64(page_alloc_contig(9), 0, "no run of 9 pages left: fails although 10 pages are free");
+	is_u64(mm_free_bytes(), 10 * PAGE_SIZE, "a failed contiguous allocation takes nothing");
+}
+
+/* The balloon stand-in: holds pages and gives them back when asked. */
+static struct {
+	paddr_t pages[64];
+	int n;
+	int calls;
+	uint64_t last_want;
+	int give_per_call;
+	bool alloc_inside;	/* the hook calls page_alloc itself */
+	paddr_t inner_page;
+} balloon;
+
+static uint64_t reclaim(uint64_t want_bytes, void *arg)
+{
+	int given = 0;
+
+	balloon.calls++;
+	balloon.last_want = want_bytes;
+	if (balloon.alloc_inside)
+		balloon.inner_page = page_alloc();
+	while (balloon.n && given < balloon.give_per_call) {
+		page_free(balloon.pages[--balloon.n]);
+		given++;
+	}
+	return given * PAGE_SIZE;
+}
+
+static void test_reclaim_hook(void)
+{
+	int hook_arg;
+
+	reset();
+	mm_add_ram(page_at(0), 100 * PAGE_SIZE);
+	memset(&balloon, 0, sizeof(balloon));
+	/* The balloon takes 40 pages without reclaiming. */
+	for (int i = 0; i < 40; i++)
+		balloon.pages[balloon.n++] = page_alloc_noreclaim();
+	mm_set_reclaim_hook(reclaim, &hook_arg, 10 * PAGE_SIZE);
+	balloon.give_per_call = 4;
+
+	/* 60 free: the hook stays quiet until taking a page would leave
+	 * less than 10 pages free. */
+	for (int i = 0; i < 50; i++)
+		page_alloc();
+	is_int(balloon.calls, 0, "no reclaim while free memory stays at the threshold");
+	is_u64(mm_free_bytes(), 10 * PAGE_SIZE, "10 pages free");
+	ok(page_alloc() != 0, "the next allocation succeeds");
+	is_int(balloon.calls, 1, "and ran the hook first");
+	is_u64(balloon.last_want, 1 * PAGE_SIZE, "asking for what brings free memory back to the threshold");
+	is_u64(mm_free_bytes(), 13 * PAGE_SIZE, "the hook's pages are free again (10 + 4 - 1)");
+
+	balloon.give_per_call = 64;	/* empty the balloon */
+	page_alloc();
+	page_alloc();
+	page_alloc();
+	page_alloc();	/* 13 -> 9 after this one: reclaim */
+	is_int(balloon.calls, 2, "reclaim again only when needed");
+	is_int(balloon.n, 0, "the balloon is empty");
+	while (page_alloc())
+		;
+	is_u64(mm_free_bytes(), 0, "with nothing left to reclaim, allocation runs memory down to zero");
+
+	/* page_alloc from inside the hook does not run the hook again. */
+	reset();
+	mm_add_ram(page_at(0), 20 * PAGE_SIZE);
+	memset(&balloon, 0, sizeof(balloon));
+	balloon.alloc_inside = true;
+	mm_set_reclaim_hook(reclaim, NULL, 100 * PAGE_SIZE);
+	ok(page_alloc() != 0, "allocation below the threshold succeeds");
+	is_int(balloon.calls, 1, "the hook ran once, not recursively");
+	ok(balloon.inner_page != 0, "page_alloc inside the hook works");
+	is_u64(mm_free_bytes(), 18 * PAGE_SIZE, "both pages counted");
+
+	/* The balloon's own inflation never triggers reclaim. */
+	balloon.alloc_inside = false;
+	page_alloc_noreclaim();
+	is_int(balloon.calls, 1, "page_alloc_noreclaim never calls the hook");
+}
+
+/* Random alloc/free against a model: the count stays exact and no page
+ * is ever handed out twice. */
+static void test_random_model(void)
+{
+	static paddr_t held[ARENA_PAGES];
+	static bool out[ARENA_PAGES];
+	size_t nheld = 0;
+	bool consistent = true, unique = true;
+	uint64_t expect_free;
+
+	reset();
+	mm_add_ram(page_at(1), 300 * PAGE_SIZE);
+	mm_add_ram(page_at(400), 600 * PAGE_SIZE);
+	mm_reserve(page_at(450), 20 * PAGE_SIZE);
+	expect_free = 880;
+	memset(out, 0, sizeof(out));
+	srand(12345);
+	for (int step = 0; step < 200000; step++) {
+		if (rand() % 2 && nheld) {
+			size_t k = rand() % nheld;
+
+			page_free(held[k]);
+			out[index_of(held[k])] = false;
+			held[k] = held[--nheld];
+			expect_free++;
+		} else {
+			paddr_t p = page_alloc();
+
+			if (!p) {
+				if (expect_free)
+					consistent = false;
+				continue;
+			}
+			if (out[index_of(p)])
+				unique = false;
+			out[index_of(p)] = true;
+			held[nheld++] = p;
+			expect_free--;
+		}
+		if (mm_free_bytes() != expect_free * PAGE_SIZE)
+			consistent = false;
+	}
+	ok(consistent, "free count exact over 200000 random allocs and frees");
+	ok(unique, "no page was ever handed out twice");
+	while (nheld)
+		page_free(held[--nheld]);
+	is_u64(mm_free_bytes(), 880 * PAGE_SIZE, "freeing everything restores the full count");
+}
+
+static void test_minor_faults(void)
+{
+	uint64_t before = mm_minor_faults();
+
+	mm_count_minor_faults(5);
+	mm_count_minor_faults(7);
+	is_u64(mm_minor_faults() - before, 12, "minor faults accumulate");
+}
+
+int main(void)
+{
+	arena = aligned_alloc(PAGE_SIZE, ARENA_PAGES * PAGE_SIZE);
+	if (!arena) {
+		perror("aligned_alloc");
+		return 1;
+	}
+	test_counts_and_reserve();
+	test_free_and_reuse();
+	test_page_zero_is_never_used();
+	test_bad_free_panics();
+	test_contig();
+	test_reclaim_hook();
+	test_random_model();
+	test_minor_faults();
+	free(arena);
+	return tap_done();
+}
