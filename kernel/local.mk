@@ -14,7 +14,6 @@ KERNEL_SRC = \
 	kernel/arch/x86_64/paging.c \
 	kernel/arch/x86_64/pvh.c \
 	kernel/arch/x86_64/vectors.S \
-	kernel/drivers/balloon_stub.c \
 	kernel/drivers/pci.c \
 	kernel/drivers/serial.c \
 	kernel/kernel/work.c \
