@@ -54,7 +54,8 @@ CLEANFILES += kernel/guest.elf
 if BUILD_KERNEL
 noinst_DATA += kernel/guest.elf
 
-kernel/guest.elf: $(KERNEL_OBJS) $(top_srcdir)/kernel/kernel.ld
+# Makefile too: a file dropped from KERNEL_SRC must relink.
+kernel/guest.elf: $(KERNEL_OBJS) $(top_srcdir)/kernel/kernel.ld Makefile
 	$(AM_V_GEN)$(KERNEL_LD) $(KERNEL_LD_FLAGS) -T $(top_srcdir)/kernel/kernel.ld \
 		-o $@ $(KERNEL_OBJS)
 
