@@ -512,6 +512,65 @@ static void test_pipelined(void)
 	fake_finish(&f, "pipelined");
 }
 
+/* Run a negotiation and a failing command with stderr captured; returns
+ * what the library wrote there (malloc()ed). */
+static char *stderr_of_session(const char *qmp_log, bool with_callback)
+{
+	static const struct step steps[] = {
+		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		EXPECT("{\"execute\":\"cont\",\"id\":2}\n"), CLOSE, END,
+	};
+	struct log_record log = { 0 };
+	FILE *capture = tmpfile();
+	char *text = calloc(1, 4096);
+	struct fake f;
+	struct qmp *q;
+	int saved;
+
+	fflush(stderr);
+	saved = dup(2);
+	dup2(fileno(capture), 2);
+	if (qmp_log)
+		setenv("QMP_LOG", qmp_log, 1);
+	else
+		unsetenv("QMP_LOG");
+	q = qmp_new();
+	if (with_callback)
+		qmp_set_log_fn(q, log_collect, &log);
+	qmp_connect_fd(q, fake_start(&f, steps));
+	qmp_execute(q, "cont", NULL, NULL);
+	qmp_unref(q);
+	unsetenv("QMP_LOG");
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fake_finish(&f, "logging session");
+	rewind(capture);
+	if (fread(text, 1, 4095, capture) == 0)
+		text[0] = '\0';
+	fclose(capture);
+	return text;
+}
+
+static void test_log_env(void)
+{
+	char *text;
+
+	text = stderr_of_session(NULL, false);
+	is_str(text, "", "silent by default, even when the connection breaks");
+	free(text);
+	text = stderr_of_session("debug", false);
+	ok(strstr(text, "qmp: << {\"QMP\":{") != NULL, "QMP_LOG=debug: greeting");
+	ok(strstr(text, "qmp: >> {\"execute\":\"qmp_capabilities\",\"id\":1}\n"),
+	   "QMP_LOG=debug: what is sent");
+	ok(strstr(text, "qmp: connection broken: connection closed by QEMU\n"),
+	   "QMP_LOG=debug: library notes");
+	free(text);
+	text = stderr_of_session("debug", true);
+	is_str(text, "", "with a log callback, nothing on stderr");
+	free(text);
+}
+
 static void check_not_qmp(const char *what, const struct step *steps,
 			  int want, const char *desc_prefix)
 {
@@ -1082,6 +1141,7 @@ int main(void)
 	test_timeout();
 	test_wait_event();
 	test_pipelined();
+	test_log_env();
 	test_not_qmp();
 	test_message_too_big();
 	test_event_flood();
