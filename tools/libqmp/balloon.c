@@ -107,6 +107,15 @@ struct search_node {
 	int depth;		/* levels below /machine */
 };
 
+/* /machine/peripheral and /machine/peripheral-anon: searched first, as
+ * roots of their own, so not again as children of /machine. */
+static bool is_peripheral_root(const struct search_node *parent,
+			       const char *name)
+{
+	return parent->depth == 0 && (strcmp(name, "peripheral") == 0 ||
+				      strcmp(name, "peripheral-anon") == 0);
+}
+
 static char *path_join(const char *dir, const char *name)
 {
 	size_t dl = strlen(dir), nl = strlen(name);
@@ -154,9 +163,7 @@ static int search_node(struct qmp *q, const struct search_node *node,
 		} else if (is_searchable_child(t) &&
 			   node->depth < SEARCH_MAX_DEPTH &&
 			   *queued < SEARCH_MAX_LISTS &&
-			   /* searched first, on their own */
-			   !(node->depth == 0 && (strcmp(n, "peripheral") == 0 ||
-					strcmp(n, "peripheral-anon") == 0))) {
+			   !is_peripheral_root(node, n)) {
 			queue[*queued].path = path_join(node->path, n);
 			queue[*queued].depth = node->depth + 1;
 			if (!queue[*queued].path)

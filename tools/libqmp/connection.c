@@ -32,9 +32,9 @@ struct qmp_pending {
 struct qmp {
 	int refcount;
 	int fd;				/* -1 until connected */
-	int timeout_ms;			/* for every blocking call; -1: none */
+	int timeout_ms;			/* per blocking call; -1: none */
 	struct qmp_parser *parser;
-	struct json_object *greeting;	/* the whole {"QMP": ...} message */
+	struct json_object *greeting;	/* the {"QMP": ...} message */
 	uint64_t next_id;
 
 	struct qmp_pending *pending;
@@ -45,7 +45,7 @@ struct qmp {
 
 	int err;			/* sticky transport error, or 0 */
 	char err_desc[256];
-	struct json_object *qmp_error;	/* last {"class", "desc"}, or NULL */
+	struct json_object *qmp_error;	/* last {"class", "desc"} or NULL */
 
 	qmp_log_fn log_fn;
 	void *log_data;
@@ -566,7 +566,8 @@ QMP_EXPORT int qmp_send_message(struct qmp *q, struct json_object *msg,
 	if (!copy)
 		return -ENOMEM;
 	json_object_object_foreach(msg, key, val) {
-		if (json_object_object_add(copy, key, json_object_get(val)) < 0) {
+		if (json_object_object_add(copy, key,
+					   json_object_get(val)) < 0) {
 			json_object_put(copy);
 			return -ENOMEM;
 		}
