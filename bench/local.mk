@@ -1,1 +1,2 @@
 # bench: benchmarks (not tests); each writes its results to docs/PERFORMANCE.md
+EXTRA_DIST += bench/oneshot
