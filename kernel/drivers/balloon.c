@@ -71,6 +71,7 @@ struct balloon_stat {
 struct balloon_batch {
 	uint32_t *pfns;			/* BALLOON_BATCH_PFNS, device-readable */
 	uint32_t count;
+	uint32_t runs;			/* inflate: PFN-store runs it may need */
 	bool give_back;			/* deflate: free the pages when used */
 	struct balloon_batch *next;	/* free list */
 };
@@ -87,6 +88,7 @@ static struct balloon {
 	uint32_t target;		/* num_pages last read from the device */
 	uint32_t reported;		/* actual last written to the device */
 	uint64_t inflating;		/* in inflate batches in flight */
+	uint64_t inflating_runs;	/* PFN-store room reserved for them */
 	uint64_t deflating;		/* in deflate batches in flight */
 	struct pfn_store held;		/* in the balloon, acknowledged */
 
@@ -181,6 +183,7 @@ static void balloon_reap(struct balloon *b)
 			if (!pfn_store_push(&b->held, batch->pfns[i]))
 				panic("balloon: PFN store lost its reservation");
 		b->inflating -= batch->count;
+		b->inflating_runs -= batch->runs;
 		bdbg(b, "inflated %u pages (held %llu, in flight %llu)", batch->count,
 		     (unsigned long long)b->held.count,
 		     (unsigned long long)b->inflating);
@@ -208,26 +211,25 @@ static uint32_t balloon_inflate_batch(struct balloon *b, uint32_t n)
 
 	if (!batch)
 		return 0;
-	/* Take the store's chunk page now, not when the batch comes back,
-	 * so that the floor check below already counts it. */
-	if (!pfn_store_reserve(&b->held, b->inflating + n)) {
-		batch_put(b, batch);
-		return 0;
-	}
 	for (i = 0; i < n; i++) {
 		page = page_alloc_noreclaim();
 		if (!page)
 			break;
 		batch->pfns[i] = page >> BALLOON_PFN_SHIFT;
 	}
-	if (i == 0) {
+	batch->count = i;
+	/* Take the store's room (perhaps a chunk page) now, not when the
+	 * batch comes back: the policy's floor check counts it now. */
+	batch->runs = pfn_count_runs(batch->pfns, i);
+	if (i == 0 || !pfn_store_reserve(&b->held, b->inflating_runs + batch->runs)) {
+		batch_free_pages(batch);
 		batch_put(b, batch);
 		return 0;
 	}
-	batch->count = i;
 	batch->give_back = false;
 	batch_submit(b, b->inflate_vq, batch);
 	b->inflating += i;
+	b->inflating_runs += batch->runs;
 	return i;
 }
 
@@ -251,7 +253,7 @@ static uint32_t balloon_deflate_batch(struct balloon *b, uint32_t n, bool give_b
 	if (give_back_now)
 		batch_free_pages(batch);
 	/* Keep only the chunks that in-flight inflates will fill. */
-	pfn_store_trim(&b->held, b->inflating);
+	pfn_store_trim(&b->held, b->inflating_runs);
 	return batch->count;
 }
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * balloon_pfns.c - the balloon's PFN store: a stack of page-sized chunks
- * plus a few spare chunks, so that pushes after a reservation never need
- * memory. Pure C: built into the kernel and into the host unit tests.
+ * balloon_pfns.c - the balloon's PFN store: runs of consecutive PFNs in a
+ * stack of page-sized chunks, plus a few spare chunks so that pushes
+ * after a reservation never need memory. Pure C: built into the kernel
+ * and into the host unit tests.
  */
 #include "balloon_pfns.h"
 
@@ -23,10 +24,10 @@ void pfn_store_init(struct pfn_store *s, void *(*alloc_chunk)(void),
 
 uint64_t pfn_store_room(const struct pfn_store *s)
 {
-	uint64_t room = s->spares * PFN_CHUNK_PFNS;
+	uint64_t room = s->spares * PFN_CHUNK_RUNS;
 
 	if (s->top)
-		room += PFN_CHUNK_PFNS - s->top->count;
+		room += PFN_CHUNK_RUNS - s->top->nruns;
 	return room;
 }
 
@@ -43,9 +44,9 @@ static bool add_spare(struct pfn_store *s)
 	return true;
 }
 
-bool pfn_store_reserve(struct pfn_store *s, uint64_t n)
+bool pfn_store_reserve(struct pfn_store *s, uint64_t runs)
 {
-	while (pfn_store_room(s) < n)
+	while (pfn_store_room(s) < runs)
 		if (!add_spare(s))
 			return false;
 	return true;
@@ -54,18 +55,29 @@ bool pfn_store_reserve(struct pfn_store *s, uint64_t n)
 bool pfn_store_push(struct pfn_store *s, uint32_t pfn)
 {
 	struct pfn_chunk *c = s->top;
+	struct pfn_run *r;
 
-	if (!c || c->count == PFN_CHUNK_PFNS) {
+	if (c && c->nruns) {
+		r = &c->runs[c->nruns - 1];
+		if (pfn == r->first + r->count && r->count < UINT32_MAX) {
+			r->count++;
+			s->count++;
+			return true;
+		}
+	}
+	if (!c || c->nruns == PFN_CHUNK_RUNS) {
 		if (!s->spare && !add_spare(s))
 			return false;
 		c = s->spare;
 		s->spare = c->next;
 		s->spares--;
-		c->count = 0;
+		c->nruns = 0;
 		c->next = s->top;
 		s->top = c;
 	}
-	c->pfns[c->count++] = pfn;
+	r = &c->runs[c->nruns++];
+	r->first = pfn;
+	r->count = 1;
 	s->count++;
 	return true;
 }
@@ -76,10 +88,13 @@ size_t pfn_store_pop(struct pfn_store *s, uint32_t *out, size_t n)
 
 	while (got < n && s->top) {
 		struct pfn_chunk *c = s->top;
+		struct pfn_run *r = &c->runs[c->nruns - 1];
 
-		while (got < n && c->count)
-			out[got++] = c->pfns[--c->count];
-		if (c->count == 0) {
+		while (got < n && r->count)
+			out[got++] = r->first + --r->count;
+		if (r->count == 0)
+			c->nruns--;
+		if (c->nruns == 0) {
 			/* An empty top becomes a spare: trim decides
 			 * whether the page goes back. */
 			s->top = c->next;
@@ -94,7 +109,7 @@ size_t pfn_store_pop(struct pfn_store *s, uint32_t *out, size_t n)
 
 void pfn_store_trim(struct pfn_store *s, uint64_t keep)
 {
-	while (s->spare && pfn_store_room(s) - PFN_CHUNK_PFNS >= keep) {
+	while (s->spare && pfn_store_room(s) - PFN_CHUNK_RUNS >= keep) {
 		struct pfn_chunk *c = s->spare;
 
 		s->spare = c->next;
@@ -102,4 +117,15 @@ void pfn_store_trim(struct pfn_store *s, uint64_t keep)
 		s->chunks--;
 		s->free_chunk(c);
 	}
+}
+
+uint64_t pfn_count_runs(const uint32_t *pfns, size_t n)
+{
+	uint64_t runs = n ? 1 : 0;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (pfns[i] != pfns[i - 1] + 1)
+			runs++;
+	return runs;
 }
