@@ -71,3 +71,8 @@ tests_unit_test_kernel_mm_CPPFLAGS = $(KERNEL_TEST_CPPFLAGS)
 tests_unit_test_kernel_cmdline_SOURCES = tests/unit/test-kernel-cmdline.c \
 	kernel/lib/cmdline.c kernel/lib/parse_size.c
 tests_unit_test_kernel_cmdline_CPPFLAGS = $(KERNEL_TEST_CPPFLAGS)
+# kernel core: boot end-to-end tests (real QEMU); tests/lib/guest.py boots
+# the guest and drives its console for every guest test.
+TESTS += tests/e2e/test-guest-boot.py tests/e2e/test-guest-memory.py
+EXTRA_DIST += tests/lib/guest.py tests/e2e/test-guest-boot.py \
+	tests/e2e/test-guest-memory.py
