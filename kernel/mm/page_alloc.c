@@ -16,9 +16,11 @@
  * - ranges: runs of pages never handed out yet, carved from the bottom of
  *   the lowest non-empty run (so early page-table pages come from low,
  *   already-mapped memory);
- * - free_list: pages handed out and freed again, a stack linked through
- *   the first 8 bytes of each free page. Reused first, so the pages the
- *   balloon gives back are the ones a workload gets next.
+ * - the free stack: pages handed out and freed again, as 32-bit page
+ *   numbers in an array set aside by mm_init(). Reused first (LIFO), so
+ *   the pages the balloon gives back are the ones a workload gets next.
+ *   Freeing never touches the freed page itself: after a deflate that
+ *   would fault every page the host has just discarded back in.
  * Only kernel work context (never an interrupt handler) calls in, so
  * there is no locking.
  */
@@ -28,8 +30,11 @@ static struct {
 		paddr_t end;		/* end of the run (exclusive) */
 	} ranges[MM_MAX_RANGES];	/* sorted by address, no overlaps */
 	int nranges;
-	paddr_t free_list;		/* top of the freed-page stack, or 0 */
-	uint64_t free_pages;		/* pages in ranges + on free_list */
+	paddr_t base;			/* lowest RAM page: page numbers count from here */
+	uint32_t *stack;		/* freed pages, (addr - base) / PAGE_SIZE */
+	uint64_t stack_len;		/* entries in use */
+	uint64_t stack_cap;		/* entries that fit: one per RAM page */
+	uint64_t free_pages;		/* pages in ranges + on the stack */
 	uint64_t total_pages;		/* all RAM pages managed */
 	paddr_t ram_end;		/* end of the highest RAM page */
 	mm_reclaim_fn reclaim;		/* the balloon's deflate, or NULL */
@@ -120,23 +125,48 @@ paddr_t mm_ram_end(void)
 	return mm.ram_end;
 }
 
-paddr_t page_alloc_noreclaim(void)
+/* NPAGES contiguous never-used pages from the lowest range that has
+ * them, not zeroed; 0 if no range has enough. */
+static paddr_t carve(size_t npages)
 {
-	paddr_t p = mm.free_list;
+	for (int i = 0; i < mm.nranges; i++) {
+		struct mm_range *r = &mm.ranges[i];
+		paddr_t p = r->start;
 
-	if (p) {
-		mm.free_list = *(paddr_t *)phys_to_virt(p);
-		mm.free_pages--;
+		if (range_pages(r) < npages)
+			continue;
+		r->start += npages * PAGE_SIZE;
+		mm.free_pages -= npages;
 		return p;
 	}
-	while (mm.nranges && mm.ranges[0].start == mm.ranges[0].end)
-		range_remove(0);
+	return 0;
+}
+
+void mm_init(void)
+{
+	uint64_t bytes = mm.total_pages * sizeof(mm.stack[0]);
+	paddr_t p;
+
 	if (!mm.nranges)
-		return 0;
-	p = mm.ranges[0].start;
-	mm.ranges[0].start += PAGE_SIZE;
-	mm.free_pages--;
-	return p;
+		panic("mm: no RAM");
+	mm.base = mm.ranges[0].start;
+	if ((mm.ram_end - mm.base) / PAGE_SIZE > UINT32_MAX)
+		panic("mm: RAM beyond 16 TiB does not fit 32-bit page numbers");
+	/* Never zeroed: an entry is written before it is read. */
+	p = carve(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+	if (!p)
+		panic("mm: no room for the free-page stack (%lu bytes)", bytes);
+	mm.stack = phys_to_virt(p);
+	mm.stack_cap = mm.total_pages;
+}
+
+paddr_t page_alloc_noreclaim(void)
+{
+	if (mm.stack_len) {
+		mm.free_pages--;
+		return mm.base + (paddr_t)mm.stack[--mm.stack_len] * PAGE_SIZE;
+	}
+	return carve(1);
 }
 
 paddr_t page_alloc(void)
@@ -154,27 +184,21 @@ paddr_t page_alloc(void)
 
 void page_free(paddr_t page)
 {
-	if (!page || (page & (PAGE_SIZE - 1)) || page >= mm.ram_end)
+	if (page < mm.base || (page & (PAGE_SIZE - 1)) || page >= mm.ram_end)
 		panic("mm: page_free(%lx): not a page we manage", page);
-	*(paddr_t *)phys_to_virt(page) = mm.free_list;
-	mm.free_list = page;
+	if (mm.stack_len == mm.stack_cap)	/* more frees than pages */
+		panic("mm: page_free(%lx): double free", page);
+	mm.stack[mm.stack_len++] = (page - mm.base) / PAGE_SIZE;
 	mm.free_pages++;
 }
 
 paddr_t page_alloc_contig(size_t npages)
 {
-	for (int i = 0; i < mm.nranges; i++) {
-		struct mm_range *r = &mm.ranges[i];
-		paddr_t p = r->start;
+	paddr_t p = carve(npages);
 
-		if (range_pages(r) < npages)
-			continue;
-		r->start += npages * PAGE_SIZE;
-		mm.free_pages -= npages;
+	if (p)
 		memset(phys_to_virt(p), 0, npages * PAGE_SIZE);
-		return p;
-	}
-	return 0;
+	return p;
 }
 
 uint64_t mm_total_bytes(void)

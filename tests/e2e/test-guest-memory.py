@@ -17,8 +17,10 @@ def check_total(t, g, size, name):
     m = g.mem()
     t.ok(size - 4 * MiB <= m["total"] <= size,
          "%s: mem total %d is within 4 MiB below -m" % (name, m["total"]))
-    t.ok(m["total"] - MiB <= m["free"] <= m["total"],
-         "%s: almost all of it is free after boot (%d)" % (name, m["free"]))
+    # The kernel keeps 4 bytes per page for its free-page stack (0.1%),
+    # plus page tables.
+    t.ok(m["total"] - m["total"] // 1000 - MiB <= m["free"] <= m["total"],
+         "%s: all but 0.1%% + 1 MiB is free after boot (%d)" % (name, m["free"]))
     return m
 
 
