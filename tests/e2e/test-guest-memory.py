@@ -80,7 +80,7 @@ def main():
     with Guest(mem="4G") as g:
         g.boot()
         check_total(t, g, 4 * GiB, "4G")
-        t.ok(re.search(r"^mem: 0*100000000-", g.log, re.M),
+        t.ok(re.search(r"^memmap: 0*100000000-", g.log, re.M),
              "4G: q35 puts part of the RAM above 4 GiB")
         # More than the 2 GiB below the PCI hole: pages above 4 GiB are
         # mapped and usable.

@@ -52,7 +52,7 @@ void pvh_read_boot_info(uint32_t start_info_paddr)
 
 	map = phys_to_virt(si->memmap_paddr);
 	for (uint32_t i = 0; i < si->memmap_entries; i++) {
-		printk("mem: %016lx-%016lx %s\n", map[i].addr,
+		printk("memmap: %016lx-%016lx %s\n", map[i].addr,
 		       map[i].addr + map[i].size - 1,
 		       map[i].type == HVM_MEMMAP_TYPE_RAM ? "ram" : "reserved");
 		if (map[i].type == HVM_MEMMAP_TYPE_RAM)
