@@ -76,3 +76,9 @@ tests_unit_test_kernel_cmdline_CPPFLAGS = $(KERNEL_TEST_CPPFLAGS)
 TESTS += tests/e2e/test-guest-boot.py tests/e2e/test-guest-memory.py
 EXTRA_DIST += tests/lib/guest.py tests/e2e/test-guest-boot.py \
 	tests/e2e/test-guest-memory.py
+# kvirtio: balloon end-to-end tests (real QEMU); one file per independent
+# case so that make -j runs them side by side.
+TESTS += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports.py \
+	tests/e2e/test-balloon-sizes.py tests/e2e/test-balloon-no-oom.py
+EXTRA_DIST += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports.py \
+	tests/e2e/test-balloon-sizes.py tests/e2e/test-balloon-no-oom.py tests/lib/balloontest.py
