@@ -10,14 +10,14 @@
 #include "balloon.h"
 
 #define CONSOLE_PROMPT	"guest> "
-#define LINE_MAX	256
+#define CONSOLE_LINE_MAX	256
 #define ASCII_BS	0x08
 #define ASCII_DEL	0x7f
 
 static struct {
-	char line[LINE_MAX];	/* the line being typed */
+	char line[CONSOLE_LINE_MAX];	/* the line being typed */
 	size_t len;		/* bytes in line */
-	bool too_long;		/* input beyond LINE_MAX was dropped */
+	bool too_long;		/* input beyond CONSOLE_LINE_MAX was dropped */
 	bool after_cr;		/* last byte was CR: a following LF is part of it */
 	struct work input;	/* drains the serial ring buffer */
 	struct work prompt;	/* the first prompt, after the boot log */
@@ -172,7 +172,7 @@ static void console_line_done(void)
 	serial_write("\n", 1);
 	con.line[con.len] = '\0';
 	if (con.too_long)
-		printk("error: line longer than %d bytes\n", LINE_MAX - 1);
+		printk("error: line longer than %d bytes\n", CONSOLE_LINE_MAX - 1);
 	else
 		console_execute(con.line);
 	con.len = 0;
@@ -201,7 +201,7 @@ static void console_input(void *arg)
 		} else if (c >= ' ' && c < ASCII_DEL) {
 			char ch = c;
 
-			if (con.len < LINE_MAX - 1)
+			if (con.len < CONSOLE_LINE_MAX - 1)
 				con.line[con.len++] = ch;
 			else
 				con.too_long = true;

@@ -9,7 +9,7 @@
 #include "irq.h"
 #include "pci.h"
 #include "balloon.h"
-#include "arch/x86_64/x86.h"
+#include "x86.h"
 
 static void idle_loop(void) __attribute__((noreturn));
 

@@ -42,7 +42,6 @@ static struct {
 	char buf[4096];
 	volatile uint32_t head;	/* next slot the IRQ handler fills */
 	volatile uint32_t tail;	/* next byte serial_getc() returns */
-	uint64_t dropped;	/* bytes lost to a full buffer */
 	void (*on_input)(void);
 } rx;
 
@@ -81,14 +80,12 @@ static void serial_irq(void *arg)
 	while (inb(COM1 + UART_LSR) & LSR_DR) {
 		char c = inb(COM1 + UART_RBR);
 
-		if (rx.head - rx.tail < sizeof(rx.buf)) {
-			rx.buf[rx.head % sizeof(rx.buf)] = c;
-			barrier();	/* byte before index */
-			rx.head++;
-			got = true;
-		} else {
-			rx.dropped++;
-		}
+		if (rx.head - rx.tail == sizeof(rx.buf))
+			continue;	/* full: 4 KiB unread, drop the byte */
+		rx.buf[rx.head % sizeof(rx.buf)] = c;
+		barrier();	/* byte before index */
+		rx.head++;
+		got = true;
 	}
 	if (got && rx.on_input)
 		rx.on_input();

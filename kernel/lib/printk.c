@@ -5,7 +5,7 @@
  */
 #include "kernel.h"
 #include "init.h"
-#include "../arch/x86_64/x86.h"
+#include "x86.h"
 
 /* Output cursor that counts what would have been written, like snprintf. */
 struct outbuf {
