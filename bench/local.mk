@@ -1,2 +1,4 @@
 # bench: benchmarks (not tests); each writes its results to docs/PERFORMANCE.md
 EXTRA_DIST += bench/oneshot
+# bench/balloon: the guest balloon driver's boot, inflate and deflate times
+EXTRA_DIST += bench/balloon
