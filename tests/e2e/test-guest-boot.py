@@ -44,8 +44,10 @@ def main():
     for machine in ("q35", "pc", "microvm"):
         boot_machine(t, machine)
 
-    with Guest(machine="q35", mem="512M") as g:
+    with Guest(machine="q35", mem="512M", append='balloon.min=32M msg="a b"') as g:
         g.boot()
+        t.ok('cmdline: balloon.min=32M msg="a b"\n' in g.log,
+             "the kernel command line (-append) reaches the guest")
         t.ok("pci: 00:00.0 8086:29c0" in g.log, "q35: PCI enumeration finds the host bridge")
         help_lines = g.command("help")
         t.is_([l.split()[0] for l in help_lines], ["mem", "alloc", "free", "help"],

@@ -39,6 +39,7 @@ void pvh_read_boot_info(uint32_t start_info_paddr)
 {
 	const struct hvm_start_info *si = phys_to_virt(start_info_paddr);
 	const struct hvm_memmap_table_entry *map;
+	const char *cmdline;
 
 	if (si->magic != HVM_START_MAGIC)
 		panic("pvh: bad start_info magic %x at %x (not booted via PVH?)",
@@ -48,7 +49,9 @@ void pvh_read_boot_info(uint32_t start_info_paddr)
 
 	/* The command line is copied before anything is allocated, so its
 	 * page need not be reserved. */
-	cmdline_parse(si->cmdline_paddr ? phys_to_virt(si->cmdline_paddr) : "");
+	cmdline = si->cmdline_paddr ? phys_to_virt(si->cmdline_paddr) : "";
+	printk("cmdline: %s\n", cmdline);
+	cmdline_parse(cmdline);
 
 	map = phys_to_virt(si->memmap_paddr);
 	for (uint32_t i = 0; i < si->memmap_entries; i++) {
