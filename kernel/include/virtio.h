@@ -40,7 +40,7 @@ struct virtqueue;
 struct virtio_transport_ops {
 	const char *name;	/* "modern", "legacy" */
 	uint8_t (*get_status)(struct virtio_device *vd);
-	/* Writing 0 resets the device and waits until the reset is done. */
+	/* Writing 0 starts a reset (virtio_attach waits for it). */
 	void (*set_status)(struct virtio_device *vd, uint8_t status);
 	uint64_t (*get_features)(struct virtio_device *vd);
 	void (*set_features)(struct virtio_device *vd, uint64_t features);

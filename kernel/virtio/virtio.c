@@ -3,10 +3,13 @@
  * virtio.c - the transport-neutral part of device initialisation (virtio
  * 1.x 3.1.1), feature negotiation, and interrupt-to-work dispatch.
  */
+#include "io.h"
 #include "virtio.h"
 #include "virtio_transport.h"
 
 #define MAX_DRIVERS	4
+/* How long a device may take to reset before we call it dead. */
+#define RESET_TIMEOUT_MS	1000
 
 static struct virtio_driver *drivers[MAX_DRIVERS];
 static unsigned ndrivers;
@@ -59,6 +62,29 @@ void virtio_interrupt(struct virtio_device *vd, uint8_t isr)
 		work_queue(&vd->config_work);
 }
 
+/*
+ * 3.1.1 step 1. A modern device may take a while: the driver waits until
+ * the status reads back 0 (4.1.4.3.2). A register block that reads all
+ * ones instead is not there at all (e.g. a BAR behind a bridge window
+ * firmware left closed).
+ */
+static const char *virtio_reset(struct virtio_device *vd)
+{
+	uint64_t deadline = time_ms() + RESET_TIMEOUT_MS;
+	uint8_t status;
+
+	vd->ops->set_status(vd, 0);
+	while ((status = vd->ops->get_status(vd)) != 0) {
+		/* No device sets every status bit at once. */
+		if (status == 0xff)
+			return "device registers do not respond (BAR not reachable)";
+		if (time_ms() > deadline)
+			return "device did not reset";
+		cpu_relax();
+	}
+	return NULL;
+}
+
 bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv)
 {
 	const char *why;
@@ -67,7 +93,11 @@ bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv)
 	work_init(&vd->queue_work, virtio_queue_work, vd);
 
 	/* 3.1.1 step 1: reset the device. */
-	vd->ops->set_status(vd, 0);
+	why = virtio_reset(vd);
+	if (why) {
+		printk("%s: cannot attach: %s\n", drv->name, why);
+		return false;
+	}
 	/* Step 2: we have noticed the device. */
 	vd->ops->set_status(vd, VIRTIO_STATUS_ACKNOWLEDGE);
 	/* Step 3: we know how to drive it. */

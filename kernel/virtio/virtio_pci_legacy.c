@@ -29,7 +29,6 @@ static uint8_t legacy_get_status(struct virtio_device *vd)
 
 static void legacy_set_status(struct virtio_device *vd, uint8_t status)
 {
-	/* Writing 0 resets synchronously on the legacy interface. */
 	vp_write8(&to_vp(vd)->legacy, VPL_STATUS, status);
 }
 

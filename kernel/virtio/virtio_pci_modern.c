@@ -43,14 +43,7 @@ static uint8_t modern_get_status(struct virtio_device *vd)
 
 static void modern_set_status(struct virtio_device *vd, uint8_t status)
 {
-	struct virtio_pci_dev *vp = to_vp(vd);
-
-	vp_write8(&vp->common, VP_DEVICE_STATUS, status);
-	/* 4.1.4.3.2: after writing 0 the driver waits until the device
-	 * reads back 0, i.e. the reset has completed. */
-	if (status == 0)
-		while (vp_read8(&vp->common, VP_DEVICE_STATUS) != 0)
-			cpu_relax();
+	vp_write8(&to_vp(vd)->common, VP_DEVICE_STATUS, status);
 }
 
 static uint64_t modern_get_features(struct virtio_device *vd)

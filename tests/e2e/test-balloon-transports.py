@@ -3,7 +3,9 @@
 interface: a legacy-only device (disable-modern=on) on q35 and pc, and a
 modern-only device (disable-legacy=on) on pc. Each must say which
 interface it uses, inflate and deflate to the host's targets, and answer
-statistics requests."""
+statistics requests. And a device the driver cannot reach (legacy-only
+behind a PCIe port without an I/O window) makes the driver say why,
+while the kernel runs on."""
 
 import re
 import sys
@@ -54,10 +56,27 @@ def check(t, machine, device, interface, features):
         t.is_(g.mem()["balloon"], 0, "%s: deflated back to 1 GiB" % name)
 
 
+def unreachable(t):
+    with Guest(machine="q35", mem="512M",
+               extra=["-device", "pcie-root-port,id=rp1,io-reserve=0",
+                      "-device", "virtio-balloon-pci,disable-modern=on,"
+                      "disable-legacy=off,bus=rp1"]) as g:
+        g.boot()
+        t.ok(re.search(r"^balloon: cannot attach: .+$", g.log, re.M),
+             "legacy BAR unreachable: balloon: cannot attach: REASON")
+        t.ok(not re.search(r"balloon: (ready|no virtio-balloon)", g.log),
+             "...and neither 'ready' nor 'no device found'")
+        t.is_(g.reply("alloc 16M", "alloc: "),
+              "alloc: ok %d bytes (holding %d bytes)" % (16 * MiB, 16 * MiB),
+              "the kernel runs on: alloc works")
+        t.is_(g.mem()["balloon"], 0, "the kernel runs on: mem works, no balloon")
+
+
 def main():
     t = Tap()
     for case in CASES:
         check(t, *case)
+    unreachable(t)
     return t.done()
 
 
