@@ -26,3 +26,12 @@ tools_vbctl_vbctl_SOURCES = \
 tools_vbctl_vbctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tools_vbctl_vbctl_LDADD = tools/vbctl/libvbctl.la tools/libqmp/libqmp.la \
 	$(JSONC_LIBS) -lm
+
+# The interactive shell (issue 4): readline front end, line splitter and
+# Tab completion.
+tools_vbctl_vbctl_SOURCES += \
+	tools/vbctl/shell.c \
+	tools/vbctl/split.c tools/vbctl/split.h \
+	tools/vbctl/complete.c tools/vbctl/complete.h
+tools_vbctl_vbctl_CFLAGS += $(READLINE_CFLAGS)
+tools_vbctl_vbctl_LDADD += $(READLINE_LIBS)

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "print.h"
@@ -83,7 +84,8 @@ static int parse_global_options(struct vbctl *v, int argc, char **argv)
 			return VBCTL_EXIT_USAGE;
 		}
 	}
-	if (optind == argc)
+	/* No command on a terminal: the interactive shell (see main). */
+	if (optind == argc && !isatty(STDIN_FILENO))
 		return vbctl_usage_error(v, &global_cmd,
 					 "no command given ('vbctl help' lists them)");
 	return -1;
@@ -100,7 +102,11 @@ int main(int argc, char **argv)
 	if (!v.addr || !*v.addr)
 		v.addr = DEFAULT_SOCKET;
 	rc = parse_global_options(&v, argc, argv);
-	if (rc < 0) {
+	if (rc < 0 && optind == argc) {
+		char *shell_argv[] = { (char *)vbctl_cmd_shell.name, NULL };
+
+		rc = vbctl_run_command(&v, 1, shell_argv);
+	} else if (rc < 0) {
 		cmd = vbctl_find_command(argv[optind]);
 		if (cmd && (cmd->flags & VBCTL_STREAM))
 			catch_sigint(&v);

@@ -81,7 +81,7 @@ struct vbctl_cmd {
 /* One per command file (cmd-*.c). */
 extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
-	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_help;
+	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_help, vbctl_cmd_shell;
 
 /* The table, NULL-terminated, in the order "vbctl help" lists it. */
 extern const struct vbctl_cmd *const vbctl_commands[];
