@@ -3,6 +3,8 @@
  * split.c - splits a shell line into words the way a person expects from
  * a shell: blanks separate, quotes group, backslashes escape. See split.h.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * shell.c - "vbctl shell": an interactive GNU readline front end to the
+ * same command table as the one-shot CLI, plus raw QMP (qmp-shell syntax
+ * or a JSON object), HMP, Tab completion and events shown as they arrive.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <qmp/qmp.h>
+#include <readline/history.h>
+#include <readline/readline.h>
+
+#include "complete.h"
+#include "print.h"
+#include "split.h"
+
+#define SHELL_PROMPT "vbctl> "
+/* Lines kept in the history file. */
+#define SHELL_HISTORY_MAX 1000
+
+struct shell {
+	struct vbctl *v;
+	struct completer *comp;
+	bool interactive;	/* stdin is a terminal: readline, prompt */
+	bool done;		/* quit, exit, Ctrl-D or end of input */
+	bool failed;		/* a command failed: piped mode exits 1 */
+	bool lost;		/* the connection is gone: exit 3 */
+	bool history_warned;
+	char *history_path;	/* NULL: no history */
+	sigset_t loop_mask;	/* signals held while reading a line */
+};
+
+/* The one shell of this process, for readline's callbacks and signals. */
+static struct shell *the_shell;
+
+static int run_shell(struct vbctl *v, int argc, char **argv);
+
+static const struct option shell_options[] = {
+	{ "pretty", no_argument, NULL, 'p' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct vbctl_arg shell_args[] = { { NULL } };
+
+const struct vbctl_cmd vbctl_cmd_shell = {
+	.name = "shell",
+	.usage = "[-p|--pretty]",
+	.summary = "interactive shell: vbctl and QMP commands, completion, events",
+	.help =
+	"Opens an interactive shell on one QMP connection (also what 'vbctl'\n"
+	"with no command does on a terminal). Each line is one of:\n"
+	"  a vbctl command          query, set 1G --wait, stats --watch, ...\n"
+	"  a QMP command            query-balloon, balloon value=1073741824,\n"
+	"                           qom-set path=balloon property=P value=2\n"
+	"                           (values are JSON where they parse as JSON,\n"
+	"                           else strings; a.b=1 nests; quote to keep a\n"
+	"                           string: value='\"2\"')\n"
+	"  a JSON object            {\"execute\": \"query-status\"}, sent as is\n"
+	"  hmp COMMAND...           a human monitor command, e.g. hmp info balloon\n"
+	"  help [COMMAND], quit, exit (or Ctrl-D)\n"
+	"Tab completes command names, QMP argument names and enum values, QOM\n"
+	"paths and properties. Events are printed as they arrive. Ctrl-C stops\n"
+	"a running command (stats --watch, events) or clears the line.\n"
+	"History: $XDG_STATE_HOME/vbctl/history, else ~/.vbctl_history.\n"
+	"When standard input is not a terminal, lines are read without prompts\n"
+	"and the exit status is 1 if any command failed.\n"
+	"\n"
+	"  -p, --pretty   indent JSON results\n",
+	.flags = VBCTL_NEEDS_QMP,
+	.shortopts = "+p",
+	.longopts = shell_options,
+	.args = shell_args,
+	.min_args = 0,
+	.max_args = 0,
+	.run = run_shell,
+};
+
+/* Names the shell handles itself, before the table. */
+static const char *const shell_builtins[] = { "quit", "exit", "hmp" };
+
+/* ---- signals ------------------------------------------------------------- */
+
+static volatile sig_atomic_t winch_seen;
+
+static void on_sigint(int sig)
+{
+	(void)sig;
+	if (the_shell)
+		the_shell->v->interrupted = 1;
+}
+
+static void on_sigwinch(int sig)
+{
+	(void)sig;
+	winch_seen = 1;
+}
+
+/* ---- output above the prompt ------------------------------------------ */
+
+/*
+ * Asynchronous output (events, a lost connection) must not land in the
+ * middle of the line being typed: wipe the prompt and the line from the
+ * screen, print, then draw them again as they were, point included
+ * (readline keeps the text; only the screen is redrawn).
+ */
+static void async_begin(struct shell *sh)
+{
+	if (sh->interactive)
+		rl_clear_visible_line();
+}
+
+static void async_end(struct shell *sh)
+{
+	fflush(stdout);
+	if (sh->interactive)
+		rl_forced_update_display();
+}
+
+/* One event as one line: the name, QEMU's timestamp and its data. */
+static void print_event(struct shell *sh, struct json_object *event)
+{
+	struct vbctl *v = sh->v;
+	uint64_t us = qmp_event_timestamp_us(event);
+	struct json_object *data = qmp_event_data(event);
+
+	if (v->json) {
+		vbctl_print(v, VBCTL_PRINT_STREAM, event, NULL);
+		return;
+	}
+	fprintf(v->out, "event %s at %llu.%06llu: %s\n", qmp_event_name(event),
+		(unsigned long long)(us / 1000000),
+		(unsigned long long)(us % 1000000),
+		data ? vbctl_json_text(data, false) : "{}");
+}
+
+/* Prints the events queued so far; piped mode only drops them (a script
+ * reads results; 'vbctl events' is there to watch events). */
+static void flush_events(struct shell *sh)
+{
+	struct json_object *event;
+
+	if (!sh->v->q || !qmp_event_count(sh->v->q))
+		return;
+	if (sh->interactive)
+		async_begin(sh);
+	while ((event = qmp_event_pop(sh->v->q))) {
+		if (sh->interactive)
+			print_event(sh, event);
+		json_object_put(event);
+	}
+	if (sh->interactive)
+		async_end(sh);
+}
+
+/* ---- history ------------------------------------------------------------ */
+
+/* $XDG_STATE_HOME/vbctl/history (directory made if missing), else
+ * ~/.vbctl_history; NULL when neither can be had. */
+static char *history_path(void)
+{
+	const char *state = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	char *path = NULL;
+
+	if (state && *state) {
+		if (asprintf(&path, "%s/vbctl", state) < 0)
+			return NULL;
+		/* mkdir -p, one level at a time; 0700: the history is
+		 * private (it may hold QOM paths, HMP commands). */
+		for (char *p = path + 1; *p; p++) {
+			if (*p != '/')
+				continue;
+			*p = '\0';
+			mkdir(path, 0700);
+			*p = '/';
+		}
+		mkdir(path, 0700);
+		free(path);
+		if (asprintf(&path, "%s/vbctl/history", state) < 0)
+			return NULL;
+		return path;
+	}
+	if (home && *home && asprintf(&path, "%s/.vbctl_history", home) >= 0)
+		return path;
+	return NULL;
+}
+
+static void history_open(struct shell *sh)
+{
+	int fd;
+
+	sh->history_path = history_path();
+	if (!sh->history_path)
+		return;
+	stifle_history(SHELL_HISTORY_MAX);
+	/* Create it 0600 whatever the umask grants; an existing file keeps
+	 * its mode (readline rewrites it through a 0600 temporary). */
+	fd = open(sh->history_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	read_history(sh->history_path);
+	history_set_pos(history_length);
+}
+
+/*
+ * Adds LINE, dropping older copies of it (bash's erasedups), so Up walks
+ * through distinct commands; then saves the file right away, so no
+ * history is lost when the shell is killed or QEMU goes away.
+ */
+static void history_add(struct shell *sh, const char *line)
+{
+	int i, err;
+
+	if (!sh->history_path)
+		return;
+	for (i = history_length - 1; i >= 0; i--) {
+		HIST_ENTRY *he = history_get(history_base + i);
+
+		if (he && strcmp(he->line, line) == 0)
+			free_history_entry(remove_history(i));
+	}
+	add_history(line);
+	err = write_history(sh->history_path);
+	if (err && !sh->history_warned) {
+		sh->history_warned = true;
+		async_begin(sh);
+		vbctl_error(sh->v, 0, "cannot save the history in %s: %s",
+			    sh->history_path, strerror(err));
+		async_end(sh);
+	}
+}
+
+/* ---- running one line --------------------------------------------------- */
+
+/* Notes that the connection is gone (say so once) and ends the shell. */
+static void connection_lost(struct shell *sh, bool reported)
+{
+	const char *desc = qmp_get_error_desc(sh->v->q);
+
+	if (!reported)
+		vbctl_error(sh->v, VBCTL_EXIT_CONN,
+			    "lost the connection to QEMU at %s: %s (did QEMU exit?)",
+			    sh->v->addr, desc ? desc : "connection closed");
+	sh->lost = true;
+	sh->done = true;
+}
+
+/* A raw JSON object line: sent as it is; the reply printed. */
+static int run_json(struct shell *sh, const char *line)
+{
+	struct vbctl *v = sh->v;
+	enum json_tokener_error jerr;
+	struct json_object *msg, *ret = NULL;
+	uint64_t id;
+	int rc;
+
+	msg = json_tokener_parse_verbose(line, &jerr);
+	if (!msg || !json_object_is_type(msg, json_type_object)) {
+		json_object_put(msg);
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "not a JSON object: %s (a raw QMP line looks like {\"execute\": \"query-status\"})",
+				   msg ? "not an object" : json_tokener_error_desc(jerr));
+	}
+	rc = qmp_send_message(v->q, msg, &id);
+	if (rc == 0)
+		rc = qmp_recv(v->q, id, &ret);
+	json_object_put(msg);
+	if (rc)
+		return vbctl_qmp_failed(v, rc, "QMP");
+	rc = vbctl_print(v, 0, ret, NULL) ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
+	json_object_put(ret);
+	return rc;
+}
+
+/* "hmp REST": REST goes to human-monitor-command exactly as typed (HMP
+ * has its own syntax; the splitter would eat its quotes). */
+static int run_hmp(struct shell *sh, const char *rest)
+{
+	struct vbctl *v = sh->v;
+	struct json_object *args, *ret = NULL;
+	int rc;
+
+	rest += strspn(rest, " \t");
+	if (!*rest)
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "hmp: missing the command; e.g. hmp info balloon");
+	args = json_object_new_object();
+	if (!args)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	json_object_object_add(args, "command-line",
+			       json_object_new_string(rest));
+	rc = qmp_execute(v->q, "human-monitor-command", args, &ret);
+	json_object_put(args);
+	if (rc)
+		return vbctl_qmp_failed(v, rc, "hmp");
+	/* HMP answers with text that usually ends in a newline already. */
+	if (v->json)
+		rc = vbctl_print(v, 0, ret, NULL);
+	else
+		rc = vbctl_print(v, 0, NULL, "%s", json_object_get_string(ret));
+	json_object_put(ret);
+	return rc ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
+}
+
+/* A QMP command in qmp-shell syntax, through the table's "qmp" command
+ * so the KEY=VALUE rules and the output are the one-shot CLI's. */
+static int run_qmp_words(struct shell *sh, int argc, char **argv)
+{
+	char **av = calloc((size_t)argc + 2, sizeof(*av));
+	int rc;
+
+	if (!av)
+		return vbctl_error(sh->v, VBCTL_EXIT_FAIL, "out of memory");
+	av[0] = (char *)vbctl_cmd_qmp.name;
+	memcpy(av + 1, argv, (size_t)argc * sizeof(*av));
+	rc = vbctl_run_command(sh->v, argc + 1, av);
+	free(av);
+	return rc;
+}
+
+/* Runs one line; returns its VBCTL_EXIT_* status. */
+static int run_line(struct shell *sh, const char *line)
+{
+	struct vbctl *v = sh->v;
+	struct split s;
+	size_t len;
+	int rc;
+
+	line += strspn(line, " \t");
+	if (*line == '{')
+		return run_json(sh, line);
+	len = strcspn(line, " \t");
+	if (len == 3 && strncmp(line, "hmp", 3) == 0)
+		return run_hmp(sh, line + 3);
+	if (split_line(line, 0, &s))
+		return vbctl_error(v, VBCTL_EXIT_USAGE, "%s", s.error);
+	if (!strcmp(s.argv[0], "quit") || !strcmp(s.argv[0], "exit")) {
+		sh->done = true;
+		rc = VBCTL_EXIT_OK;
+	} else if (!strcmp(s.argv[0], vbctl_cmd_shell.name)) {
+		rc = vbctl_error(v, VBCTL_EXIT_USAGE,
+				 "already in the shell (quit or Ctrl-D leaves it)");
+	} else if (shell_line_is_qmp(s.argc, s.argv)) {
+		rc = run_qmp_words(sh, s.argc, s.argv);
+	} else {
+		rc = vbctl_run_command(v, s.argc, s.argv);
+	}
+	split_free(&s);
+	return rc;
+}
+
+/* Runs LINE with Ctrl-C delivered to the command, then looks at how it
+ * went: a failure is remembered, a lost connection ends the shell. */
+static void execute(struct shell *sh, const char *line)
+{
+	const char *p = line + strspn(line, " \t\r\n");
+	sigset_t held;
+	int rc;
+
+	/* Blank lines and # comments (handy in piped scripts) do nothing. */
+	if (!*p || *p == '#')
+		return;
+	sh->v->interrupted = 0;
+	sigprocmask(SIG_UNBLOCK, &sh->loop_mask, &held);
+	rc = run_line(sh, p);
+	sigprocmask(SIG_SETMASK, &held, NULL);
+	sh->v->interrupted = 0;
+	fflush(sh->v->out);
+	if (rc != VBCTL_EXIT_OK)
+		sh->failed = true;
+	if (sh->v->q && qmp_is_broken(sh->v->q))
+		connection_lost(sh, rc == VBCTL_EXIT_CONN);
+}
+
+/* ---- readline ------------------------------------------------------------ */
+
+static void on_line(char *line)
+{
+	struct shell *sh = the_shell;
+
+	if (!line) {
+		/* Ctrl-D: end the prompt's line so the terminal's next
+		 * prompt starts on a fresh one. */
+		fputc('\n', stdout);
+		sh->done = true;
+	} else {
+		if (line[strspn(line, " \t")])
+			history_add(sh, line);
+		execute(sh, line);
+		free(line);
+	}
+	/* No prompt after the last line. */
+	if (sh->done)
+		rl_callback_handler_remove();
+}
+
+/* A backslash makes the next character part of the word (split.c). */
+static int char_is_escaped(char *text, int index)
+{
+	int n = 0;
+
+	while (index > n && text[index - n - 1] == '\\')
+		n++;
+	return n % 2;
+}
+
+/*
+ * Tab: the words before the cursor give the context, the word under it
+ * is completed. Never falls back to file names: nothing here is a file.
+ */
+static char **on_complete(const char *text, int start, int end)
+{
+	struct shell *sh = the_shell;
+	char *before, **list, **matches;
+	struct split s;
+	size_t n, i, common;
+
+	rl_attempted_completion_over = 1;
+	before = strndup(rl_line_buffer, (size_t)end);
+	if (!before)
+		return NULL;
+	if (before[strspn(before, " \t")] == '{' ||
+	    split_line(before, SPLIT_PARTIAL, &s)) {
+		free(before);
+		return NULL;
+	}
+	free(before);
+	list = completer_complete(sh->comp, s.argc - 1, s.argv,
+				  s.argv[s.argc - 1], &n);
+	split_free(&s);
+	if (!list)
+		return NULL;
+
+	/* readline's format: [0] is what replaces the word (the longest
+	 * common prefix), then the matches, then NULL. */
+	matches = calloc(n + 2, sizeof(*matches));
+	if (!matches) {
+		completer_free_list(list);
+		return NULL;
+	}
+	common = strlen(list[0]);
+	for (i = 1; i < n; i++) {
+		size_t k = 0;
+
+		while (k < common && list[i][k] == list[0][k])
+			k++;
+		common = k;
+	}
+	matches[0] = strndup(list[0], common);
+	for (i = 0; i < n; i++)
+		matches[i + 1] = list[i];
+	free(list);
+	/* "value=", "model." and "/machine/" want more after them. */
+	if (n == 1 && common && strchr("=./", matches[0][common - 1]))
+		rl_completion_suppress_append = 1;
+	return matches;
+}
+
+static void readline_setup(void)
+{
+	rl_readline_name = "vbctl";
+	/* Signals are ours: Ctrl-C means "stop the command" or "clear
+	 * the line", and readline must not take the terminal's state
+	 * with it into a command's run. */
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
+	rl_attempted_completion_function = on_complete;
+	rl_completer_word_break_characters = " \t\n";
+	rl_completer_quote_characters = "'\"";
+	rl_char_is_quoted_p = char_is_escaped;
+	rl_callback_handler_install(SHELL_PROMPT, on_line);
+}
+
+/* Ctrl-C at the prompt: like bash, drop the line and start afresh. */
+static void cancel_line(void)
+{
+	rl_free_line_state();
+	rl_callback_sigcleanup();
+	rl_echo_signal_char(SIGINT);
+	rl_replace_line("", 0);
+	rl_crlf();
+	rl_on_new_line();
+	rl_redisplay();
+}
+
+/* Reads the terminal and the QMP socket together until the shell ends. */
+static void interactive_loop(struct shell *sh)
+{
+	struct vbctl *v = sh->v;
+	struct pollfd pfd[2] = {
+		{ .fd = STDIN_FILENO, .events = POLLIN },
+		{ .fd = qmp_get_fd(v->q), .events = POLLIN },
+	};
+	sigset_t wait_mask;
+	int r;
+
+	/* Signals are held except inside ppoll(), so one that comes while
+	 * readline works is seen at the next wait, never lost. */
+	sigprocmask(SIG_BLOCK, &sh->loop_mask, &wait_mask);
+	readline_setup();
+	while (!sh->done) {
+		/* Queued events first: poll() knows only about bytes not
+		 * yet read, and a command or a completion may have read
+		 * events while waiting for its reply. */
+		flush_events(sh);
+		r = ppoll(pfd, 2, NULL, &wait_mask);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (v->interrupted) {
+			v->interrupted = 0;
+			cancel_line();
+		}
+		if (winch_seen) {
+			winch_seen = 0;
+			rl_resize_terminal();
+		}
+		if (r <= 0)
+			continue;
+		if (pfd[1].revents) {
+			if (qmp_pump(v->q, 0) < 0) {
+				async_begin(sh);
+				connection_lost(sh, false);
+				break;
+			}
+		}
+		if (pfd[0].revents)
+			rl_callback_read_char();
+	}
+	/* Gives the terminal back as it was (again, if a line ended it). */
+	rl_callback_handler_remove();
+	sigprocmask(SIG_SETMASK, &wait_mask, NULL);
+}
+
+/* Standard input is a file or a pipe: one command a line, no prompt. */
+static void piped_loop(struct shell *sh)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	while (!sh->done && (n = getline(&line, &cap, stdin)) >= 0) {
+		execute(sh, line);
+		flush_events(sh);
+	}
+	free(line);
+}
+
+static int run_shell(struct vbctl *v, int argc, char **argv)
+{
+	struct shell sh = { .v = v };
+	struct sigaction sa = { 0 }, old_int, old_winch;
+	size_t i;
+	int c, rc;
+
+	vbctl_getopt_begin();
+	while ((c = vbctl_getopt(v, &vbctl_cmd_shell, argc, argv)) != -1) {
+		if (c != 'p')
+			return VBCTL_EXIT_USAGE;
+		v->pretty = true;
+	}
+	rc = vbctl_check_args(v, &vbctl_cmd_shell, argc, argv, optind);
+	if (rc)
+		return rc;
+	rc = vbctl_connect(v);
+	if (rc)
+		return rc;
+
+	sh.interactive = isatty(STDIN_FILENO);
+	sh.comp = completer_new(v);
+	if (!sh.comp)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	for (i = 0; i < sizeof(shell_builtins) / sizeof(*shell_builtins); i++)
+		completer_add_builtin(sh.comp, shell_builtins[i]);
+	the_shell = &sh;
+
+	/* No SA_RESTART: a Ctrl-C must wake the poll() of a running
+	 * command, which then sees v->interrupted and returns. */
+	sa.sa_handler = on_sigint;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);
+	sa.sa_handler = on_sigwinch;
+	sigaction(SIGWINCH, &sa, &old_winch);
+	sigemptyset(&sh.loop_mask);
+	sigaddset(&sh.loop_mask, SIGINT);
+	sigaddset(&sh.loop_mask, SIGWINCH);
+
+	if (sh.interactive) {
+		int major = 0, minor = 0, micro = 0;
+
+		history_open(&sh);
+		qmp_get_version(v->q, &major, &minor, &micro);
+		printf("Connected to QEMU %d.%d.%d at %s. Type help, or press Tab; Ctrl-D leaves.\n",
+		       major, minor, micro, v->addr);
+		interactive_loop(&sh);
+	} else {
+		piped_loop(&sh);
+	}
+
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGWINCH, &old_winch, NULL);
+	the_shell = NULL;
+	completer_free(sh.comp);
+	free(sh.history_path);
+	if (sh.lost)
+		return VBCTL_EXIT_CONN;
+	return sh.failed && !sh.interactive ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
+}
