@@ -82,3 +82,19 @@ TESTS += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports
 	tests/e2e/test-balloon-sizes.py tests/e2e/test-balloon-no-oom.py
 EXTRA_DIST += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports.py \
 	tests/e2e/test-balloon-sizes.py tests/e2e/test-balloon-no-oom.py tests/lib/balloontest.py
+# vbctl (issue 2): size grammar, KEY=VALUE parser and printer unit tests;
+# the command line without QEMU (usage errors, help, man page); end to end
+# against real QEMU without a guest (tests/lib/vbtest.py).
+VBCTL_TEST_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
+VBCTL_TEST_LDADD = tools/vbctl/libvbctl.la $(JSONC_LIBS)
+check_PROGRAMS += tests/unit/test-size tests/unit/test-kv tests/unit/test-print
+TESTS += tests/unit/test-size tests/unit/test-kv tests/unit/test-print
+tests_unit_test_size_SOURCES = tests/unit/test-size.c
+tests_unit_test_size_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_size_LDADD = $(VBCTL_TEST_LDADD)
+tests_unit_test_kv_SOURCES = tests/unit/test-kv.c
+tests_unit_test_kv_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_kv_LDADD = $(VBCTL_TEST_LDADD)
+tests_unit_test_print_SOURCES = tests/unit/test-print.c
+tests_unit_test_print_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_print_LDADD = $(VBCTL_TEST_LDADD)

@@ -218,6 +218,7 @@ static void log_traffic(void *userdata, enum qmp_log_kind kind,
 int vbctl_connect(struct vbctl *v)
 {
 	const char *desc, *scheme;
+	char hint[512];
 	int rc;
 
 	if (v->q)
@@ -239,9 +240,14 @@ int vbctl_connect(struct vbctl *v)
 		desc = strerror(-rc);
 	scheme = strncmp(v->addr, "unix:", 5) == 0 ||
 		 strncmp(v->addr, "tcp:", 4) == 0 ? "" : "unix:";
-	vbctl_error(v, VBCTL_EXIT_CONN,
-		    "cannot connect to %s: %s (is QEMU running with -qmp %s%s,server=on,wait=off?)",
-		    v->addr, desc, scheme, v->addr);
+	if (rc == -ETIMEDOUT)
+		/* Connected, but no greeting: the monitor is busy. */
+		snprintf(hint, sizeof(hint), "QEMU serves one QMP client at a time: is another one connected?");
+	else
+		snprintf(hint, sizeof(hint), "is QEMU running with -qmp %s%s,server=on,wait=off?",
+			 scheme, v->addr);
+	vbctl_error(v, VBCTL_EXIT_CONN, "cannot connect to %s: %s (%s)", v->addr,
+		    desc, hint);
 	v->q = qmp_unref(v->q);
 	return VBCTL_EXIT_CONN;
 }
