@@ -56,7 +56,7 @@ static bool wanted(const char *name, int nnames, char **names)
 	return nnames == 0;
 }
 
-static int print_event(struct vbctl *v, struct json_object *event)
+int vbctl_print_event(struct vbctl *v, struct json_object *event)
 {
 	uint64_t us = qmp_event_timestamp_us(event);
 	time_t seconds = (time_t)(us / 1000000);
@@ -95,7 +95,7 @@ static int run_events(struct vbctl *v, int argc, char **argv)
 		}
 		if (wanted(qmp_event_name(event), argc - optind, argv + optind)) {
 			shown++;
-			if (print_event(v, event))
+			if (vbctl_print_event(v, event))
 				rc = VBCTL_EXIT_FAIL;
 		}
 		json_object_put(event);

@@ -21,6 +21,10 @@
 int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* One QMP event as one line: local time, name and data (cmd-events.c;
+ * the shell prints events the same way). */
+int vbctl_print_event(struct vbctl *v, struct json_object *event);
+
 /* VALUE as JSON text for a human: indented; borrowed from VALUE. */
 const char *vbctl_json_text(struct json_object *value, bool pretty);
 
