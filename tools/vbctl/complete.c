@@ -8,6 +8,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -747,4 +748,114 @@ char **completer_complete(struct completer *c, int nwords, char **words,
 	l.v[o] = NULL;
 	*count = o;
 	return l.v;
+}
+
+/* ---- describing a QMP command (help in the shell) ---------------------- */
+
+/* A short name for schema type T: builtins by name, enums by their values,
+ * objects by their members, arrays by their element. */
+static void describe_type(struct completer *c, FILE *out,
+			  struct json_object *t)
+{
+	const char *meta = entry_str(t, "meta-type") ?: "";
+	struct json_object *list;
+	size_t i, n;
+
+	if (!strcmp(meta, "builtin")) {
+		fputs(entry_str(t, "name"), out);
+	} else if (!strcmp(meta, "enum") &&
+		   json_object_object_get_ex(t, "values", &list)) {
+		n = json_object_array_length(list);
+		for (i = 0; i < n; i++)
+			fprintf(out, "%s%s", i ? "|" : "", json_object_get_string(
+					json_object_array_get_idx(list, i)));
+	} else if (!strcmp(meta, "array")) {
+		fputs("array of ", out);
+		describe_type(c, out, schema_entry(c, entry_str(t, "element-type")));
+	} else if (!strcmp(meta, "alternate") &&
+		   json_object_object_get_ex(t, "members", &list)) {
+		n = json_object_array_length(list);
+		for (i = 0; i < n; i++) {
+			fputs(i ? " or " : "", out);
+			describe_type(c, out, schema_entry(c, entry_str(
+				json_object_array_get_idx(list, i), "type")));
+		}
+	} else if (!strcmp(meta, "object") &&
+		   json_object_object_get_ex(t, "members", &list)) {
+		/* Member names only: they are typed as dotted keys. */
+		n = json_object_array_length(list);
+		fputs("object {", out);
+		for (i = 0; i < n; i++) {
+			struct json_object *m = json_object_array_get_idx(list, i);
+
+			fprintf(out, "%s%s%s", i ? ", " : "", entry_str(m, "name"),
+				json_object_object_get_ex(m, "default", NULL) ?
+					"?" : "");
+		}
+		fputs("}", out);
+	} else {
+		fputs(meta[0] ? meta : "?", out);
+	}
+}
+
+static void describe_members(struct completer *c, FILE *out,
+			     struct json_object *obj, const char *indent)
+{
+	struct json_object *list;
+	size_t i, n;
+
+	if (!json_object_object_get_ex(obj, "members", &list))
+		return;
+	n = json_object_array_length(list);
+	for (i = 0; i < n; i++) {
+		struct json_object *m = json_object_array_get_idx(list, i);
+
+		fprintf(out, "%s%s=", indent, entry_str(m, "name"));
+		describe_type(c, out, schema_entry(c, entry_str(m, "type")));
+		fputs(json_object_object_get_ex(m, "default", NULL) ?
+		      "  (optional)\n" : "\n", out);
+	}
+}
+
+bool completer_has_qmp_command(struct completer *c, const char *command)
+{
+	struct json_object *cmd = schema_entry(c, command);
+
+	return cmd && !strcmp(entry_str(cmd, "meta-type") ?: "", "command");
+}
+
+int completer_describe(struct completer *c, const char *command, FILE *out)
+{
+	struct json_object *cmd = schema_entry(c, command), *args, *variants;
+	struct json_object *members;
+	size_t i, n;
+
+	if (!completer_has_qmp_command(c, command))
+		return -ENOENT;
+	args = schema_entry(c, entry_str(cmd, "arg-type"));
+	if (json_object_object_get_ex(args, "members", &members) &&
+	    json_object_array_length(members))
+		fprintf(out, "QMP command %s KEY=VALUE...:\n", command);
+	else
+		fprintf(out, "QMP command %s, no arguments\n", command);
+	describe_members(c, out, args, "  ");
+	if (json_object_object_get_ex(args, "variants", &variants)) {
+		n = json_object_array_length(variants);
+		for (i = 0; i < n; i++) {
+			struct json_object *var = json_object_array_get_idx(variants, i);
+			struct json_object *t = schema_entry(c, entry_str(var, "type"));
+			struct json_object *vmembers;
+
+			if (!json_object_object_get_ex(t, "members", &vmembers) ||
+			    !json_object_array_length(vmembers))
+				continue;
+			fprintf(out, "  with %s=%s:\n", entry_str(args, "tag"),
+				entry_str(var, "case"));
+			describe_members(c, out, t, "    ");
+		}
+	}
+	fprintf(out, "Returns: ");
+	describe_type(c, out, schema_entry(c, entry_str(cmd, "ret-type")));
+	fputc('\n', out);
+	return 0;
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct json_object;
 struct vbctl;
@@ -47,6 +48,15 @@ int completer_set_qom_list(struct completer *c, const char *path,
 char **completer_complete(struct completer *c, int nwords, char **words,
 			  const char *word, size_t *count);
 void completer_free_list(char **list);
+
+/*
+ * Writes what QMP command COMMAND takes (KEY=VALUE with each type, enum
+ * values spelled out, optional ones marked) and returns, from the schema.
+ * -ENOENT when QEMU has no such command.
+ */
+int completer_describe(struct completer *c, const char *command, FILE *out);
+/* True when QEMU's schema has a command named COMMAND. */
+bool completer_has_qmp_command(struct completer *c, const char *command);
 
 /*
  * True when a line in the shell is a QMP command in qmp-shell syntax

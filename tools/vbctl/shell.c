@@ -75,7 +75,8 @@ const struct vbctl_cmd vbctl_cmd_shell = {
 	"When standard input is not a terminal, lines are read without prompts\n"
 	"and the exit status is 1 if any command failed.\n"
 	"\n"
-	"  -p, --pretty   indent JSON results\n",
+	"  -p, --pretty   indent JSON results also with --json (without it,\n"
+	"                 JSON is indented already)\n",
 	.flags = VBCTL_NEEDS_QMP,
 	.shortopts = "+p",
 	.longopts = shell_options,
@@ -126,23 +127,6 @@ static void async_end(struct shell *sh)
 		rl_forced_update_display();
 }
 
-/* One event as one line: the name, QEMU's timestamp and its data. */
-static void print_event(struct shell *sh, struct json_object *event)
-{
-	struct vbctl *v = sh->v;
-	uint64_t us = qmp_event_timestamp_us(event);
-	struct json_object *data = qmp_event_data(event);
-
-	if (v->json) {
-		vbctl_print(v, VBCTL_PRINT_STREAM, event, NULL);
-		return;
-	}
-	fprintf(v->out, "event %s at %llu.%06llu: %s\n", qmp_event_name(event),
-		(unsigned long long)(us / 1000000),
-		(unsigned long long)(us % 1000000),
-		data ? vbctl_json_text(data, false) : "{}");
-}
-
 /* Prints the events queued so far; piped mode only drops them (a script
  * reads results; 'vbctl events' is there to watch events). */
 static void flush_events(struct shell *sh)
@@ -155,7 +139,7 @@ static void flush_events(struct shell *sh)
 		async_begin(sh);
 	while ((event = qmp_event_pop(sh->v->q))) {
 		if (sh->interactive)
-			print_event(sh, event);
+			vbctl_print_event(sh->v, event);
 		json_object_put(event);
 	}
 	if (sh->interactive)
@@ -312,19 +296,76 @@ static int run_hmp(struct shell *sh, const char *rest)
 	return rc ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
 }
 
-/* A QMP command in qmp-shell syntax, through the table's "qmp" command
- * so the KEY=VALUE rules and the output are the one-shot CLI's. */
+/*
+ * A QMP command in qmp-shell syntax, through the table's "qmp" command
+ * so the KEY=VALUE rules and the output are the one-shot CLI's. For the
+ * qom commands, path=balloon names the balloon device, as it does for
+ * vbctl's own qom-get and in completion.
+ */
 static int run_qmp_words(struct shell *sh, int argc, char **argv)
 {
 	char **av = calloc((size_t)argc + 2, sizeof(*av));
-	int rc;
+	char *path_arg = NULL;
+	const char *path;
+	int i, rc = VBCTL_EXIT_OK;
 
 	if (!av)
 		return vbctl_error(sh->v, VBCTL_EXIT_FAIL, "out of memory");
 	av[0] = (char *)vbctl_cmd_qmp.name;
 	memcpy(av + 1, argv, (size_t)argc * sizeof(*av));
-	rc = vbctl_run_command(sh->v, argc + 1, av);
+	for (i = 1; i < argc && !strncmp(argv[0], "qom-", 4); i++) {
+		if (strcmp(argv[i], "path=balloon"))
+			continue;
+		rc = vbctl_balloon_path(sh->v, &path);
+		if (rc == VBCTL_EXIT_OK &&
+		    asprintf(&path_arg, "path=%s", path) < 0)
+			rc = vbctl_error(sh->v, VBCTL_EXIT_FAIL, "out of memory");
+		av[i + 1] = path_arg;
+		break;
+	}
+	if (rc == VBCTL_EXIT_OK)
+		rc = vbctl_run_command(sh->v, argc + 1, av);
+	free(path_arg);
 	free(av);
+	return rc;
+}
+
+/*
+ * help: the table's help, plus what only the shell takes; "help NAME" for
+ * a QMP command describes its arguments from QEMU's schema.
+ */
+static int run_help(struct shell *sh, int argc, char **argv)
+{
+	struct vbctl *v = sh->v;
+	char *shell_help[] = { argv[0], (char *)vbctl_cmd_shell.name, NULL };
+	size_t i;
+	int rc;
+
+	if (argc == 2 && !vbctl_find_command(argv[1])) {
+		for (i = 0; i < sizeof(shell_builtins) / sizeof(*shell_builtins); i++)
+			if (!strcmp(argv[1], shell_builtins[i]))
+				return vbctl_run_command(v, 2, shell_help);
+		if (completer_describe(sh->comp, argv[1], v->out) == 0)
+			return VBCTL_EXIT_OK;
+		if (v->q && qmp_is_broken(v->q))
+			return VBCTL_EXIT_CONN;
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "help: '%s' is neither a vbctl command nor a QMP command of this QEMU ('help' lists them; Tab completes)",
+				   argv[1]);
+	}
+	rc = vbctl_run_command(v, argc, argv);
+	/* qom-get and friends are QMP commands too, with other arguments. */
+	if (rc == VBCTL_EXIT_OK && argc == 2 &&
+	    completer_has_qmp_command(sh->comp, argv[1])) {
+		fputc('\n', v->out);
+		completer_describe(sh->comp, argv[1], v->out);
+	}
+	if (rc == VBCTL_EXIT_OK && argc == 1)
+		fputs("\n"
+		      "In this shell a line may also be a QMP command (query-balloon,\n"
+		      "balloon value=BYTES), a JSON object, or hmp COMMAND...; 'help NAME'\n"
+		      "describes a QMP command's arguments, 'help shell' the shell; quit,\n"
+		      "exit or Ctrl-D leaves.\n", v->out);
 	return rc;
 }
 
@@ -350,6 +391,8 @@ static int run_line(struct shell *sh, const char *line)
 	} else if (!strcmp(s.argv[0], vbctl_cmd_shell.name)) {
 		rc = vbctl_error(v, VBCTL_EXIT_USAGE,
 				 "already in the shell (quit or Ctrl-D leaves it)");
+	} else if (!strcmp(s.argv[0], vbctl_cmd_help.name)) {
+		rc = run_help(sh, s.argc, s.argv);
 	} else if (shell_line_is_qmp(s.argc, s.argv)) {
 		rc = run_qmp_words(sh, s.argc, s.argv);
 	} else {
