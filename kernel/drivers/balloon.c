@@ -177,7 +177,7 @@ static void balloon_reap(struct balloon *b)
 	struct balloon_batch *batch;
 	uint32_t i;
 
-	while ((batch = virtqueue_get_used(b->inflate_vq, NULL))) {
+	while ((batch = virtqueue_get_used(b->inflate_vq))) {
 		/* Room was reserved when the batch was filled. */
 		for (i = 0; i < batch->count; i++)
 			if (!pfn_store_push(&b->held, batch->pfns[i]))
@@ -189,7 +189,7 @@ static void balloon_reap(struct balloon *b)
 		     (unsigned long long)b->inflating);
 		batch_put(b, batch);
 	}
-	while ((batch = virtqueue_get_used(b->deflate_vq, NULL))) {
+	while ((batch = virtqueue_get_used(b->deflate_vq))) {
 		/* 5.5.6.1: with MUST_TELL_HOST, reuse only after this. */
 		if (batch->give_back)
 			batch_free_pages(batch);
@@ -375,7 +375,7 @@ static void balloon_stats_done(struct virtqueue *vq)
 {
 	struct balloon *b = vq->priv;
 
-	while (virtqueue_get_used(vq, NULL)) {
+	while (virtqueue_get_used(vq)) {
 		balloon_fill_stats(b->stats);
 		virtqueue_add(vq, virt_to_phys(b->stats),
 			      sizeof(struct balloon_stat) * BALLOON_NR_STATS,

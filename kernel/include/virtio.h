@@ -17,7 +17,6 @@
 #define VIRTIO_STATUS_DRIVER		2
 #define VIRTIO_STATUS_DRIVER_OK		4
 #define VIRTIO_STATUS_FEATURES_OK	8
-#define VIRTIO_STATUS_NEEDS_RESET	64
 #define VIRTIO_STATUS_FAILED		128
 
 /* Reserved feature bits (virtio 1.x 6). */
@@ -147,14 +146,17 @@ struct virtqueue {
 struct virtqueue *virtqueue_create(struct virtio_device *vd, unsigned index,
 				   virtqueue_callback cb, void *priv,
 				   const char **why);
-/* Queue one buffer (device-readable, or device-writable when WRITABLE);
- * not visible to the device before virtqueue_kick(). False when full. */
+/* Queue one buffer (device-readable, or device-writable when WRITABLE)
+ * with TOKEN (not NULL); not visible to the device before
+ * virtqueue_kick(). False when full. */
 bool virtqueue_add(struct virtqueue *vq, paddr_t buf, uint32_t len,
 		   bool writable, void *token);
 /* Publish everything added since the last kick and notify the device
  * unless it asked not to be. */
 void virtqueue_kick(struct virtqueue *vq);
-/* Next buffer the device is done with, or NULL; *LEN = bytes written. */
-void *virtqueue_get_used(struct virtqueue *vq, uint32_t *len);
+/* The token of the next buffer the device is done with, or NULL. (The
+ * balloon's buffers are all device-readable, so the length the device
+ * wrote is always 0 and not returned.) */
+void *virtqueue_get_used(struct virtqueue *vq);
 
 #endif

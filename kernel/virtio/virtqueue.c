@@ -160,10 +160,10 @@ void virtqueue_kick(struct virtqueue *vq)
 		vq->vd->ops->queue_notify(vq->vd, vq);
 }
 
-void *virtqueue_get_used(struct virtqueue *vq, uint32_t *len)
+void *virtqueue_get_used(struct virtqueue *vq)
 {
 	volatile struct vring_used *used = vq->used;
-	struct vring_used_elem e;
+	uint32_t id;
 	void *token;
 
 	if (used->idx == vq->last_used)
@@ -171,19 +171,16 @@ void *virtqueue_get_used(struct virtqueue *vq, uint32_t *len)
 	/* 2.7.14: read the element only after seeing the index that
 	 * covers it. */
 	smp_rmb();
-	e.id = used->ring[vq->last_used & (vq->size - 1)].id;
-	e.len = used->ring[vq->last_used & (vq->size - 1)].len;
+	id = used->ring[vq->last_used & (vq->size - 1)].id;
 	vq->last_used++;
-	if (e.id >= vq->size)
-		panic("virtqueue %u: device returned descriptor %u of %u",
-		      vq->index, e.id, vq->size);
+	if (id >= vq->size || !vq->tokens[id])
+		panic("virtqueue %u: device returned descriptor %u, not in flight",
+		      vq->index, id);
 
-	token = vq->tokens[e.id];
-	vq->tokens[e.id] = NULL;
-	vq->desc[e.id].next = vq->free_head;
-	vq->free_head = e.id;
+	token = vq->tokens[id];
+	vq->tokens[id] = NULL;
+	vq->desc[id].next = vq->free_head;
+	vq->free_head = id;
 	vq->num_free++;
-	if (len)
-		*len = e.len;
 	return token;
 }
