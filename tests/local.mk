@@ -98,3 +98,17 @@ tests_unit_test_kv_LDADD = $(VBCTL_TEST_LDADD)
 tests_unit_test_print_SOURCES = tests/unit/test-print.c
 tests_unit_test_print_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_print_LDADD = $(VBCTL_TEST_LDADD)
+
+# The completer needs the command table, so it links vbctl's objects.
+check_PROGRAMS += tests/unit/test-complete
+tests_unit_test_complete_SOURCES = tests/unit/test-complete.c \
+	tools/vbctl/complete.c tools/vbctl/split.c tools/vbctl/shell.c \
+	tools/vbctl/commands.c tools/vbctl/vbctl.c \
+	tools/vbctl/cmd-query.c tools/vbctl/cmd-set.c tools/vbctl/cmd-stats.c \
+	tools/vbctl/cmd-qom.c tools/vbctl/cmd-events.c tools/vbctl/cmd-qmp.c \
+	tools/vbctl/cmd-help.c
+tests_unit_test_complete_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(READLINE_CFLAGS)
+tests_unit_test_complete_LDADD = tools/vbctl/libvbctl.la \
+	tools/libqmp/libqmp-internal.la $(JSONC_LIBS) $(READLINE_LIBS) -lm
+TESTS += tests/unit/test-complete
+EXTRA_DIST += tests/unit/qmp-schema-fragment.json
