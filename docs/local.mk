@@ -1,2 +1,3 @@
 # docs: man pages, guides, benchmark results
 EXTRA_DIST += docs/PERFORMANCE.md
+dist_man_MANS += docs/vbctl.1

@@ -71,6 +71,13 @@ int main(void)
 	is_str(captured(), "virtio-balloon-pci\n", "text: a string value as its text");
 
 	capture(false, false);
+	json_object_put(str);
+	str = json_object_new_string("balloon: actual=2048\r\n");
+	vbctl_print(&v, 0, str, NULL);
+	is_str(captured(), "balloon: actual=2048\r\n",
+	       "text: a string that ends its line gets no second newline");
+
+	capture(false, false);
 	vbctl_print(&v, 0, value, NULL);
 	is_str(captured(), "{\n  \"path\": \"/machine/peripheral-anon/device[0]\",\n  \"n\": 18446744073709551615\n}\n",
 	       "text: other values as indented JSON");

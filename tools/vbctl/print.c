@@ -31,6 +31,7 @@ int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 {
 	bool stream = flags & VBCTL_PRINT_STREAM;
 	va_list ap;
+	int len;
 
 	if (v->json) {
 		fprintf(v->out, "%s\n", vbctl_json_text(value, v->pretty && !stream));
@@ -39,7 +40,11 @@ int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 		vfprintf(v->out, fmt, ap);
 		va_end(ap);
 	} else if (json_object_is_type(value, json_type_string)) {
-		fprintf(v->out, "%s\n", json_object_get_string(value));
+		/* Text that ends its own lines (HMP output) is not given
+		 * another newline. */
+		len = json_object_get_string_len(value);
+		fprintf(v->out, "%s%s", json_object_get_string(value),
+			len && json_object_get_string(value)[len - 1] == '\n' ? "" : "\n");
 	} else {
 		fprintf(v->out, "%s\n", vbctl_json_text(value, !stream));
 	}

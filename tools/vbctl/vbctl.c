@@ -113,6 +113,8 @@ void vbctl_getopt_begin(void)
 	opterr = 0;
 }
 
+static const struct option no_options[] = { { NULL, 0, NULL, 0 } };
+
 int vbctl_getopt(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 		 char **argv)
 {
@@ -127,16 +129,20 @@ int vbctl_getopt(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 		snprintf(optstring, sizeof(optstring), "+:%s", shortopts + 1);
 	else
 		snprintf(optstring, sizeof(optstring), ":%s", shortopts);
-	c = getopt_long(argc, argv, optstring, cmd->longopts, NULL);
+	/* An empty table still makes "--x" a long option, not "-" "-x". */
+	c = getopt_long(argc, argv, optstring,
+			cmd->longopts ? cmd->longopts : no_options, NULL);
 	if (c != '?' && c != ':')
 		return c;
+	/* After a long option or a missing value, optind is past the
+	 * token; within a cluster of short ones ("-wx") it may not be. */
 	token = argv[optind - 1];
 	if (c == ':')
 		vbctl_usage_error(v, cmd, "option '%s' needs a value", token);
-	else if (optopt && strncmp(token, "--", 2) != 0)
-		vbctl_usage_error(v, cmd, "unknown option '-%c'", optopt);
-	else
+	else if (strncmp(token, "--", 2) == 0)
 		vbctl_usage_error(v, cmd, "bad option '%s'", token);
+	else
+		vbctl_usage_error(v, cmd, "unknown option '-%c'", optopt);
 	return '?';
 }
 

@@ -1,0 +1,227 @@
+# SPDX-License-Identifier: MIT
+"""vbtest.py - run vbctl against a real QEMU in end-to-end tests.
+
+The QEMU here needs no guest: `Vm()` starts qemu-system-x86_64 with
+`-accel tcg -machine q35 -nodefaults -display none -m 2G`, a balloon device
+unless told otherwise and QMP on a unix socket in a private temp dir.
+Give `kernel=` (e.g. os.environ["GUEST_ELF"]) and `serial=True` to boot a
+guest and read its console from a file.
+
+API
+  Tap(), skip_all(reason), Qmp        from guest.py: TAP output (ok, is_,
+                                      diag, done), the skip rule (exit 77, or
+                                      a failure with VBALLOON_NO_SKIP=1), and
+                                      a small synchronous QMP client.
+  require_qemu() -> path              skip the test when QEMU is missing.
+  vbctl_argv() -> list                $VBCTL split like a shell line, so it
+                                      may be "valgrind -q ... vbctl".
+  run(args, sock=None, timeout=60, env=None) -> Result
+                                      run vbctl [-s SOCK] ARGS; Result has rc,
+                                      out, err, seconds, json() (out parsed).
+  spawn(args, sock=None) -> Popen     start vbctl [-s SOCK] ARGS for a stream
+                                      (text pipes, own process group).
+  finish(proc, timeout) -> Result     wait for a spawned vbctl (killed if it
+                                      overruns: rc None).
+  Vm(balloon="virtio-balloon-pci", mem="2G", machine="q35", extra=(),
+     kernel=None, append="", serial=False, monitors=2, accel="tcg")
+      .start()           launch; returns once every QMP socket answers.
+      .sock              QMP socket for vbctl (-s).
+      .qmp()             a Qmp on a second monitor (QEMU serves one client
+                         per monitor, so the test and vbctl each get one).
+      .wait_serial(regex, timeout) -> match   (serial=True) console output.
+      .kill(sig)         signal QEMU (SIGKILL: "QEMU died") and reap it.
+      .close()           kill QEMU, remove the temp dir. Also done at exit,
+                         on SIGTERM, and by the kernel if the test dies
+                         (PR_SET_PDEATHSIG).
+"""
+
+import atexit
+import json
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+# guest.py sets the SIGTERM handler that turns a kill into sys.exit, so
+# the atexit handler below still kills QEMU.
+from guest import Qmp, Tap, skip_all, _die_with_parent  # noqa: F401
+
+START_TIMEOUT = 60      # seconds for QEMU to open its QMP sockets (loaded CI)
+
+_live = set()
+
+
+def _close_all():
+    for vm in list(_live):
+        vm.close()
+
+
+atexit.register(_close_all)
+
+
+def require_qemu():
+    qemu = os.environ.get("QEMU") or shutil.which("qemu-system-x86_64")
+    if not qemu or not os.access(qemu, os.X_OK):
+        skip_all("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+    return qemu
+
+
+def vbctl_argv():
+    vbctl = os.environ.get("VBCTL")
+    if not vbctl:
+        skip_all("VBCTL is not set (run the test through make check)")
+    return shlex.split(vbctl)
+
+
+class Result:
+    def __init__(self, rc, out, err, seconds):
+        self.rc, self.out, self.err, self.seconds = rc, out, err, seconds
+
+    def json(self):
+        """stdout as one JSON document (raises ValueError if it is not)."""
+        return json.loads(self.out)
+
+    def json_lines(self):
+        """stdout as one JSON value per line."""
+        return [json.loads(line) for line in self.out.splitlines()]
+
+    def __repr__(self):
+        return "rc=%r out=%r err=%r (%.1f s)" % (self.rc, self.out, self.err,
+                                                 self.seconds)
+
+
+def _argv(args, sock):
+    return vbctl_argv() + (["-s", sock] if sock else []) + list(args)
+
+
+def spawn(args, sock=None, env=None):
+    return subprocess.Popen(_argv(args, sock), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+
+
+def finish(proc, timeout=60, started=None):
+    """Wait for PROC; on overrun kill its process group (rc None)."""
+    started = started or time.monotonic()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        rc = proc.returncode
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        rc = None
+    return Result(rc, out, err, time.monotonic() - started)
+
+
+def run(args, sock=None, timeout=60, env=None):
+    start = time.monotonic()
+    return finish(spawn(args, sock, env), timeout, start)
+
+
+class Vm:
+    def __init__(self, balloon="virtio-balloon-pci", mem="2G", machine="q35",
+                 extra=(), kernel=None, append="", serial=False, monitors=2,
+                 accel="tcg"):
+        self.qemu = require_qemu()
+        self.tmpdir = tempfile.mkdtemp(prefix="vbtest-")
+        self.socks = [os.path.join(self.tmpdir, "qmp-%d" % i)
+                      for i in range(monitors)]
+        self.sock = self.socks[0]
+        self.serial_path = os.path.join(self.tmpdir, "serial") if serial else None
+        self.argv = [self.qemu, "-accel", accel, "-machine", machine,
+                     "-nodefaults", "-display", "none", "-m", mem]
+        if balloon:
+            self.argv += ["-device", balloon]
+        if kernel:
+            self.argv += ["-kernel", kernel, "-append", append]
+        if self.serial_path:
+            self.argv += ["-serial", "file:" + self.serial_path]
+        for s in self.socks:
+            self.argv += ["-qmp", "unix:%s,server=on,wait=off" % s]
+        self.argv += list(extra)
+        self.proc = None
+        self._qmp = None
+
+    def start(self):
+        self._stderr = open(os.path.join(self.tmpdir, "qemu-stderr"), "wb+")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=self._stderr, stderr=self._stderr,
+                                     preexec_fn=_die_with_parent)
+        _live.add(self)
+        deadline = time.monotonic() + START_TIMEOUT
+        for s in self.socks:
+            self._await_greeting(s, deadline)
+        return self
+
+    def _await_greeting(self, path, deadline):
+        """Poll until the monitor at PATH greets, then hang up so the next
+        client (vbctl) is served."""
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("QEMU exited (%d): %s" % (self.proc.returncode,
+                                                              self.stderr()))
+            try:
+                with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                    s.settimeout(max(0.1, deadline - time.monotonic()))
+                    s.connect(path)
+                    if b"QMP" in s.recv(4096):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("QEMU did not open %s within %d s: %s"
+                                   % (path, START_TIMEOUT, self.stderr()))
+            time.sleep(0.05)    # QEMU is still starting
+
+    def stderr(self):
+        try:
+            with open(self._stderr.name, "rb") as f:
+                return f.read().decode("utf-8", "replace")[-2000:]
+        except OSError:
+            return ""
+
+    def qmp(self):
+        if not self._qmp:
+            self._qmp = Qmp(self.socks[1])
+        return self._qmp
+
+    def wait_serial(self, pattern, timeout=120):
+        rx = re.compile(pattern, re.M)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with open(self.serial_path, "rb") as f:
+                    m = rx.search(f.read().decode("utf-8", "replace"))
+                if m:
+                    return m
+            except OSError:
+                pass
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise RuntimeError("serial: no %r within %g s" % (pattern, timeout))
+            time.sleep(0.1)     # the console is a file: poll it
+
+    def kill(self, sig=signal.SIGKILL):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait()
+
+    def close(self):
+        if self._qmp:
+            self._qmp.close()
+            self._qmp = None
+        if self.proc:
+            self.kill(signal.SIGKILL)
+            self._stderr.close()
+        _live.discard(self)
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.close()
