@@ -9,7 +9,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libjson-c-dev libreadline-dev
 	qemu-system-x86 qemu-system-data seabios ipxe-qemu
-	python3 socat tmux valgrind"
+	python3 socat tmux valgrind groff-base"
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES
