@@ -99,9 +99,11 @@ tests_unit_test_print_SOURCES = tests/unit/test-print.c
 tests_unit_test_print_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_print_LDADD = $(VBCTL_TEST_LDADD)
 TESTS += tests/unit/test-vbctl-usage.py tests/unit/test-vbctl-man.py \
-	tests/e2e/test-vbctl-balloon.py tests/e2e/test-vbctl-errors.py
+	tests/e2e/test-vbctl-balloon.py tests/e2e/test-vbctl-errors.py \
+	tests/e2e/test-vbctl-guest.py
 EXTRA_DIST += tests/unit/test-vbctl-usage.py tests/unit/test-vbctl-man.py \
-	tests/e2e/test-vbctl-balloon.py tests/e2e/test-vbctl-errors.py
+	tests/e2e/test-vbctl-balloon.py tests/e2e/test-vbctl-errors.py \
+	tests/e2e/test-vbctl-guest.py
 
 # The completer needs the command table, so it links vbctl's objects.
 check_PROGRAMS += tests/unit/test-complete

@@ -1,0 +1,68 @@
+# SPDX-License-Identifier: MIT
+"""vbctl with our guest kernel's balloon driver on the other end: stats
+shows a fresh sample as a table (and QEMU's object with --json), set --wait
+follows the guest to the target, and reports where and why it stopped when
+the guest keeps memory back (balloon.min)."""
+
+import os
+import re
+import sys
+
+from vbtest import Tap, Vm, run, skip_all
+
+GiB = 1 << 30
+MiB = 1 << 20
+BOOT_TIMEOUT = 120      # seconds: TCG on a loaded 2-core machine
+t = Tap()
+elf = os.environ.get("GUEST_ELF", "")
+if not os.path.exists(elf):
+    skip_all("guest kernel not built (GUEST_ELF=%r)" % elf)
+
+
+def check(r, rc, desc):
+    if not t.ok(r.rc == rc, "%s: exit %d" % (desc, rc)):
+        t.diag(repr(r))
+
+
+with Vm(kernel=elf, serial=True, append="balloon.min=1G") as vm:
+    s = vm.sock
+    vm.wait_serial(r"balloon: ready", BOOT_TIMEOUT)
+
+    r = run(["stats"], s)
+    check(r, 0, "stats with a guest driver")
+    t.ok(re.search(r"^free-memory +\d+\.\d\d [KMG]iB \(\d+ bytes\)$", r.out, re.M),
+         "free memory in IEC units with exact bytes")
+    t.ok(re.search(r"^minor-faults +\d+$", r.out, re.M), "counts as plain numbers")
+    t.ok("18446744073709551615" not in r.out, "no 2^64-1 in the table")
+    r = run(["-j", "stats"], s)
+    gs = r.json()
+    t.ok(r.rc == 0 and gs["last-update"] > 0 and "stat-free-memory" in gs["stats"],
+         "stats --json is QEMU's guest-stats object")
+    r = run(["-j", "stats", "--watch", "--count", "2", "--interval", "1"], s)
+    samples = r.json_lines()
+    t.ok(r.rc == 0 and len(samples) == 2
+         and samples[1]["last-update"] > samples[0]["last-update"],
+         "stats --watch --count 2 --json: two fresh samples, one per line")
+    r = run(["stats", "--count", "2", "--interval", "1"], s)
+    t.is_(len(re.findall(r"^updated ", r.out, re.M)), 2,
+          "stats --count 2: two tables appended (not a terminal)")
+
+    r = run(["set", "1536M", "--wait"], s, timeout=200)
+    check(r, 0, "set 1536M --wait")
+    t.is_(r.out, "settled at 1.50 GiB (1610612736 bytes)\n", "set --wait says where it settled")
+    t.is_(run(["-j", "query"], s).json(), {"actual": 1536 * MiB}, "query agrees")
+
+    r = run(["-j", "set", "2G", "--wait"], s, timeout=200)
+    lines = r.json_lines()
+    t.ok(r.rc == 0 and lines[-1] == {"actual": 2 * GiB, "target": 2 * GiB, "settled": True},
+         "set 2G --wait --json: the last line says settled")
+
+    # balloon.min=1G: the guest keeps 1 GiB free, so 256M is out of reach.
+    r = run(["set", "256M", "--wait", "--timeout", "150"], s, timeout=200)
+    check(r, 1, "set 256M --wait when the guest keeps 1 GiB free")
+    m = re.match(r"stopped at (\d+\.\d\d) GiB \((\d+) bytes\)$", r.out)
+    t.ok(m and int(m.group(2)) >= GiB, "it stopped above 1 GiB and says where")
+    t.ok("not settled" in r.err and "stopped moving" in r.err,
+         "and why: the guest stopped moving")
+
+sys.exit(t.done())
