@@ -7,6 +7,7 @@ equal QEMU's own return values."""
 
 import json
 import re
+import socket
 import sys
 
 from vbtest import Tap, Vm, run
@@ -30,12 +31,27 @@ def sent_balloon_value(r):
     return None
 
 
-with Vm() as vm:
+def free_tcp_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+port = free_tcp_port()
+with Vm(extra=("-qmp", "tcp:127.0.0.1:%d,server=on,wait=off" % port)) as vm:
     s = vm.sock
     q = vm.qmp()
     path = next("/machine/peripheral-anon/" + d["name"]
                 for d in q.execute("qom-list", path="/machine/peripheral-anon")
                 if d["type"] == "child<virtio-balloon-pci>")
+
+    # the three address forms
+    for addr in (s, "unix:" + s, "tcp:127.0.0.1:%d" % port):
+        r = run(["query"], addr)
+        t.ok(r.rc == 0 and r.out == "actual: 2.00 GiB (2147483648 bytes)\n",
+             "query over %s" % addr.split(":")[0])
+    r = run(["query"], "tcp:127.0.0.1:%d" % free_tcp_port())
+    t.ok(r.rc == 3 and "-qmp tcp:127.0.0.1:" in r.err, "tcp: with nobody listening: exit 3")
 
     # query
     r = run(["query"], s)

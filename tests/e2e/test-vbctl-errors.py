@@ -5,6 +5,7 @@ waits (exit 3, promptly, no hang), and events streaming as they arrive."""
 
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -73,6 +74,19 @@ with Vm() as vm:
     ev = json.loads(lines[0]) if lines else {}
     t.ok(r.rc == 0 and len(lines) == 1 and ev.get("event") == "RESUME"
          and "timestamp" in ev, "events --json RESUME: only the named event, as QEMU sent it")
+
+    # Ctrl-C ends a stream: events cleanly, set --wait as not settled.
+    p = spawn(["-v", "events"], vm.sock)
+    t.ok(wait_connected(p), "events: connected before Ctrl-C")
+    p.send_signal(signal.SIGINT)
+    r = finish(p, 20)
+    check(r, 0, "events ended by SIGINT")
+    p = spawn(["-v", "set", "1G", "--wait"], vm.sock)
+    t.ok(wait_connected(p), "set --wait: connected before Ctrl-C")
+    p.send_signal(signal.SIGINT)
+    r = finish(p, 20)
+    check(r, 1, "set --wait interrupted by SIGINT")
+    t.ok("not settled" in r.err and "interrupted" in r.err, "set --wait says it was interrupted")
 
     # Now kill QEMU under a waiting events, then a waiting stats.
     p = spawn(["-v", "events"], vm.sock)

@@ -5,10 +5,14 @@ follows the guest to the target, and reports where and why it stopped when
 the guest keeps memory back (balloon.min)."""
 
 import os
+import pty
 import re
+import select
+import signal
+import subprocess
 import sys
 
-from vbtest import Tap, Vm, run, skip_all
+from vbtest import Tap, Vm, finish, run, skip_all, vbctl_argv
 
 GiB = 1 << 30
 MiB = 1 << 20
@@ -46,6 +50,26 @@ with Vm(kernel=elf, serial=True, append="balloon.min=1G") as vm:
     r = run(["stats", "--count", "2", "--interval", "1"], s)
     t.is_(len(re.findall(r"^updated ", r.out, re.M)), 2,
           "stats --count 2: two tables appended (not a terminal)")
+
+    # --watch on a terminal redraws in place; Ctrl-C ends it with exit 0.
+    master, slave = pty.openpty()
+    p = subprocess.Popen(vbctl_argv() + ["-s", s, "stats", "--watch", "--interval", "1"],
+                         stdout=slave, stderr=subprocess.PIPE, text=True,
+                         start_new_session=True)
+    os.close(slave)
+    screen = b""
+    while screen.count(b"updated ") < 3:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            break
+        screen += os.read(master, 65536)
+    p.send_signal(signal.SIGINT)
+    r = finish(p, 20)
+    os.close(master)
+    check(r, 0, "stats --watch on a terminal, ended by Ctrl-C")
+    rows = len(re.findall(rb"\n", screen.split(b"\x1b[")[0]))
+    t.ok(screen.count(b"updated ") >= 3 and (b"\x1b[%dA\x1b[J" % rows) in screen,
+         "each new table is drawn over the last one (cursor up %d lines)" % rows)
 
     r = run(["set", "1536M", "--wait"], s, timeout=200)
     check(r, 0, "set 1536M --wait")
