@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <qmp/qmp.h>
+
 #include "vbctl.h"
 
 const struct vbctl_cmd *const vbctl_commands[] = {
@@ -39,5 +41,13 @@ int vbctl_run_command(struct vbctl *v, int argc, char **argv)
 		return vbctl_error(v, VBCTL_EXIT_USAGE,
 				   "unknown command '%s'; 'vbctl help' lists the commands",
 				   argv[0]);
+	/* A lost connection stays lost (libqmp's errors stick): in a shell,
+	 * say so at once rather than let the command fail in its own way.
+	 * help needs no connection and still works. */
+	if ((cmd->flags & VBCTL_NEEDS_QMP) && v->q && qmp_is_broken(v->q))
+		return vbctl_error(v, VBCTL_EXIT_CONN,
+				   "%s: the connection to QEMU at %s was lost (%s)",
+				   cmd->name, v->addr,
+				   qmp_get_error_desc(v->q) ? qmp_get_error_desc(v->q) : "broken");
 	return cmd->run(v, argc, argv);
 }

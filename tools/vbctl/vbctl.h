@@ -59,7 +59,8 @@ struct vbctl_arg {
 };
 
 /* Command flags. */
-#define VBCTL_NEEDS_QMP	(1u << 0)	/* talks to QEMU (not help) */
+#define VBCTL_NEEDS_QMP	(1u << 0)	/* talks to QEMU (not help): refused
+					 * once the connection is lost */
 #define VBCTL_STREAM	(1u << 1)	/* may run until interrupted */
 
 struct vbctl_cmd {
@@ -86,7 +87,8 @@ extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 /* The table, NULL-terminated, in the order "vbctl help" lists it. */
 extern const struct vbctl_cmd *const vbctl_commands[];
 const struct vbctl_cmd *vbctl_find_command(const char *name);
-/* Run argv[0] from the table (unknown: usage error). */
+/* Run argv[0] from the table (unknown: usage error; a VBCTL_NEEDS_QMP
+ * command on a lost connection: exit 3). */
 int vbctl_run_command(struct vbctl *v, int argc, char **argv);
 
 /* "vbctl --help": global options and the commands. */
