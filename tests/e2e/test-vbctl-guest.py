@@ -11,6 +11,7 @@ import select
 import signal
 import subprocess
 import sys
+import time
 
 from vbtest import Tap, Vm, finish, run, skip_all, vbctl_argv
 
@@ -50,6 +51,15 @@ with Vm(kernel=elf, serial=True, append="balloon.min=1G") as vm:
     r = run(["stats", "--count", "2", "--interval", "1"], s)
     t.is_(len(re.findall(r"^updated ", r.out, re.M)), 2,
           "stats --count 2: two tables appended (not a terminal)")
+
+    # A paused guest cannot answer: its last sample goes stale, and stats
+    # must not pass it off as current.
+    vm.qmp().execute("stop")
+    time.sleep(4)   # the point is letting the sample age past interval + 2 s
+    r = run(["-t", "1", "stats"], s)
+    check(r, 1, "stats while the guest is paused (stats frozen)")
+    t.ok("not reporting stats" in r.err, "stats says the guest is not reporting")
+    vm.qmp().execute("cont")
 
     # --watch on a terminal redraws in place; Ctrl-C ends it with exit 0.
     master, slave = pty.openpty()

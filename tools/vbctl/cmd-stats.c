@@ -18,6 +18,9 @@
 
 /* Polling interval set when polling is off and --interval is not given. */
 #define DEFAULT_INTERVAL_S 2
+/* Seconds a sample may be older than the polling interval and still be
+ * current: QEMU's last-update has one-second resolution. */
+#define SAMPLE_SLACK_S 2
 /* How often guest-stats is read while waiting for a new sample. */
 #define SAMPLE_POLL_MS 250
 /* QEMU's guest-stats value for "the guest did not report this". */
@@ -249,9 +252,11 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 			return vbctl_qmp_failed(v, rc, "stats: setting the polling interval");
 	}
 	rc = read_sample(v, path, &s);
-	/* A sample taken while polling already ran at this interval is
-	 * current; after a change, wait for the next one. */
-	fresh = interval == current && sample_usable(&s);
+	/* A sample taken while polling already ran at this interval, no
+	 * older than one interval, is current; after a change, or when the
+	 * guest stopped answering (stats frozen), wait for a new one. */
+	fresh = interval == current && sample_usable(&s) &&
+		time(NULL) - s.st.last_update <= interval + SAMPLE_SLACK_S;
 
 	while (rc == 0 && !v->interrupted) {
 		if (!fresh)
