@@ -100,9 +100,11 @@ def _argv(args, sock):
 
 
 def spawn(args, sock=None, env=None):
-    return subprocess.Popen(_argv(args, sock), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=env,
-                            start_new_session=True)
+    # stdin is never a terminal: vbctl without a command would open its
+    # shell when run from make check in a terminal.
+    return subprocess.Popen(_argv(args, sock), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, start_new_session=True)
 
 
 def finish(proc, timeout=60, started=None):
