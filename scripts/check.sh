@@ -23,7 +23,7 @@ done
 if [ "$deps" = yes ]; then
 	"$top/scripts/install-deps.sh" || { echo "check.sh: installing dependencies failed" >&2; exit 1; }
 fi
-cd "$top" && autoreconf -fi >/dev/null || { echo "check.sh: autoreconf failed" >&2; exit 1; }
+cd "$top" && autoreconf -fi >/dev/null 2>&1 || { echo "check.sh: autoreconf failed" >&2; exit 1; }
 
 jobs=$(nproc 2>/dev/null || echo 2)
 pass=0 fail=0 skip=0 status=0

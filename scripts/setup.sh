@@ -12,7 +12,7 @@ if [ -f config.status ]; then
 	echo "setup.sh: this source tree is configured in place; run 'make distclean' first" >&2
 	exit 1
 fi
-autoreconf -fi >/dev/null
+autoreconf -fi >/dev/null 2>&1 || { autoreconf -fi; exit 1; }
 mkdir -p build
 cd build
 [ -f config.status ] || ../configure -q
