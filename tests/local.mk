@@ -118,3 +118,7 @@ tests_unit_test_complete_LDADD = tools/vbctl/libvbctl.la \
 	tools/libqmp/libqmp-internal.la $(JSONC_LIBS) $(READLINE_LIBS) -lm
 TESTS += tests/unit/test-complete
 EXTRA_DIST += tests/unit/qmp-schema-fragment.json
+
+# The shell through a real terminal (tmux), and piped, against real QEMU.
+TESTS += tests/e2e/test-shell-tty.py
+EXTRA_DIST += tests/lib/tmuxterm.py

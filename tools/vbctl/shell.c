@@ -417,6 +417,10 @@ static void execute(struct shell *sh, const char *line)
 	sigprocmask(SIG_UNBLOCK, &sh->loop_mask, &held);
 	rc = run_line(sh, p);
 	sigprocmask(SIG_SETMASK, &held, NULL);
+	/* The terminal echoed ^C where the output stood: the prompt goes on
+	 * a line of its own, as after a job interrupted in bash. */
+	if (sh->v->interrupted && sh->interactive)
+		fputc('\n', sh->v->out);
 	sh->v->interrupted = 0;
 	fflush(sh->v->out);
 	if (rc != VBCTL_EXIT_OK)
@@ -521,6 +525,10 @@ static void readline_setup(void)
 	rl_completer_word_break_characters = " \t\n";
 	rl_completer_quote_characters = "'\"";
 	rl_char_is_quoted_p = char_is_escaped;
+	/* A second Tab that cannot add anything lists the candidates
+	 * rather than ringing the bell; ~/.inputrc, read when the handler
+	 * is installed, may say otherwise. */
+	rl_variable_bind("show-all-if-unmodified", "on");
 	rl_callback_handler_install(SHELL_PROMPT, on_line);
 }
 

@@ -1,0 +1,281 @@
+# SPDX-License-Identifier: MIT
+"""test-shell-tty.py - vbctl's interactive shell in a real terminal (tmux),
+against a real QEMU without a guest: typing, Tab completion from live
+data, an event arriving over a half-typed line, Ctrl-C at the prompt and
+in a streaming command, history, help, a QMP error, Ctrl-D, and a lost
+connection (exit 3)."""
+
+import os
+import stat
+import sys
+import tempfile
+
+import tmuxterm
+import vbtest
+
+PROMPT = "vbctl> "
+PROMPT_SEEN = PROMPT.rstrip()   # the screen has no trailing blanks
+
+tap = vbtest.Tap()
+vbtest.require_qemu()
+tmuxterm.require_tmux()
+state = tempfile.mkdtemp(prefix="shell-state-")
+env = {"XDG_STATE_HOME": state}
+
+
+def check(desc, fn):
+    """Run one scenario; a timeout is a failure with the screen shown."""
+    try:
+        return fn()
+    except TimeoutError as e:
+        tap.ok(False, desc)
+        tap.diag(str(e))
+        return None
+
+
+def at_prompt(term, text=""):
+    """The last line is the prompt followed by TEXT, cursor at its end."""
+    want = (PROMPT + text).rstrip()
+    term.wait(lambda s: term.last_line() == want, what="prompt line %r" % want)
+    return term.cursor()[0] == len(PROMPT + text)
+
+
+def run(term, line):
+    """Type LINE, press Enter and wait for the next prompt."""
+    def prompts(screen):
+        return sum(l.startswith(PROMPT_SEEN) for l in screen.splitlines())
+
+    mark = prompts(term.screen())
+    term.type(line)
+    term.keys("Enter")
+    term.wait(lambda s: prompts(s) > mark and term.last_line() == PROMPT_SEEN,
+              what="the prompt after %r" % line)
+    return term.screen()
+
+
+def output_of(screen, line):
+    """The lines printed between LINE's prompt and the next prompt."""
+    lines = screen.splitlines()
+    start = max(i for i, l in enumerate(lines) if l == PROMPT + line)
+    out = []
+    for l in lines[start + 1:]:
+        if l.startswith(PROMPT):
+            break
+        out.append(l)
+    return "\n".join(out).strip("\n")
+
+
+with vbtest.Vm(monitors=2) as vm:
+    # 'vbctl' with no command on a terminal opens the shell.
+    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock], env=env)
+    try:
+        check("the shell starts", lambda: term.wait_text(PROMPT_SEEN))
+        tap.ok("Connected to QEMU" in term.screen() and at_prompt(term),
+               "no command on a terminal opens the shell, with a prompt")
+
+        # --- completion: command names (vbctl's and QEMU's) ---
+        def names():
+            term.type("query-bal")
+            term.keys("Tab")
+            tap.ok(at_prompt(term, "query-balloon "),
+                   "query-bal<Tab> completes the QMP command query-balloon")
+            term.keys("C-u")
+            term.type("que")
+            term.keys("Tab")
+            at_prompt(term, "query")
+            term.keys("Tab")
+            s = term.wait_text("query-status")
+            tap.ok("query-balloon" in s and "query-commands" in s,
+                   "que<Tab><Tab> lists vbctl's query and QEMU's query-* commands")
+            term.keys("C-u")
+            tap.ok(at_prompt(term), "C-u clears the line")
+        check("command names", names)
+
+        # --- argument names and enum values from query-qmp-schema ---
+        def args():
+            term.type("balloon va")
+            term.keys("Tab")
+            tap.ok(at_prompt(term, "balloon value="),
+                   "balloon va<Tab> gives value= with no space after it")
+            term.keys("C-u")
+            term.type("set-action panic=")
+            term.keys("Tab")
+            term.keys("Tab")
+            s = term.wait_text("panic=exit-failure")
+            tap.ok("panic=pause" in s and "panic=shutdown" in s,
+                   "set-action panic=<Tab><Tab> lists the enum's values")
+            term.type("exi")
+            term.keys("Tab")
+            tap.ok(at_prompt(term, "set-action panic=exit-failure "),
+                   "an enum value completes")
+            term.keys("C-u")
+        check("argument names and enum values", args)
+
+        # --- QOM paths and properties from qom-list, 'balloon' alias ---
+        def qom():
+            term.type("qom-get balloon ")
+            term.keys("Tab")
+            term.keys("Tab")
+            s = term.wait_text("guest-stats-polling-interval")
+            tap.ok("deflate-on-oom" in s and "guest-stats " in s + " ",
+                   "qom-get balloon <Tab><Tab> lists the balloon's properties")
+            term.type("guest-stats-p")
+            term.keys("Tab")
+            tap.ok(at_prompt(term, "qom-get balloon guest-stats-polling-interval "),
+                   "a property name completes")
+            term.keys("Enter")
+            s = term.wait(lambda s: term.last_line() == PROMPT_SEEN
+                          and "guest-stats-polling-interval\n0" in s,
+                          what="the property's value")
+            tap.ok(True, "the completed line runs: qom-get prints 0")
+            term.type("qom-list /machine/peripheral-a")
+            term.keys("Tab")
+            tap.ok(at_prompt(term, "qom-list /machine/peripheral-anon/"),
+                   "QOM paths complete one level at a time, ending in /")
+            term.keys("C-u")
+        check("QOM paths and properties", qom)
+
+        # --- an event arrives while a line is half typed ---
+        def event():
+            half = "qom-get balloon guest-stats-poll"
+            term.type(half)
+            at_prompt(term, half)
+            vm.qmp().execute("stop")
+            s = term.wait_text("STOP")
+            tap.ok(at_prompt(term, half),
+                   "after the STOP event the half-typed line is redrawn intact, cursor at its end")
+            lines = s.splitlines()
+            stop = [i for i, l in enumerate(lines) if " STOP" in l]
+            tap.ok(stop and lines[stop[-1]].endswith(" STOP")
+                   and not lines[stop[-1]].startswith(PROMPT),
+                   "the event is printed on a line of its own above the prompt")
+            # Move into the middle of the line; an event must keep point.
+            term.keys("Left", "Left", "Left", "Left")
+            vm.qmp().execute("cont")
+            term.wait_text("RESUME")
+            term.wait(lambda s: term.last_line() == PROMPT + half, what="redrawn line")
+            tap.is_(term.cursor()[0], len(PROMPT + half) - 4,
+                    "the cursor stays where it was inside the line")
+            term.keys("End")
+            term.type("ing-interval")
+            term.keys("Enter")
+            term.wait(lambda s: term.last_line() == PROMPT_SEEN
+                      and s.rstrip().endswith("interval\n0\n" + PROMPT_SEEN),
+                      what="the output of the completed line")
+            tap.ok(True, "the line survives the events and still runs")
+        check("events over a half-typed line", event)
+
+        # --- Ctrl-C at the prompt clears the line, like bash ---
+        def ctrl_c():
+            term.type("qom-get balloon type")
+            term.keys("C-c")
+            tap.ok(at_prompt(term), "Ctrl-C gives a fresh empty prompt")
+            s = term.screen()
+            tap.ok("qom-get balloon type^C" in s and "virtio-balloon-pci" not in s,
+                   "the cancelled line shows ^C and is not run")
+            tap.ok(term.alive(), "Ctrl-C at the prompt does not leave the shell")
+        check("Ctrl-C at the prompt", ctrl_c)
+
+        # --- Ctrl-C stops a streaming command and returns to the prompt ---
+        def stream():
+            term.type("events")
+            term.keys("Enter")
+            term.wait(lambda s: term.last_line() == PROMPT + "events",
+                      what="events running")
+            vm.qmp().execute("stop")
+            term.wait(lambda s: term.last_line().endswith(" STOP"),
+                      what="the STOP event printed by 'events'")
+            term.keys("C-c")
+            tap.ok(at_prompt(term), "Ctrl-C ends 'events' and the prompt comes back")
+            vm.qmp().execute("cont")
+            term.wait_text("RESUME")
+            s = run(term, "query")
+            tap.ok("actual: 2.00 GiB (2147483648 bytes)" in output_of(s, "query"),
+                   "the shell goes on after the interrupted command")
+            # stats --watch without a guest waits for a first sample;
+            # Ctrl-C must end the wait just the same.
+            term.type("stats --watch")
+            term.keys("Enter")
+            term.wait(lambda s: term.last_line() == PROMPT + "stats --watch",
+                      what="stats running")
+            term.keys("C-c")
+            tap.ok(at_prompt(term), "Ctrl-C ends 'stats --watch' and returns to the prompt")
+            tap.ok(term.alive(), "the shell is still running")
+        check("Ctrl-C in a streaming command", stream)
+
+        # --- QMP error, help, qmp-shell syntax ---
+        def errors():
+            s = run(term, "query-nothing")
+            tap.ok("CommandNotFound" in output_of(s, "query-nothing"),
+                   "a QMP error shows its class")
+            s = run(term, "balloon value='\"1\"'")
+            tap.ok("GenericError" in output_of(s, "balloon value='\"1\"'"),
+                   "a quoted number is sent as a string (QEMU refuses it)")
+            s = run(term, "help")
+            out = output_of(s, "help")
+            tap.ok("query" in out and "shell" in out and "hmp COMMAND" in out,
+                   "help lists the table's commands and the shell's own syntax")
+            s = run(term, "help balloon")
+            tap.ok("value=int" in output_of(s, "help balloon"),
+                   "help QMP-COMMAND describes its arguments from the schema")
+        check("errors and help", errors)
+
+        # --- history: file 0600, duplicates collapsed, Up recalls ---
+        def history():
+            run(term, "query")
+            run(term, "query-balloon")
+            run(term, "query")
+            path = os.path.join(state, "vbctl", "history")
+            mode = stat.S_IMODE(os.stat(path).st_mode)
+            tap.is_(oct(mode), oct(0o600), "the history file is mode 0600")
+            with open(path) as f:
+                lines = [l.rstrip("\n") for l in f if not l.startswith("#")]
+            tap.is_(lines.count("query"), 1, "a repeated command is kept once")
+            tap.is_(lines[-2:], ["query-balloon", "query"],
+                    "the latest use wins the place in history")
+            term.keys("Up")
+            tap.ok(at_prompt(term, "query"), "Up recalls the last command")
+            term.keys("Up")
+            tap.ok(at_prompt(term, "query-balloon"),
+                   "Up again skips the older duplicate of it")
+            term.keys("C-u")
+        check("history", history)
+
+        # --- Ctrl-D leaves with status 0 ---
+        def ctrl_d():
+            term.keys("C-d")
+            tap.is_(term.exit_status(), 0, "Ctrl-D leaves the shell with status 0")
+        check("Ctrl-D", ctrl_d)
+    finally:
+        term.close()
+
+    # --- a new session sees the saved history; quit leaves ---
+    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "shell"], env=env)
+    try:
+        def reopen():
+            term.wait_text(PROMPT_SEEN)
+            term.keys("Up")
+            tap.ok(at_prompt(term, "query"), "history survives into the next session")
+            term.keys("C-u")
+            term.type("quit")
+            term.keys("Enter")
+            tap.is_(term.exit_status(), 0, "quit leaves with status 0")
+        check("history across sessions", reopen)
+    finally:
+        term.close()
+
+    # --- QEMU goes away: clear message, exit 3 ---
+    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "shell"], env=env)
+    try:
+        def lost():
+            term.wait_text(PROMPT_SEEN)
+            term.type("query")
+            vm.kill()
+            tap.is_(term.exit_status(), 3, "a lost connection exits with status 3")
+            tap.ok("lost the connection to QEMU" in term.screen(),
+                   "and says that the connection was lost")
+        check("connection lost", lost)
+    finally:
+        term.close()
+
+sys.exit(tap.done())
