@@ -239,28 +239,61 @@ static void connection_lost(struct shell *sh, bool reported)
 	sh->done = true;
 }
 
-/* A raw JSON object line: sent as it is; the reply printed. */
+/* A raw JSON object line: sent as it is (but for its id); the return
+ * value printed. */
 static int run_json(struct shell *sh, const char *line)
 {
 	struct vbctl *v = sh->v;
 	enum json_tokener_error jerr;
 	struct json_object *msg, *ret = NULL;
+	struct json_tokener *tok;
+	const char *rest;
 	uint64_t id;
 	int rc;
 
-	msg = json_tokener_parse_verbose(line, &jerr);
-	if (!msg || !json_object_is_type(msg, json_type_object)) {
+	tok = json_tokener_new();
+	if (!tok)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	msg = json_tokener_parse_ex(tok, line, (int)strlen(line));
+	jerr = json_tokener_get_error(tok);
+	rest = line + json_tokener_get_parse_end(tok);
+	json_tokener_free(tok);
+	rest += strspn(rest, " \t\r\n");
+	if (!msg) {
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "bad JSON: %s (a raw QMP line looks like {\"execute\": \"query-status\"})",
+				   jerr == json_tokener_continue ?
+				   "it ends before the object does" :
+				   json_tokener_error_desc(jerr));
+	}
+	if (*rest) {
 		json_object_put(msg);
 		return vbctl_error(v, VBCTL_EXIT_USAGE,
-				   "not a JSON object: %s (a raw QMP line looks like {\"execute\": \"query-status\"})",
-				   msg ? "not an object" : json_tokener_error_desc(jerr));
+				   "bad JSON: '%s' after the object (one object a line)",
+				   rest);
 	}
+	if (!json_object_is_type(msg, json_type_object)) {
+		json_object_put(msg);
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "a raw QMP line is a JSON object, e.g. {\"execute\": \"query-status\"}");
+	}
+	/* Replies are matched by id: the connection numbers its own, and a
+	 * user's id (any JSON, often a string) would not fit among them.
+	 * Only the return value is printed, so nothing is lost. */
+	json_object_object_del(msg, "id");
 	rc = qmp_send_message(v->q, msg, &id);
 	if (rc == 0)
 		rc = qmp_recv(v->q, id, &ret);
+	if (rc) {
+		struct json_object *execute;
+
+		rc = vbctl_qmp_failed(v, rc,
+			json_object_object_get_ex(msg, "execute", &execute) ?
+			json_object_get_string(execute) : "QMP");
+		json_object_put(msg);
+		return rc;
+	}
 	json_object_put(msg);
-	if (rc)
-		return vbctl_qmp_failed(v, rc, "QMP");
 	rc = vbctl_print(v, 0, ret, NULL) ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
 	json_object_put(ret);
 	return rc;
@@ -378,7 +411,7 @@ static int run_line(struct shell *sh, const char *line)
 	int rc;
 
 	line += strspn(line, " \t");
-	if (*line == '{')
+	if (*line == '{' || *line == '[')
 		return run_json(sh, line);
 	len = strcspn(line, " \t");
 	if (len == 3 && strncmp(line, "hmp", 3) == 0)
@@ -468,7 +501,7 @@ static int char_is_escaped(char *text, int index)
 static char **on_complete(const char *text, int start, int end)
 {
 	struct shell *sh = the_shell;
-	char *before, **list, **matches;
+	char *before, **list, **matches, first;
 	struct split s;
 	size_t n, i, common;
 
@@ -476,7 +509,8 @@ static char **on_complete(const char *text, int start, int end)
 	before = strndup(rl_line_buffer, (size_t)end);
 	if (!before)
 		return NULL;
-	if (before[strspn(before, " \t")] == '{' ||
+	first = before[strspn(before, " \t")];
+	if (first == '{' || first == '[' ||
 	    split_line(before, SPLIT_PARTIAL, &s)) {
 		free(before);
 		return NULL;
@@ -600,6 +634,8 @@ static void piped_loop(struct shell *sh)
 	ssize_t n;
 
 	while (!sh->done && (n = getline(&line, &cap, stdin)) >= 0) {
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			line[--n] = '\0';
 		execute(sh, line);
 		flush_events(sh);
 	}
