@@ -122,3 +122,4 @@ EXTRA_DIST += tests/unit/qmp-schema-fragment.json
 # The shell through a real terminal (tmux), and piped, against real QEMU.
 TESTS += tests/e2e/test-shell-tty.py
 EXTRA_DIST += tests/lib/tmuxterm.py
+TESTS += tests/e2e/test-shell-piped.py

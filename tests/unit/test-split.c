@@ -87,6 +87,18 @@ int main(void)
 	check("a.b=1 c=2", 0, W("a.b=1", "c=2"));
 	check("hmp info  status", 0, W("hmp", "info", "status"));
 
+	/* JSON values are kept whole, quotes and blanks included */
+	check("blockdev-add file={\"driver\": \"null-co\", \"size\": 512} x=1", 0,
+	      W("blockdev-add", "file={\"driver\": \"null-co\", \"size\": 512}", "x=1"));
+	check("a=[1, \"two three\", {\"b\": [2]}] c=3", 0,
+	      W("a=[1, \"two three\", {\"b\": [2]}]", "c=3"));
+	check("{\"execute\": \"stop\"}", 0, W("{\"execute\": \"stop\"}"));
+	check("a={\"s\": \"}]\\\" \"}", 0, W("a={\"s\": \"}]\\\" \"}"));
+	check("a=b={x y}", 0, W("a=b={x", "y}"));
+	check("'a'={x y}", 0, W("a={x", "y}"));
+	check("a='{\"b\": 1}'", 0, W("a={\"b\": 1}"));
+	check("a=\"{b}\"", 0, W("a={b}"));
+
 	/* backslash outside quotes */
 	check("a\\ b", 0, W("a b"));
 	check("\\'x", 0, W("'x"));
@@ -97,6 +109,8 @@ int main(void)
 	check_error("say \"hi there", "unterminated \" quote starting at column 5");
 	check_error("a \"b\\\"", "unterminated \"");
 	check_error("trailing\\", "ends with a backslash");
+	check_error("a x={\"b\": [1, 2}", "unterminated JSON object starting at column 5");
+	check_error("a [1, 2", "unterminated JSON array starting at column 3");
 
 	/* half-typed lines, for completion */
 	check("", SPLIT_PARTIAL, W(""));
@@ -106,6 +120,8 @@ int main(void)
 	check("qom-get 'ab c", SPLIT_PARTIAL, W("qom-get", "ab c"));
 	check("x\\", SPLIT_PARTIAL, W("x"));
 	check("x ''", SPLIT_PARTIAL, W("x", ""));
+	check("blockdev-add file={\"dri", SPLIT_PARTIAL,
+	      W("blockdev-add", "file={\"dri"));
 
 	return tap_done();
 }

@@ -16,13 +16,50 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/*
+ * Copies the JSON object or array at P (P[0] is '{' or '[') to *OUT as it
+ * is, quotes and blanks included, up to its closing bracket. Returns
+ * where it ends, or NULL when the line ends first (*OUT holds the rest).
+ */
+static const char *copy_json(const char *p, char **out)
+{
+	bool in_string = false;
+	int depth = 0;
+
+	for (; *p; p++) {
+		*(*out)++ = *p;
+		if (in_string) {
+			if (*p == '\\' && p[1])
+				*(*out)++ = *++p;
+			else if (*p == '"')
+				in_string = false;
+		} else if (*p == '"') {
+			in_string = true;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if ((*p == '}' || *p == ']') && --depth == 0) {
+			return p + 1;
+		}
+	}
+	return NULL;
+}
+
+/* May a JSON value start at OUT, in the word that starts at WORD? Yes at
+ * the start of the word and right after its first '=' (KEY=VALUE), as
+ * long as nothing before was quoted. */
+static bool json_may_start(const char *word, const char *out, bool quoted)
+{
+	return out == word ||
+	       (!quoted && out[-1] == '=' && !memchr(word, '=', out - word - 1));
+}
+
 int split_line(const char *line, unsigned flags, struct split *s)
 {
 	size_t len = strlen(line);
 	char *buf, *out;
 	const char *p = line;
 	bool partial = flags & SPLIT_PARTIAL;
-	bool in_word = false;
+	bool in_word = false, quoted = false;
 
 	memset(s, 0, sizeof(*s));
 	/*
@@ -43,8 +80,8 @@ int split_line(const char *line, unsigned flags, struct split *s)
 	out = buf;
 
 	while (*p) {
-		char quote;
 		const char *start;
+		char quote;
 
 		if (is_blank(*p)) {
 			if (in_word) {
@@ -57,7 +94,25 @@ int split_line(const char *line, unsigned flags, struct split *s)
 		if (!in_word) {
 			s->argv[s->argc++] = out;
 			in_word = true;
+			quoted = false;
 		}
+		if ((*p == '{' || *p == '[') &&
+		    json_may_start(s->argv[s->argc - 1], out, quoted)) {
+			start = p;
+			p = copy_json(p, &out);
+			if (p)
+				continue;
+			if (partial)
+				break;
+			snprintf(s->error, sizeof(s->error),
+				 "unterminated JSON %s starting at column %zu: close it with %c",
+				 *start == '{' ? "object" : "array",
+				 (size_t)(start - line) + 1,
+				 *start == '{' ? '}' : ']');
+			goto fail;
+		}
+		if (*p == '\\' || *p == '\'' || *p == '"')
+			quoted = true;
 		switch (*p) {
 		case '\\':
 			if (!p[1]) {

@@ -30,8 +30,11 @@ struct split {
  * backslash escapes only " and \ (anything else keeps its backslash).
  * Outside quotes a backslash makes the next character literal. Quotes
  * may join parts of one word: value='"2"' is the word value="2".
- * Returns 0, or -1 with s->error set (unterminated quote, trailing
- * backslash) and nothing to free. -1 also on allocation failure.
+ * A JSON object or array at the start of a word or right after its first
+ * '=' is kept as it is, quotes and blanks included, up to its closing
+ * bracket, so qmp-shell's file={"driver": "null-co"} is one word.
+ * Returns 0, or -1 with s->error set (unterminated quote or JSON value,
+ * trailing backslash) and nothing to free. -1 also on allocation failure.
  */
 int split_line(const char *line, unsigned flags, struct split *s);
 void split_free(struct split *s);
