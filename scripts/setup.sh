@@ -39,7 +39,7 @@ set -x
 "$vbctl" -s "$sock" query
 "$vbctl" -s "$sock" stats
 "$vbctl" -s "$sock" set 1G --wait
-"$vbctl" -s "$sock" stats
+"$vbctl" -s "$sock" stats --fresh
 "$vbctl" -s "$sock" set 100% --wait
 { set +x; } 2>/dev/null
 echo

@@ -86,14 +86,32 @@ with Vm(kernel=elf, serial=True, append="balloon.min=1G") as vm:
     t.is_(r.out, "settled at 1.50 GiB (1610612736 bytes)\n", "set --wait says where it settled")
     t.is_(run(["-j", "query"], s).json(), {"actual": 1536 * MiB}, "query agrees")
 
+    # Right after a change, stats --fresh shows the new numbers, not the
+    # last periodic sample from before it.
+    r = run(["-j", "stats", "--fresh", "--interval", "30"], s)
+    before = r.json()["stats"]["stat-free-memory"]
+    r = run(["set", "1280M", "--wait"], s, timeout=200)
+    check(r, 0, "set 1280M --wait")
+    start = time.monotonic()
+    r = run(["-j", "stats", "--fresh"], s)
+    took = time.monotonic() - start
+    after = r.json()["stats"]["stat-free-memory"]
+    t.ok(r.rc == 0 and 0 <= before - after - 256 * MiB < 8 * MiB,
+         "stats --fresh after set 1280M: free memory fell by the 256 MiB ballooned"
+         " (%d -> %d)" % (before, after))
+    t.ok(took < 10, "stats --fresh did not wait for the 30 s polling interval (%.1f s)" % took)
+
     r = run(["-j", "set", "2G", "--wait"], s, timeout=200)
     lines = r.json_lines()
     t.ok(r.rc == 0 and lines[-1] == {"actual": 2 * GiB, "target": 2 * GiB, "settled": True},
          "set 2G --wait --json: the last line says settled")
 
     # balloon.min=1G: the guest keeps 1 GiB free, so 256M is out of reach.
+    start = time.monotonic()
     r = run(["set", "256M", "--wait", "--timeout", "150"], s, timeout=200)
+    took = time.monotonic() - start
     check(r, 1, "set 256M --wait when the guest keeps 1 GiB free")
+    t.ok(took < 30, "it gives up soon after the guest stops moving (%.1f s)" % took)
     m = re.match(r"stopped at (\d+\.\d\d) GiB \((\d+) bytes\)$", r.out)
     t.ok(m and int(m.group(2)) >= GiB, "it stopped above 1 GiB and says where")
     t.ok("not settled" in r.err and "stopped moving" in r.err,

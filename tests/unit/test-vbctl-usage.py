@@ -101,6 +101,17 @@ t.is_(run(["--help"], sock).out, r.out, "--help prints the same as help")
 r = run(["help", "set"], sock)
 t.ok(r.rc == 0 and r.out.startswith("Usage: vbctl set SIZE [--wait] [--timeout S]\n")
      and "--wait" in r.out, "help set: its usage and options")
+# Every command's --help (and -h) shows its help without connecting (the
+# socket does not exist: a connection attempt would exit 3).
+for name in ["query", "set", "stats", "qom-list", "qom-get", "qom-set",
+             "events", "qmp", "shell", "help"]:
+    want = run(["help", name], sock).out
+    for flag in (["--help"], ["-h"], ["x", "--help"]):
+        r = run([name] + flag, sock)
+        t.ok(r.rc == 0 and r.out == want and r.out.startswith("Usage: vbctl " + name),
+             "%s %s: exit 0 with its help" % (name, " ".join(flag)))
+r = run(["set", "--", "--help"], sock)
+t.ok(r.rc == 2 and "--help" in r.err, "after --, --help is an argument (a bad SIZE)")
 r = run(["--version"], sock)
 t.ok(r.rc == 0 and r.out.startswith("vbctl (vballoon) "), "--version")
 

@@ -18,10 +18,14 @@
 /* QEMU moves the balloon in whole 4 KiB pages (the virtio PFN unit), so a
  * target that is not page-aligned is met to within one page. */
 #define BALLOON_PAGE_BYTES 4096
-/* --wait: default bound, and how long "actual" may stand still after it
- * moved before we call it stalled (the guest may be holding back). */
+/* --wait: default bound; how long "actual" may stand still after it moved
+ * before we call it stalled (the guest is holding back), and how long the
+ * guest may take to start moving at all. A live driver answers a new
+ * target within milliseconds; these allow for QEMU's one-second event
+ * rate limit and a busy guest. */
 #define WAIT_DEFAULT_MS (60 * 1000)
-#define WAIT_STALL_MS (10 * 1000)
+#define WAIT_STALL_MS (3 * 1000)
+#define WAIT_START_MS (5 * 1000)
 /* QEMU rate-limits BALLOON_CHANGE to about one a second; ask this often
  * when no event comes. */
 #define WAIT_POLL_MS 1000
@@ -54,7 +58,8 @@ const struct vbctl_cmd vbctl_cmd_set = {
 	"\n"
 	"  -w, --wait       follow the guest (BALLOON_CHANGE events, query-balloon\n"
 	"                   every second) until it reaches the target; progress on\n"
-	"                   a terminal; exit 1 if it stops short\n"
+	"                   a terminal; exit 1 if it stops short (no movement for\n"
+	"                   3 s, or none within 5 s of the new target)\n"
 	"  -t, --timeout S  with --wait: give up after S seconds (default 60)\n",
 	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
 	.shortopts = "wt:",
@@ -154,6 +159,9 @@ static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 			return report_end(v, w, w->moved_ms ?
 				"the guest was still moving when the time ran out (try a longer --timeout)" :
 				"the guest did not move at all (no balloon driver in the guest, or it is not running)");
+		if (!w->moved_ms && now - w->start_ms >= WAIT_START_MS)
+			return report_end(v, w,
+				"the guest did not move at all (no balloon driver in the guest, it is not running, or it cannot give more memory)");
 		if (w->moved_ms && now - w->moved_ms >= WAIT_STALL_MS)
 			return report_end(v, w,
 				"the guest stopped moving (it may be keeping a minimum of free memory, or be short of memory to give back)");

@@ -30,6 +30,7 @@ static const struct option stats_options[] = {
 	{ "interval", required_argument, NULL, 'i' },
 	{ "watch", no_argument, NULL, 'w' },
 	{ "count", required_argument, NULL, 'n' },
+	{ "fresh", no_argument, NULL, 'f' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -39,7 +40,7 @@ static int run_stats(struct vbctl *v, int argc, char **argv);
 
 const struct vbctl_cmd vbctl_cmd_stats = {
 	.name = "stats",
-	.usage = "[--interval S] [--watch] [--count N]",
+	.usage = "[--interval S] [--watch] [--count N] [--fresh]",
 	.summary = "show the guest's memory statistics",
 	.help =
 	"Shows the memory statistics the guest's balloon driver reports:\n"
@@ -55,9 +56,12 @@ const struct vbctl_cmd vbctl_cmd_stats = {
 	"                    current one, or 2 when polling is off)\n"
 	"  -w, --watch       print every new sample until interrupted; on a\n"
 	"                    terminal the table is redrawn in place\n"
-	"  -n, --count N     stop after N samples\n",
+	"  -n, --count N     stop after N samples\n"
+	"  -f, --fresh       ask the guest for a new sample now instead of showing\n"
+	"                    the latest one (e.g. right after 'set'): polling is\n"
+	"                    turned off and on again, which makes QEMU ask at once\n",
 	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
-	.shortopts = "i:wn:",
+	.shortopts = "i:wn:f",
 	.longopts = stats_options,
 	.args = stats_args,
 	.min_args = 0,
@@ -92,10 +96,22 @@ static int read_sample(struct vbctl *v, const char *path, struct sample *s)
 	return 0;
 }
 
-/* Waits for a sample newer than LAST_UPDATE; 0, 1 (none came) or 3. */
-static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
-		       int64_t last_update, struct sample *s)
+/* Whether S differs from the sample OLD (taken earlier): QEMU's
+ * last-update has one-second resolution, so a new answer within the same
+ * second shows only in its values. */
+static bool sample_changed(const struct sample *s,
+			   const struct qmp_balloon_stats *old)
 {
+	return s->st.last_update != old->last_update ||
+	       s->st.known != old->known ||
+	       memcmp(s->st.value, old->value, sizeof(old->value)) != 0;
+}
+
+/* Waits for a sample other than S's current one; 0, 1 (none came) or 3. */
+static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
+		       struct sample *s)
+{
+	const struct qmp_balloon_stats old = s->st;
 	int64_t waited_ms = interval_s * 1000 + v->timeout_ms;
 	int64_t deadline = vbctl_now_ms() + waited_ms;
 	int rc;
@@ -107,7 +123,7 @@ static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
 		rc = read_sample(v, path, s);
 		if (rc)
 			return rc;
-		if (s->st.last_update != last_update && sample_usable(s))
+		if (sample_changed(s, &old) && sample_usable(s))
 			return 0;
 		if (vbctl_now_ms() >= deadline)
 			return vbctl_error(v, VBCTL_EXIT_FAIL,
@@ -211,7 +227,7 @@ static int print_sample(struct vbctl *v, const struct sample *s, bool stream,
 static int run_stats(struct vbctl *v, int argc, char **argv)
 {
 	int64_t interval = 0, current, count = 0, shown = 0;
-	bool watch = false, stream, redraw;
+	bool watch = false, want_fresh = false, stream, redraw;
 	struct sample s = { 0 };
 	const char *path;
 	int c, rc, drawn = 0;
@@ -221,6 +237,8 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 	while ((c = vbctl_getopt(v, &vbctl_cmd_stats, argc, argv)) != -1) {
 		if (c == 'w')
 			watch = true;
+		else if (c == 'f')
+			want_fresh = true;
 		else if (c == 'i' && !vbctl_parse_count(v, &vbctl_cmd_stats,
 							 "--interval", optarg, &interval))
 			continue;
@@ -246,21 +264,33 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 		return vbctl_qmp_failed(v, rc, "stats: reading the polling interval");
 	if (!interval)
 		interval = current ? current : DEFAULT_INTERVAL_S;
-	if (interval != current) {
-		rc = qmp_balloon_set_polling(v->q, path, interval);
-		if (rc)
-			return vbctl_qmp_failed(v, rc, "stats: setting the polling interval");
-	}
+	/* Read the latest sample before changing anything, so that a new
+	 * one can be told from it. */
 	rc = read_sample(v, path, &s);
+	if (rc)
+		goto out;
+	if (interval != current || want_fresh) {
+		/* QEMU asks the guest at once only when polling starts; a
+		 * changed interval would take effect one interval later. */
+		if (current)
+			rc = qmp_balloon_set_polling(v->q, path, 0);
+		if (rc == 0)
+			rc = qmp_balloon_set_polling(v->q, path, interval);
+		if (rc) {
+			rc = vbctl_qmp_failed(v, rc, "stats: setting the polling interval");
+			goto out;
+		}
+	}
 	/* A sample taken while polling already ran at this interval, no
-	 * older than one interval, is current; after a change, or when the
-	 * guest stopped answering (stats frozen), wait for a new one. */
-	fresh = interval == current && sample_usable(&s) &&
+	 * older than one interval, is current; after a change, when asked
+	 * for a fresh one, or when the guest stopped answering (stats
+	 * frozen), wait for a new one. */
+	fresh = !want_fresh && interval == current && sample_usable(&s) &&
 		time(NULL) - s.st.last_update <= interval + SAMPLE_SLACK_S;
 
 	while (rc == 0 && !v->interrupted) {
 		if (!fresh)
-			rc = wait_sample(v, path, interval, s.st.last_update, &s);
+			rc = wait_sample(v, path, interval, &s);
 		if (rc || v->interrupted)
 			break;
 		rc = print_sample(v, &s, stream, redraw, &drawn);
@@ -268,6 +298,7 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 			break;
 		fresh = false;
 	}
+out:
 	json_object_put(s.raw);
 	if (rc < 0)
 		return VBCTL_EXIT_FAIL;

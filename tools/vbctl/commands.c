@@ -3,6 +3,8 @@
  * commands.c - the command table: dispatch, help and (in the shell)
  * completion all read it. Each command lives in its own cmd-*.c.
  */
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <qmp/qmp.h>
@@ -33,6 +35,16 @@ const struct vbctl_cmd *vbctl_find_command(const char *name)
 	return NULL;
 }
 
+/* "CMD --help" or "CMD -h" anywhere before a "--": show CMD's help
+ * instead of running it. No command takes "-h" or "--help" as a value. */
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
 int vbctl_run_command(struct vbctl *v, int argc, char **argv)
 {
 	const struct vbctl_cmd *cmd = vbctl_find_command(argv[0]);
@@ -41,6 +53,11 @@ int vbctl_run_command(struct vbctl *v, int argc, char **argv)
 		return vbctl_error(v, VBCTL_EXIT_USAGE,
 				   "unknown command '%s'; 'vbctl help' lists the commands",
 				   argv[0]);
+	if (wants_help(argc, argv)) {
+		vbctl_print_command_help(v->out, cmd);
+		return fflush(v->out) == 0 ? VBCTL_EXIT_OK :
+			vbctl_error(v, VBCTL_EXIT_FAIL, "cannot write to standard output");
+	}
 	/* A lost connection stays lost (libqmp's errors stick): in a shell,
 	 * say so at once rather than let the command fail in its own way.
 	 * help needs no connection and still works. */
