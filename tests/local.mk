@@ -123,3 +123,4 @@ EXTRA_DIST += tests/unit/qmp-schema-fragment.json
 TESTS += tests/e2e/test-shell-tty.py
 EXTRA_DIST += tests/lib/tmuxterm.py
 TESTS += tests/e2e/test-shell-piped.py
+TESTS += tests/e2e/test-shell-stats.py
