@@ -2,3 +2,5 @@
 EXTRA_DIST += bench/oneshot
 # bench/balloon: the guest balloon driver's boot, inflate and deflate times
 EXTRA_DIST += bench/balloon
+# bench/shell: vbctl shell's time to the first prompt and first completions
+EXTRA_DIST += bench/shell
