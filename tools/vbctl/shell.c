@@ -95,14 +95,12 @@ static volatile sig_atomic_t winch_seen;
 
 static void on_sigint(int sig)
 {
-	(void)sig;
 	if (the_shell)
 		the_shell->v->interrupted = 1;
 }
 
 static void on_sigwinch(int sig)
 {
-	(void)sig;
 	winch_seen = 1;
 }
 
@@ -135,15 +133,13 @@ static void flush_events(struct shell *sh)
 
 	if (!sh->v->q || !qmp_event_count(sh->v->q))
 		return;
-	if (sh->interactive)
-		async_begin(sh);
+	async_begin(sh);
 	while ((event = qmp_event_pop(sh->v->q))) {
 		if (sh->interactive)
 			vbctl_print_event(sh->v, event);
 		json_object_put(event);
 	}
-	if (sh->interactive)
-		async_end(sh);
+	async_end(sh);
 }
 
 /* ---- history ------------------------------------------------------------ */
@@ -215,12 +211,11 @@ static void history_add(struct shell *sh, const char *line)
 	}
 	add_history(line);
 	err = write_history(sh->history_path);
+	/* Said once: the line was entered, so this starts a line of its own. */
 	if (err && !sh->history_warned) {
 		sh->history_warned = true;
-		async_begin(sh);
 		vbctl_error(sh->v, 0, "cannot save the history in %s: %s",
 			    sh->history_path, strerror(err));
-		async_end(sh);
 	}
 }
 
@@ -245,9 +240,9 @@ static int run_json(struct shell *sh, const char *line)
 {
 	struct vbctl *v = sh->v;
 	enum json_tokener_error jerr;
-	struct json_object *msg, *ret = NULL;
+	struct json_object *msg, *ret = NULL, *execute;
 	struct json_tokener *tok;
-	const char *rest;
+	const char *rest, *what = "QMP";
 	uint64_t id;
 	int rc;
 
@@ -281,21 +276,18 @@ static int run_json(struct shell *sh, const char *line)
 	 * user's id (any JSON, often a string) would not fit among them.
 	 * Only the return value is printed, so nothing is lost. */
 	json_object_object_del(msg, "id");
+	if (json_object_object_get_ex(msg, "execute", &execute) &&
+	    json_object_is_type(execute, json_type_string))
+		what = json_object_get_string(execute);
 	rc = qmp_send_message(v->q, msg, &id);
 	if (rc == 0)
 		rc = qmp_recv(v->q, id, &ret);
-	if (rc) {
-		struct json_object *execute;
-
-		rc = vbctl_qmp_failed(v, rc,
-			json_object_object_get_ex(msg, "execute", &execute) ?
-			json_object_get_string(execute) : "QMP");
-		json_object_put(msg);
-		return rc;
-	}
-	json_object_put(msg);
-	rc = vbctl_print(v, 0, ret, NULL) ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
+	if (rc)
+		rc = vbctl_qmp_failed(v, rc, what);
+	else if (vbctl_print(v, 0, ret, NULL))
+		rc = VBCTL_EXIT_FAIL;
 	json_object_put(ret);
+	json_object_put(msg);
 	return rc;
 }
 
@@ -320,11 +312,27 @@ static int run_hmp(struct shell *sh, const char *rest)
 	json_object_put(args);
 	if (rc)
 		return vbctl_qmp_failed(v, rc, "hmp");
-	/* HMP answers with text that usually ends in a newline already. */
-	if (v->json)
+	if (v->json) {
 		rc = vbctl_print(v, 0, ret, NULL);
-	else
-		rc = vbctl_print(v, 0, NULL, "%s", json_object_get_string(ret));
+	} else {
+		/* HMP's text has CRLF line ends, and may be empty. */
+		const char *text = json_object_get_string(ret);
+		size_t len = strlen(text), i, o;
+		char *plain = malloc(len + 2);
+
+		if (!plain) {
+			json_object_put(ret);
+			return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+		}
+		for (i = o = 0; i < len; i++)
+			if (text[i] != '\r' || text[i + 1] != '\n')
+				plain[o++] = text[i];
+		if (o && plain[o - 1] != '\n')
+			plain[o++] = '\n';
+		plain[o] = '\0';
+		rc = vbctl_print(v, 0, NULL, "%s", plain);
+		free(plain);
+	}
 	json_object_put(ret);
 	return rc ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
 }
