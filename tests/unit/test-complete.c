@@ -210,7 +210,8 @@ int main(void)
 	/* vbctl commands: options, and positional kinds from the table */
 	offers_some(c, "stats --", W("--watch"));
 	offers_some(c, "help ", W("query", "set", "shell", "help"));
-	offers(c, "help que", W("query"));
+	offers(c, "help que", W("query", "query-balloon", "query-commands",
+				"query-cpu-model-expansion"));
 	offers(c, "qmp query-b", W("query-balloon"));
 	offers(c, "qmp balloon ", W("value="));
 	offers(c, "qmp set-action panic=p", W("panic=pause"));

@@ -14,7 +14,8 @@
 
 #include <json-c/json.h>
 
-#include "qmp/qmp.h"
+#include <qmp/qmp.h>
+
 #include "complete.h"
 #include "vbctl.h"
 
@@ -666,7 +667,9 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 		add_qom_props(c, l, "", npos ? pos[npos - 1] : NULL);
 		break;
 	case VBCTL_ARG_COMMAND:
+		/* The shell's help describes QMP commands too. */
 		add_vbctl_commands(c, l);
+		add_qmp_commands(c, l);
 		break;
 	case VBCTL_ARG_QMP_COMMAND:
 		add_qmp_commands(c, l);
