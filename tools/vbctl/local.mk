@@ -10,10 +10,14 @@ tools_vbctl_libvbctl_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tools_vbctl_libvbctl_la_LIBADD = $(JSONC_LIBS) -lm
 
 # vbctl links the public libqmp only: it is a client like any other.
+# vbctl_command_sources: the table and its commands, without main() (the
+# shell's completion test links them too).
 bin_PROGRAMS += tools/vbctl/vbctl
 tools_vbctl_vbctl_SOURCES = \
 	tools/vbctl/vbctl.h \
 	tools/vbctl/main.c \
+	$(vbctl_command_sources)
+vbctl_command_sources = \
 	tools/vbctl/commands.c \
 	tools/vbctl/vbctl.c \
 	tools/vbctl/cmd-query.c \
@@ -29,9 +33,10 @@ tools_vbctl_vbctl_LDADD = tools/vbctl/libvbctl.la tools/libqmp/libqmp.la \
 
 # The interactive shell (issue 4): readline front end, line splitter and
 # Tab completion.
-tools_vbctl_vbctl_SOURCES += \
+vbctl_shell_sources = \
 	tools/vbctl/shell.c \
 	tools/vbctl/split.c tools/vbctl/split.h \
 	tools/vbctl/complete.c tools/vbctl/complete.h
+tools_vbctl_vbctl_SOURCES += $(vbctl_shell_sources)
 tools_vbctl_vbctl_CFLAGS += $(READLINE_CFLAGS)
 tools_vbctl_vbctl_LDADD += $(READLINE_LIBS)
