@@ -108,11 +108,7 @@ EXTRA_DIST += tests/unit/test-vbctl-usage.py tests/unit/test-vbctl-man.py \
 # The completer needs the command table, so it links vbctl's objects.
 check_PROGRAMS += tests/unit/test-complete
 tests_unit_test_complete_SOURCES = tests/unit/test-complete.c \
-	tools/vbctl/complete.c tools/vbctl/split.c tools/vbctl/shell.c \
-	tools/vbctl/commands.c tools/vbctl/vbctl.c \
-	tools/vbctl/cmd-query.c tools/vbctl/cmd-set.c tools/vbctl/cmd-stats.c \
-	tools/vbctl/cmd-qom.c tools/vbctl/cmd-events.c tools/vbctl/cmd-qmp.c \
-	tools/vbctl/cmd-help.c
+	$(vbctl_command_sources) $(vbctl_shell_sources)
 tests_unit_test_complete_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(READLINE_CFLAGS)
 tests_unit_test_complete_LDADD = tools/vbctl/libvbctl.la \
 	tools/libqmp/libqmp-internal.la $(JSONC_LIBS) $(READLINE_LIBS) -lm
@@ -120,7 +116,7 @@ TESTS += tests/unit/test-complete
 EXTRA_DIST += tests/unit/qmp-schema-fragment.json
 
 # The shell through a real terminal (tmux), and piped, against real QEMU.
-TESTS += tests/e2e/test-shell-tty.py
-EXTRA_DIST += tests/lib/tmuxterm.py
-TESTS += tests/e2e/test-shell-piped.py
-TESTS += tests/e2e/test-shell-stats.py
+SHELL_E2E_TESTS = tests/e2e/test-shell-tty.py tests/e2e/test-shell-piped.py \
+	tests/e2e/test-shell-stats.py
+TESTS += $(SHELL_E2E_TESTS)
+EXTRA_DIST += tests/lib/tmuxterm.py $(SHELL_E2E_TESTS)
