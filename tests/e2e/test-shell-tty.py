@@ -264,6 +264,26 @@ with vbtest.Vm(monitors=2) as vm:
     finally:
         term.close()
 
+    # --- without XDG_STATE_HOME the history is ~/.vbctl_history ---
+    home = tempfile.mkdtemp(prefix="shell-home-")
+    term = tmuxterm.Term(["env", "-u", "XDG_STATE_HOME", "HOME=" + home]
+                         + vbtest.vbctl_argv() + ["-s", vm.sock, "shell"])
+    try:
+        def fallback():
+            term.wait_text(PROMPT_SEEN)
+            run(term, "query-balloon")
+            term.type("quit")
+            term.keys("Enter")
+            tap.is_(term.exit_status(), 0, "quit leaves with status 0")
+            path = os.path.join(home, ".vbctl_history")
+            tap.is_(oct(stat.S_IMODE(os.stat(path).st_mode)), oct(0o600),
+                    "~/.vbctl_history is created mode 0600")
+            with open(path) as f:
+                tap.ok("query-balloon\n" in f.read(), "and holds the commands")
+        check("history in ~/.vbctl_history", fallback)
+    finally:
+        term.close()
+
     # --- QEMU goes away: clear message, exit 3 ---
     term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "shell"], env=env)
     try:
