@@ -4,7 +4,9 @@ reporting statistics: samples keep coming until Ctrl-C, which returns to
 the prompt instead of leaving the shell; a BALLOON_CHANGE event from a
 second monitor's 'balloon' shows above the prompt."""
 
+import atexit
 import re
+import shutil
 import sys
 import tempfile
 
@@ -18,7 +20,9 @@ UPDATED = re.compile(r"^updated\s+(\S+ \S+)$", re.M)
 tap = vbtest.Tap()
 _, elf = guest.require_guest()
 tmuxterm.require_tmux()
-env = {"XDG_STATE_HOME": tempfile.mkdtemp(prefix="shell-state-")}
+state = tempfile.mkdtemp(prefix="shell-state-")
+atexit.register(shutil.rmtree, state, True)
+env = {"XDG_STATE_HOME": state}
 
 with vbtest.Vm(kernel=elf, serial=True, mem="512M", monitors=2) as vm:
     vm.wait_serial("balloon: ready")

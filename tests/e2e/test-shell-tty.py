@@ -5,7 +5,9 @@ data, an event arriving over a half-typed line, Ctrl-C at the prompt and
 in a streaming command, history, help, a QMP error, Ctrl-D, and a lost
 connection (exit 3)."""
 
+import atexit
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -20,6 +22,7 @@ tap = vbtest.Tap()
 vbtest.require_qemu()
 tmuxterm.require_tmux()
 state = tempfile.mkdtemp(prefix="shell-state-")
+atexit.register(shutil.rmtree, state, True)
 env = {"XDG_STATE_HOME": state}
 
 
@@ -266,6 +269,7 @@ with vbtest.Vm(monitors=2) as vm:
 
     # --- without XDG_STATE_HOME the history is ~/.vbctl_history ---
     home = tempfile.mkdtemp(prefix="shell-home-")
+    atexit.register(shutil.rmtree, home, True)
     term = tmuxterm.Term(["env", "-u", "XDG_STATE_HOME", "HOME=" + home]
                          + vbtest.vbctl_argv() + ["-s", vm.sock, "shell"])
     try:
