@@ -171,12 +171,20 @@ with vbtest.Vm(monitors=2) as vm:
         # --- Ctrl-C at the prompt clears the line, like bash ---
         def ctrl_c():
             term.type("qom-get balloon type")
+            term.keys("C-a")        # the cursor at the start of the line
+            at_prompt(term, "qom-get balloon type")
             term.keys("C-c")
             tap.ok(at_prompt(term), "Ctrl-C gives a fresh empty prompt")
             s = term.screen()
-            tap.ok("qom-get balloon type^C" in s and "virtio-balloon-pci" not in s,
-                   "the cancelled line shows ^C and is not run")
+            tap.ok(PROMPT + "qom-get balloon type^C" in s and "virtio-balloon-pci" not in s,
+                   "the cancelled line stays on screen whole, ^C after it, and is not run")
             tap.ok(term.alive(), "Ctrl-C at the prompt does not leave the shell")
+            term.keys("C-r")
+            term.type("qom-get")
+            term.wait(lambda s: term.last_line().startswith("(reverse-i-search)`qom-get': qom-get"),
+                      what="a history search")
+            term.keys("C-c")
+            tap.ok(at_prompt(term), "Ctrl-C leaves a history search for an empty prompt")
         check("Ctrl-C at the prompt", ctrl_c)
 
         # --- Ctrl-C stops a streaming command and returns to the prompt ---

@@ -577,8 +577,12 @@ static void readline_setup(void)
 /* Ctrl-C at the prompt: like bash, drop the line and start afresh. */
 static void cancel_line(void)
 {
-	rl_free_line_state();
+	/* Leave a search or argument first; ^C goes after the whole line,
+	 * which stays on screen as it was typed. */
 	rl_callback_sigcleanup();
+	rl_point = rl_end;
+	rl_redisplay();
+	rl_free_line_state();
 	rl_echo_signal_char(SIGINT);
 	rl_replace_line("", 0);
 	rl_crlf();
