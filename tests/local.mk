@@ -60,6 +60,14 @@ tests_unit_test_balloon_policy_CPPFLAGS = $(BALLOON_TEST_CPPFLAGS)
 tests_unit_test_balloon_pfns_SOURCES = tests/unit/test-balloon-pfns.c \
 	kernel/drivers/balloon_pfns.c
 tests_unit_test_balloon_pfns_CPPFLAGS = $(BALLOON_TEST_CPPFLAGS)
+# The virtio layer on the host: the modern virtio-pci capability walk
+# against a fake configuration space (kernel/virtio/virtio_pci_modern.c).
+VIRTIO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kernel/include \
+	-I$(top_srcdir)/kernel/virtio -I$(top_srcdir)/tests
+check_PROGRAMS += tests/unit/test-virtio-pci-caps
+TESTS += tests/unit/test-virtio-pci-caps
+tests_unit_test_virtio_pci_caps_SOURCES = tests/unit/test-virtio-pci-caps.c
+tests_unit_test_virtio_pci_caps_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
 
 # kernel core: host unit tests of the guest's page allocator, command line
 # and size parsers (freestanding code, built here with the host compiler).

@@ -144,27 +144,37 @@ static const struct virtio_transport_ops modern_ops = {
 	.isr_ack = modern_isr_ack,
 };
 
-/* Map the structure that the capability at CAP points to into R. */
-static const char *map_cap(struct virtio_pci_dev *vp, uint8_t cap,
-			   struct virtio_pci_region *r)
+/* Map the structure that the capability at CAP points to into R; false
+ * when the driver cannot use it. */
+static bool map_cap(struct virtio_pci_dev *vp, uint8_t cap,
+		    struct virtio_pci_region *r)
 {
 	uint8_t bar_index = pci_read8(&vp->pci, cap + VP_CAP_BAR);
 	uint32_t offset = pci_read32(&vp->pci, cap + VP_CAP_OFFSET);
 	uint32_t length = pci_read32(&vp->pci, cap + VP_CAP_LENGTH);
 	struct pci_bar bar;
 
+	/* 4.1.4: bar values above 5 are reserved and the driver MUST ignore
+	 * such a capability; so is one whose BAR firmware left unassigned
+	 * or that reaches past its BAR. */
 	if (bar_index > 5 || !pci_get_bar(&vp->pci, bar_index, &bar))
-		return "capability names a missing BAR";
+		return false;
 	if ((uint64_t)offset + length > bar.size)
-		return "capability reaches past the end of its BAR";
+		return false;
 	r->base = bar.addr + offset;
 	r->len = length;
 	r->is_io = bar.is_io;
-	return NULL;
+	return true;
 }
 
 const char *virtio_pci_modern_setup(struct virtio_pci_dev *vp)
 {
+	static const char *const missing[VIRTIO_PCI_CAP_DEVICE_CFG + 1] = {
+		[VIRTIO_PCI_CAP_COMMON_CFG] = "no usable common config capability",
+		[VIRTIO_PCI_CAP_NOTIFY_CFG] = "no usable notify capability",
+		[VIRTIO_PCI_CAP_ISR_CFG] = "no usable ISR capability",
+		[VIRTIO_PCI_CAP_DEVICE_CFG] = "no usable device config capability",
+	};
 	bool have[VIRTIO_PCI_CAP_DEVICE_CFG + 1] = { false };
 	struct virtio_pci_region *regions[VIRTIO_PCI_CAP_DEVICE_CFG + 1] = {
 		[VIRTIO_PCI_CAP_COMMON_CFG] = &vp->common,
@@ -173,34 +183,34 @@ const char *virtio_pci_modern_setup(struct virtio_pci_dev *vp)
 		[VIRTIO_PCI_CAP_DEVICE_CFG] = &vp->device,
 	};
 	uint8_t cap = pci_find_cap(&vp->pci, PCI_CAP_ID_VNDR, 0);
-	const char *why;
+	bool any = false;
 	unsigned t;
 
-	while (cap) {
+	for (; cap; cap = pci_find_cap(&vp->pci, PCI_CAP_ID_VNDR, cap)) {
 		uint8_t type = pci_read8(&vp->pci, cap + VP_CAP_CFG_TYPE);
 
-		/* 4.1.4.1: use the first capability of each type; skip
-		 * types we do not know (e.g. PCI_CFG access, 5). */
-		if (type >= VIRTIO_PCI_CAP_COMMON_CFG &&
-		    type <= VIRTIO_PCI_CAP_DEVICE_CFG && !have[type]) {
-			why = map_cap(vp, cap, regions[type]);
-			if (why)
-				return why;
-			if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
-				vp->notify_multiplier =
-					pci_read32(&vp->pci, cap + VP_CAP_NOTIFY_MULT);
-			have[type] = true;
-		}
-		cap = pci_find_cap(&vp->pci, PCI_CAP_ID_VNDR, cap);
+		/* 4.1.4: skip types we do not use (PCI_CFG access, shared
+		 * memory, vendor data, reserved); of each type we use, take
+		 * the first instance we can map (the device lists them best
+		 * first). */
+		if (type < VIRTIO_PCI_CAP_COMMON_CFG || type > VIRTIO_PCI_CAP_DEVICE_CFG)
+			continue;
+		any = true;
+		if (have[type] || !map_cap(vp, cap, regions[type]))
+			continue;
+		if (type == VIRTIO_PCI_CAP_COMMON_CFG && vp->common.len < VP_COMMON_CFG_LEN)
+			continue;
+		if (type == VIRTIO_PCI_CAP_NOTIFY_CFG)
+			vp->notify_multiplier =
+				pci_read32(&vp->pci, cap + VP_CAP_NOTIFY_MULT);
+		have[type] = true;
 	}
 
-	if (!have[VIRTIO_PCI_CAP_COMMON_CFG])
+	if (!any)
 		return "no modern virtio capabilities";
-	for (t = VIRTIO_PCI_CAP_NOTIFY_CFG; t <= VIRTIO_PCI_CAP_DEVICE_CFG; t++)
+	for (t = VIRTIO_PCI_CAP_COMMON_CFG; t <= VIRTIO_PCI_CAP_DEVICE_CFG; t++)
 		if (!have[t])
-			return "a modern virtio capability is missing";
-	if (vp->common.len < VP_COMMON_CFG_LEN)
-		return "common config capability too short";
+			return missing[t];
 	vp->vd.ops = &modern_ops;
 	return NULL;
 }
