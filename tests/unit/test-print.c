@@ -36,6 +36,7 @@ int main(void)
 	struct json_object *value = json_tokener_parse(
 		"{\"path\": \"/machine/peripheral-anon/device[0]\", \"n\": 18446744073709551615}");
 	struct json_object *str = json_object_new_string("virtio-balloon-pci");
+	struct json_object *empty;
 	int rc;
 
 	capture(true, false);
@@ -82,6 +83,21 @@ int main(void)
 	is_str(captured(), "{\n  \"path\": \"/machine/peripheral-anon/device[0]\",\n  \"n\": 18446744073709551615\n}\n",
 	       "text: other values as indented JSON");
 
+	/* What "vbctl qmp stop" prints: QEMU's empty return value. */
+	capture(false, false);
+	empty = json_tokener_parse("{\"a\": {}, \"b\": [], \"c\": [{}], \"d\": \"{\\n}\"}");
+	vbctl_print(&v, 0, empty, NULL);
+	is_str(captured(), "{\n  \"a\": {},\n  \"b\": [],\n  \"c\": [\n    {}\n  ],\n  \"d\": \"{\\n}\"\n}\n",
+	       "text: empty objects and arrays as {} and [], strings untouched");
+	capture(false, false);
+	json_object_put(empty);
+	empty = json_object_new_object();
+	vbctl_print(&v, 0, empty, NULL);
+	is_str(captured(), "{}\n", "text: an empty return value as {}");
+	capture(true, true);
+	vbctl_print(&v, 0, empty, NULL);
+	is_str(captured(), "{}\n", "json + pretty: an empty return value as {}");
+
 	capture(false, false);
 	vbctl_print(&v, VBCTL_PRINT_STREAM, value, NULL);
 	is_str(captured(), "{\"path\":\"/machine/peripheral-anon/device[0]\",\"n\":18446744073709551615}\n",
@@ -102,6 +118,7 @@ int main(void)
 	}
 	json_object_put(value);
 	json_object_put(str);
+	json_object_put(empty);
 	free(buf);
 	return tap_done();
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -17,6 +18,28 @@ const char *vbctl_json_text(struct json_object *value, bool pretty)
 	flags |= pretty ? JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED :
 			  JSON_C_TO_STRING_PLAIN;
 	return json_object_to_json_string_ext(value, flags);
+}
+
+/*
+ * Writes VALUE as JSON and a newline, indented when PRETTY. json-c indents
+ * an empty object or array as "{\n}"; it is written as {} or []. (A JSON
+ * string never holds a raw newline, so a bracket before one is structure.)
+ */
+static void put_json(FILE *f, struct json_object *value, bool pretty)
+{
+	const char *p, *close;
+
+	for (p = vbctl_json_text(value, pretty); *p; p++) {
+		fputc(*p, f);
+		if ((*p == '{' || *p == '[') && p[1] == '\n') {
+			close = p + 2 + strspn(p + 2, " ");
+			if (*close == (*p == '{' ? '}' : ']')) {
+				fputc(*close, f);
+				p = close;
+			}
+		}
+	}
+	fputc('\n', f);
 }
 
 int vbctl_print_flush(struct vbctl *v)
@@ -34,7 +57,7 @@ int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 	int len;
 
 	if (v->json) {
-		fprintf(v->out, "%s\n", vbctl_json_text(value, v->pretty && !stream));
+		put_json(v->out, value, v->pretty && !stream);
 	} else if (fmt) {
 		va_start(ap, fmt);
 		vfprintf(v->out, fmt, ap);
@@ -46,7 +69,7 @@ int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 		fprintf(v->out, "%s%s", json_object_get_string(value),
 			len && json_object_get_string(value)[len - 1] == '\n' ? "" : "\n");
 	} else {
-		fprintf(v->out, "%s\n", vbctl_json_text(value, !stream));
+		put_json(v->out, value, !stream);
 	}
 	if (stream)
 		return vbctl_print_flush(v);
