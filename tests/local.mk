@@ -61,13 +61,16 @@ tests_unit_test_balloon_pfns_SOURCES = tests/unit/test-balloon-pfns.c \
 	kernel/drivers/balloon_pfns.c
 tests_unit_test_balloon_pfns_CPPFLAGS = $(BALLOON_TEST_CPPFLAGS)
 # The virtio layer on the host: the modern virtio-pci capability walk
-# against a fake configuration space (kernel/virtio/virtio_pci_modern.c).
+# against a fake configuration space, and the transport-neutral core and
+# split virtqueues against a fake device (kernel/virtio/).
 VIRTIO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kernel/include \
 	-I$(top_srcdir)/kernel/virtio -I$(top_srcdir)/tests
-check_PROGRAMS += tests/unit/test-virtio-pci-caps
-TESTS += tests/unit/test-virtio-pci-caps
+check_PROGRAMS += tests/unit/test-virtio-pci-caps tests/unit/test-virtio-core
+TESTS += tests/unit/test-virtio-pci-caps tests/unit/test-virtio-core
 tests_unit_test_virtio_pci_caps_SOURCES = tests/unit/test-virtio-pci-caps.c
 tests_unit_test_virtio_pci_caps_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
+tests_unit_test_virtio_core_SOURCES = tests/unit/test-virtio-core.c
+tests_unit_test_virtio_core_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
 
 # kernel core: host unit tests of the guest's page allocator, command line
 # and size parsers (freestanding code, built here with the host compiler).

@@ -38,6 +38,9 @@ struct virtqueue;
  */
 struct virtio_transport_ops {
 	const char *name;	/* "modern", "legacy" */
+	/* A virtio 1.x interface (modern PCI): the device must offer
+	 * VERSION_1 and the driver must accept it (6.1). */
+	bool version_1;
 	uint8_t (*get_status)(struct virtio_device *vd);
 	/* Writing 0 starts a reset (virtio_attach waits for it). */
 	void (*set_status)(struct virtio_device *vd, uint8_t status);
@@ -100,8 +103,9 @@ void virtio_interrupt(struct virtio_device *vd, uint8_t isr);
 
 /*
  * Feature negotiation (3.1.1 steps 4-6): accept WANTED & offered (plus
- * VERSION_1 when offered), write them, and on a VERSION_1 device set
- * FEATURES_OK and check the device kept it. NULL or why it failed.
+ * VERSION_1 when offered, which a virtio 1.x interface must), write
+ * them, and on a VERSION_1 device set FEATURES_OK and check the device
+ * kept it. NULL or why it failed.
  */
 const char *virtio_negotiate(struct virtio_device *vd, uint64_t wanted);
 /* 3.1.1 step 8: the driver is live. */

@@ -124,7 +124,10 @@ const char *virtio_negotiate(struct virtio_device *vd, uint64_t wanted)
 	uint8_t status;
 
 	/* 6.1: a modern device offers VERSION_1 and a driver that speaks
-	 * the 1.x interface must accept it. */
+	 * the 1.x interface must accept it; over a 1.x-only interface, a
+	 * device without it is not one we can drive. */
+	if (vd->ops->version_1 && !(offered & (1ull << VIRTIO_F_VERSION_1)))
+		return "device does not offer VERSION_1 on its virtio 1.x interface";
 	vd->features = offered & (wanted | (1ull << VIRTIO_F_VERSION_1));
 	/* Step 4: write the subset we understand. */
 	vd->ops->set_features(vd, vd->features);

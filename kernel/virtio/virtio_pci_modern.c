@@ -132,6 +132,7 @@ static uint8_t modern_isr_ack(struct virtio_device *vd)
 
 static const struct virtio_transport_ops modern_ops = {
 	.name = "modern",
+	.version_1 = true,
 	.get_status = modern_get_status,
 	.set_status = modern_set_status,
 	.get_features = modern_get_features,

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-virtio-core.c - host unit tests of the transport-neutral virtio
+ * core (kernel/virtio/virtio.c, virtqueue.c): the 3.1.1 initialisation
+ * sequence and feature negotiation, and the split virtqueue (2.7)
+ * against a fake device that plays the other side.
+ */
+#include <stdlib.h>
+
+#include "tap.h"
+#include "../../kernel/virtio/virtio.c"
+#include "../../kernel/virtio/virtqueue.c"
+
+/* --- the few kernel services the core uses ------------------------- */
+
+static uint64_t fake_ms;	/* advances on every look at the clock */
+static char last_log[256];
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_log, sizeof(last_log), fmt, ap);
+	va_end(ap);
+	printf("# guest: %s", last_log);
+	return 0;
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+uint64_t time_ms(void)
+{
+	return fake_ms++;
+}
+
+void work_init(struct work *w, void (*fn)(void *), void *arg)
+{
+	*w = (struct work){ .fn = fn, .arg = arg };
+}
+
+/* Queued work runs when the test says so (run_work). */
+void work_queue(struct work *w)
+{
+	w->queued = true;
+}
+
+static void run_work(struct work *w)
+{
+	if (w->queued) {
+		w->queued = false;
+		w->fn(w->arg);
+	}
+}
+
+paddr_t page_alloc_contig(size_t npages)
+{
+	void *p = aligned_alloc(PAGE_SIZE, npages * PAGE_SIZE);
+
+	memset(p, 0, npages * PAGE_SIZE);
+	return virt_to_phys(p);
+}
+
+void virtio_pci_register(void)
+{
+}
+
+/* --- a fake device behind a fake transport ------------------------- */
+
+#define FAKE_QUEUES	2
+
+static struct fake {
+	struct virtio_device vd;	/* first: the ops get it back */
+	uint8_t status;
+	uint8_t statuses[16];		/* every status the driver wrote */
+	unsigned nstatuses;
+	bool stuck_in_reset;		/* status never reads back 0 */
+	bool refuse_features;		/* clears FEATURES_OK when set */
+	uint64_t offered, accepted;
+	uint16_t queue_sizes[FAKE_QUEUES];
+	struct virtqueue *enabled[FAKE_QUEUES];
+	unsigned notifies[FAKE_QUEUES];
+	uint16_t seen_avail[FAKE_QUEUES];	/* next avail slot to consume */
+} fake;
+
+static struct fake *to_fake(struct virtio_device *vd)
+{
+	return (struct fake *)vd;
+}
+
+static uint8_t fake_get_status(struct virtio_device *vd)
+{
+	return to_fake(vd)->status;
+}
+
+static void fake_set_status(struct virtio_device *vd, uint8_t status)
+{
+	struct fake *f = to_fake(vd);
+
+	if (f->nstatuses < ARRAY_SIZE(f->statuses))
+		f->statuses[f->nstatuses++] = status;
+	if (status == 0 && f->stuck_in_reset)
+		return;
+	if (f->refuse_features)
+		status &= ~VIRTIO_STATUS_FEATURES_OK;
+	f->status = status;
+}
+
+static uint64_t fake_get_features(struct virtio_device *vd)
+{
+	return to_fake(vd)->offered;
+}
+
+static void fake_set_features(struct virtio_device *vd, uint64_t features)
+{
+	to_fake(vd)->accepted = features;
+}
+
+static uint32_t fake_config_read32(struct virtio_device *vd, unsigned off)
+{
+	return 0;
+}
+
+static void fake_config_write32(struct virtio_device *vd, unsigned off, uint32_t v)
+{
+}
+
+static uint16_t fake_queue_size(struct virtio_device *vd, unsigned index)
+{
+	return index < FAKE_QUEUES ? to_fake(vd)->queue_sizes[index] : 0;
+}
+
+static const char *fake_queue_enable(struct virtio_device *vd, struct virtqueue *vq)
+{
+	to_fake(vd)->enabled[vq->index] = vq;
+	return NULL;
+}
+
+static void fake_queue_notify(struct virtio_device *vd, struct virtqueue *vq)
+{
+	to_fake(vd)->notifies[vq->index]++;
+}
+
+static uint8_t fake_isr_ack(struct virtio_device *vd)
+{
+	return 0;
+}
+
+static struct virtio_transport_ops fake_ops = {
+	.name = "fake",
+	.get_status = fake_get_status,
+	.set_status = fake_set_status,
+	.get_features = fake_get_features,
+	.set_features = fake_set_features,
+	.config_read32 = fake_config_read32,
+	.config_write32 = fake_config_write32,
+	.queue_size = fake_queue_size,
+	.queue_enable = fake_queue_enable,
+	.queue_notify = fake_queue_notify,
+	.isr_ack = fake_isr_ack,
+};
+
+/* The device side of 2.7: take every buffer the driver made available
+ * and return it in the used ring, in order. */
+static unsigned device_use_all(unsigned index)
+{
+	struct virtqueue *vq = fake.enabled[index];
+	unsigned n = 0;
+
+	while (fake.seen_avail[index] != vq->avail->idx) {
+		uint16_t slot = fake.seen_avail[index]++ & (vq->size - 1);
+		uint16_t head = vq->avail->ring[slot];
+
+		vq->used->ring[vq->used->idx & (vq->size - 1)].id = head;
+		vq->used->ring[vq->used->idx & (vq->size - 1)].len = 0;
+		vq->used->idx++;
+		n++;
+	}
+	return n;
+}
+
+/* --- a fake driver -------------------------------------------------- */
+
+#define WANTED	((1ull << 0) | (1ull << 2))
+
+static struct {
+	unsigned probes, config_changes, queue_callbacks;
+} drv_calls;
+
+static void fake_vq_callback(struct virtqueue *vq)
+{
+	drv_calls.queue_callbacks++;
+}
+
+static const char *fake_probe(struct virtio_device *vd)
+{
+	const char *why;
+
+	drv_calls.probes++;
+	why = virtio_negotiate(vd, WANTED);
+	if (why)
+		return why;
+	if (!virtqueue_create(vd, 0, fake_vq_callback, NULL, &why))
+		return why;
+	virtio_device_ready(vd);
+	return NULL;
+}
+
+static void fake_config_changed(struct virtio_device *vd)
+{
+	drv_calls.config_changes++;
+}
+
+static struct virtio_driver fake_driver = {
+	.name = "fake",
+	.device_type = 5,
+	.probe = fake_probe,
+	.config_changed = fake_config_changed,
+};
+
+/* A fresh device: status left non-zero by "firmware", queue 0 of SIZE. */
+static void new_device(bool version_1_interface, uint64_t offered, uint16_t size)
+{
+	memset(&fake, 0, sizeof(fake));
+	memset(&drv_calls, 0, sizeof(drv_calls));
+	fake_ops.version_1 = version_1_interface;
+	fake.vd.ops = &fake_ops;
+	fake.status = VIRTIO_STATUS_ACKNOWLEDGE;
+	fake.offered = offered;
+	fake.queue_sizes[0] = size;
+	last_log[0] = '\0';
+}
+
+static bool statuses_are(const uint8_t *want, unsigned n)
+{
+	return fake.nstatuses == n && memcmp(fake.statuses, want, n) == 0;
+}
+
+#define V1	(1ull << VIRTIO_F_VERSION_1)
+
+static void test_initialisation(void)
+{
+	static const uint8_t modern_seq[] = { 0, 1, 3, 11, 15 };
+	static const uint8_t legacy_seq[] = { 0, 1, 3, 7 };
+
+	new_device(true, V1 | 0x7, 128);
+	ok(virtio_attach(&fake.vd, &fake_driver), "a modern device attaches");
+	ok(statuses_are(modern_seq, ARRAY_SIZE(modern_seq)),
+	   "3.1.1: reset, ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK, in that order");
+	is_u64(fake.accepted, V1 | WANTED, "accepted: VERSION_1 and the wanted bits the device offers");
+	ok(fake.vd.driver == &fake_driver, "the driver is bound");
+
+	new_device(false, 0x3, 128);
+	ok(virtio_attach(&fake.vd, &fake_driver), "a legacy device attaches");
+	ok(statuses_are(legacy_seq, ARRAY_SIZE(legacy_seq)),
+	   "legacy (3.1.2): no FEATURES_OK step");
+	is_u64(fake.accepted, 0x1, "never a feature the device did not offer");
+
+	new_device(true, V1 | 0x7, 128);
+	fake.refuse_features = true;
+	ok(!virtio_attach(&fake.vd, &fake_driver), "a device that clears FEATURES_OK does not attach");
+	ok(fake.status & VIRTIO_STATUS_FAILED, "...and is marked FAILED");
+	ok(!(fake.status & VIRTIO_STATUS_DRIVER_OK), "...and never DRIVER_OK");
+	ok(strstr(last_log, "fake: cannot attach: device refused our features") != NULL,
+	   "...and the console says why");
+	ok(fake.vd.driver == NULL, "...and no driver is bound");
+
+	/* 6.1: over a virtio 1.x interface, VERSION_1 is mandatory. */
+	new_device(true, 0x7, 128);
+	ok(!virtio_attach(&fake.vd, &fake_driver),
+	   "a modern interface without VERSION_1 is refused, not driven as legacy");
+	ok(!(fake.status & VIRTIO_STATUS_DRIVER_OK), "...and never DRIVER_OK");
+	ok(fake.status & VIRTIO_STATUS_FAILED, "...and marked FAILED");
+
+	new_device(true, V1, 128);
+	fake.stuck_in_reset = true;
+	fake.status = VIRTIO_STATUS_DRIVER;
+	ok(!virtio_attach(&fake.vd, &fake_driver), "a device that never finishes its reset does not attach");
+	is_int(drv_calls.probes, 0, "...and the driver never sees it");
+	ok(strstr(last_log, "did not reset") != NULL, "...and the console says so");
+
+	new_device(true, V1, 100);
+	ok(!virtio_attach(&fake.vd, &fake_driver), "a queue size that is not a power of 2 is refused");
+	new_device(true, V1, 0);
+	ok(!virtio_attach(&fake.vd, &fake_driver), "a queue of size 0 does not exist");
+}
+
+static void test_virtqueue(void)
+{
+	static int tokens[8];
+	struct virtqueue *vq;
+	unsigned i, cycle;
+	bool order_kept = true, counts_right = true;
+
+	new_device(true, V1, 8);
+	virtio_attach(&fake.vd, &fake_driver);
+	vq = fake.enabled[0];
+	ok(vq && vq->size == 8, "queue 0 enabled with the device's size");
+	is_int(virt_to_phys(vq->desc) % 16, 0, "2.7: descriptor table 16-byte aligned");
+	is_int(virt_to_phys(vq->avail) % 2, 0, "2.7: driver area 2-byte aligned");
+	is_int(virt_to_phys(vq->used) % 4096, 0,
+	       "2.7.2 legacy layout: device area at the next 4096-byte boundary");
+	is_int(virt_to_phys(vq->avail) - virt_to_phys(vq->desc), 16 * 8,
+	       "2.7.2: the driver area follows the descriptor table");
+	is_int(vq->used->flags, 0, "the used ring's flags start at 0");
+
+	ok(virtqueue_get_used(vq) == NULL, "nothing used yet");
+	for (i = 0; i < 8; i++)
+		ok(virtqueue_add(vq, 0x1000 * (i + 1), 4 * i, false, &tokens[i]),
+		   "add buffer %u of 8", i + 1);
+	ok(!virtqueue_add(vq, 0x9000, 4, false, &tokens[0]), "a ninth buffer does not fit");
+	is_int(vq->avail->idx, 0, "added buffers are not visible before the kick");
+	virtqueue_kick(vq);
+	is_int(vq->avail->idx, 8, "the kick publishes all eight at once");
+	is_int(fake.notifies[0], 1, "...with one notification");
+	is_u64(vq->desc[vq->avail->ring[3]].addr, 0x4000, "descriptor address as added");
+	is_int(vq->desc[vq->avail->ring[3]].len, 12, "descriptor length as added");
+	is_int(vq->desc[vq->avail->ring[3]].flags, 0, "device-readable: no WRITE flag");
+	virtqueue_kick(vq);
+	is_int(fake.notifies[0], 1, "a kick with nothing new does not notify");
+
+	device_use_all(0);
+	for (i = 0; i < 8; i++)
+		if (virtqueue_get_used(vq) != &tokens[i])
+			order_kept = false;
+	ok(order_kept, "every token comes back with its buffer, in the device's order");
+	ok(virtqueue_get_used(vq) == NULL, "and then nothing more");
+
+	/* 2.7.10: the device may suppress notifications. */
+	vq->used->flags = VRING_USED_F_NO_NOTIFY;
+	virtqueue_add(vq, 0x1000, 4, false, &tokens[0]);
+	virtqueue_kick(vq);
+	is_int(fake.notifies[0], 1, "NO_NOTIFY: published without a notification");
+	vq->used->flags = 0;
+	device_use_all(0);
+	ok(virtqueue_get_used(vq) == &tokens[0], "...and still used by the device");
+
+	/* Free-running 16-bit indices wrap at 65536 (2.7.6, 2.7.8). */
+	for (cycle = 0; cycle < 3 * 65536 / 5; cycle++) {
+		for (i = 0; i < 5; i++)
+			virtqueue_add(vq, 0x1000, 4, true, &tokens[i]);
+		virtqueue_kick(vq);
+		if (device_use_all(0) != 5)
+			counts_right = false;
+		for (i = 0; i < 5; i++)
+			if (virtqueue_get_used(vq) != &tokens[i])
+				order_kept = false;
+		if (virtqueue_get_used(vq) != NULL)
+			counts_right = false;
+	}
+	ok(counts_right && order_kept,
+	   "196605 buffers through a queue of 8: indices wrap, no buffer lost or repeated");
+	is_int(vq->num_free, 8, "every descriptor is free again");
+	is_int(vq->desc[vq->avail->ring[(vq->avail_idx - 1) & 7]].flags, VRING_DESC_F_WRITE,
+	       "device-writable buffers carry the WRITE flag");
+}
+
+int main(void)
+{
+#if !defined(__x86_64__)
+	tap_skip_all("the kernel's io.h helpers are x86-64 only");
+#endif
+	virtio_register_driver(&fake_driver);
+	test_initialisation();
+	test_virtqueue();
+	return tap_done();
+}
