@@ -550,11 +550,28 @@ fail:
 	return why;
 }
 
+/*
+ * The device asked for a reset (the virtio core gives up on it): batches
+ * in flight will never come back, so stop moving pages and stop waiting
+ * on the device for memory under pressure. What the balloon holds stays
+ * with the host.
+ */
+static void balloon_device_lost(struct virtio_device *vd)
+{
+	struct balloon *b = vd->priv;
+
+	if (b->deflate_on_oom)
+		mm_set_reclaim_hook(NULL, NULL, 0);
+	work_cancel(&b->retry);
+	b->vd = NULL;
+}
+
 static struct virtio_driver balloon_driver = {
 	.name = "balloon",
 	.device_type = VIRTIO_ID_BALLOON,
 	.probe = balloon_probe,
 	.config_changed = balloon_config_changed,
+	.device_lost = balloon_device_lost,
 };
 
 /* SIZE option KEY into *BYTES (left alone when absent or bad). */

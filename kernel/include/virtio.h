@@ -17,6 +17,7 @@
 #define VIRTIO_STATUS_DRIVER		2
 #define VIRTIO_STATUS_DRIVER_OK		4
 #define VIRTIO_STATUS_FEATURES_OK	8
+#define VIRTIO_STATUS_NEEDS_RESET	64
 #define VIRTIO_STATUS_FAILED		128
 
 /* Reserved feature bits (virtio 1.x 6). */
@@ -66,6 +67,9 @@ struct virtio_driver {
 	const char *(*probe)(struct virtio_device *vd);
 	/* The device changed its config space (work context). */
 	void (*config_changed)(struct virtio_device *vd);
+	/* The device is lost (it asked for a reset, 2.1): stop using it.
+	 * Work context; no callback runs for the device afterwards. */
+	void (*device_lost)(struct virtio_device *vd);
 	unsigned found;		/* devices of this type seen (transports write) */
 };
 

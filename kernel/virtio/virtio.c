@@ -34,10 +34,36 @@ struct virtio_driver *virtio_find_driver(uint16_t device_type)
 	return NULL;
 }
 
+/*
+ * 2.1: a device that has hit an error it cannot recover from sets
+ * DEVICE_NEEDS_RESET and sends a config change notification; nothing in
+ * flight can be relied on any more. We do not re-initialise devices, so
+ * give up on it: FAILED, and no driver callback runs for it again.
+ */
+static bool virtio_device_needs_reset(struct virtio_device *vd)
+{
+	uint8_t status;
+
+	if (!virtio_has_feature(vd, VIRTIO_F_VERSION_1))
+		return false;	/* legacy devices have no such bit */
+	status = vd->ops->get_status(vd);
+	if (!(status & VIRTIO_STATUS_NEEDS_RESET))
+		return false;
+	printk("%s: device needs a reset (status %x); giving up on it\n",
+	       vd->driver->name, status);
+	vd->ops->set_status(vd, status | VIRTIO_STATUS_FAILED);
+	if (vd->driver->device_lost)
+		vd->driver->device_lost(vd);
+	vd->driver = NULL;
+	return true;
+}
+
 static void virtio_config_work(void *arg)
 {
 	struct virtio_device *vd = arg;
 
+	if (!vd->driver || virtio_device_needs_reset(vd))
+		return;
 	vd->driver->config_changed(vd);
 }
 
@@ -46,6 +72,8 @@ static void virtio_queue_work(void *arg)
 	struct virtio_device *vd = arg;
 	unsigned i;
 
+	if (!vd->driver)
+		return;
 	/* An INTx interrupt does not say which queue: ask them all. */
 	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
 		if (vd->vqs[i] && vd->vqs[i]->callback)

@@ -2,8 +2,8 @@
 /*
  * test-virtio-core.c - host unit tests of the transport-neutral virtio
  * core (kernel/virtio/virtio.c, virtqueue.c): the 3.1.1 initialisation
- * sequence and feature negotiation, and the split virtqueue (2.7)
- * against a fake device that plays the other side.
+ * sequence and feature negotiation, DEVICE_NEEDS_RESET, and the split
+ * virtqueue (2.7) against a fake device that plays the other side.
  */
 #include <stdlib.h>
 
@@ -192,7 +192,7 @@ static unsigned device_use_all(unsigned index)
 #define WANTED	((1ull << 0) | (1ull << 2))
 
 static struct {
-	unsigned probes, config_changes, queue_callbacks;
+	unsigned probes, config_changes, queue_callbacks, lost;
 } drv_calls;
 
 static void fake_vq_callback(struct virtqueue *vq)
@@ -219,11 +219,17 @@ static void fake_config_changed(struct virtio_device *vd)
 	drv_calls.config_changes++;
 }
 
+static void fake_device_lost(struct virtio_device *vd)
+{
+	drv_calls.lost++;
+}
+
 static struct virtio_driver fake_driver = {
 	.name = "fake",
 	.device_type = 5,
 	.probe = fake_probe,
 	.config_changed = fake_config_changed,
+	.device_lost = fake_device_lost,
 };
 
 /* A fresh device: status left non-zero by "firmware", queue 0 of SIZE. */
@@ -291,6 +297,31 @@ static void test_initialisation(void)
 	ok(!virtio_attach(&fake.vd, &fake_driver), "a queue size that is not a power of 2 is refused");
 	new_device(true, V1, 0);
 	ok(!virtio_attach(&fake.vd, &fake_driver), "a queue of size 0 does not exist");
+}
+
+static void test_needs_reset(void)
+{
+	new_device(true, V1 | 0x7, 128);
+	virtio_attach(&fake.vd, &fake_driver);
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.config_work);
+	is_int(drv_calls.config_changes, 1, "a config interrupt reaches the driver");
+
+	/* 2.1: the device hit an error and wants a reset. */
+	fake.status |= VIRTIO_STATUS_NEEDS_RESET;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG | VIRTIO_ISR_QUEUE);
+	run_work(&fake.vd.config_work);
+	is_int(drv_calls.config_changes, 1, "DEVICE_NEEDS_RESET: the config change is not passed on");
+	is_int(drv_calls.lost, 1, "...the driver is told the device is lost");
+	ok(fake.status & VIRTIO_STATUS_FAILED, "...the device is marked FAILED");
+	ok(strstr(last_log, "fake: device needs a reset") != NULL, "...and the console says so");
+	run_work(&fake.vd.queue_work);
+	is_int(drv_calls.queue_callbacks, 0, "...queue work already queued does not reach the driver");
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.queue_work);
+	run_work(&fake.vd.config_work);
+	ok(drv_calls.queue_callbacks == 0 && drv_calls.config_changes == 1 && drv_calls.lost == 1,
+	   "...nor does anything after it");
 }
 
 static void test_virtqueue(void)
@@ -370,6 +401,7 @@ int main(void)
 #endif
 	virtio_register_driver(&fake_driver);
 	test_initialisation();
+	test_needs_reset();
 	test_virtqueue();
 	return tap_done();
 }
