@@ -90,6 +90,27 @@ usage_error(["-t", "0", "query"], "'0'", "--timeout")
 usage_error(["--bogus", "query"], "'--bogus'", "bad option")
 usage_error(["-x", "query"], "'-x'", "unknown option")
 usage_error([], "no command given")
+# A malformed socket address is a usage error; a path that is no socket
+# cannot be connected to (exit 3), and the message says what it is.
+for addr, why in (("tcp:localhost:99999", "port number 1-65535"),
+                  ("tcp:localhost", "expected tcp:HOST:PORT"),
+                  ("tcp::4444", "expected tcp:HOST:PORT"),
+                  ("unix:", "the path is empty"), ("", "the path is empty"),
+                  ("x" * 200, "too long for a unix socket")):
+    r = run(["-s", addr, "query"], timeout=30)
+    if not t.ok(r.rc == 2 and r.err.startswith("vbctl: bad socket address")
+                and r.err.count("\n") == 1 and why in r.err and addr in r.err,
+                "-s '%.40s': exit 2, %s" % (addr, why)):
+        t.diag(repr(r))
+regular = os.path.join(os.path.dirname(sock), "not-a-socket")
+open(regular, "w").close()
+for addr, what in ((regular, "a file"), ("unix:" + os.path.dirname(sock), "a directory")):
+    r = run(["query"], addr, timeout=30)
+    if not t.ok(r.rc == 3 and r.err.count("\n") == 1
+                and "is %s, not a socket" % what in r.err
+                and "cannot connect to " + addr in r.err,
+                "-s %s: exit 3, says it is %s" % (addr, what)):
+        t.diag(repr(r))
 r = run(["--socket"], timeout=30)
 t.ok(r.rc == 2 and "'--socket' needs a value" in r.err, "--socket without a value: exit 2")
 

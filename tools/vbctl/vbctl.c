@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -223,8 +224,10 @@ static void log_traffic(void *userdata, enum qmp_log_kind kind,
 
 int vbctl_connect(struct vbctl *v)
 {
-	const char *desc, *scheme;
+	const char *desc, *path;
 	char hint[512];
+	struct stat st;
+	bool tcp;
 	int rc;
 
 	if (v->q)
@@ -244,14 +247,29 @@ int vbctl_connect(struct vbctl *v)
 	desc = qmp_get_error_desc(v->q);
 	if (!desc || strncmp(desc, "cannot connect to ", 18) == 0)
 		desc = strerror(-rc);
-	scheme = strncmp(v->addr, "unix:", 5) == 0 ||
-		 strncmp(v->addr, "tcp:", 4) == 0 ? "" : "unix:";
+	tcp = strncmp(v->addr, "tcp:", 4) == 0;
+	path = strncmp(v->addr, "unix:", 5) == 0 ? v->addr + 5 : v->addr;
+	if (rc == -EINVAL) {
+		/* A malformed address is a bad command line, not QEMU's
+		 * absence. */
+		vbctl_error(v, VBCTL_EXIT_USAGE, "bad socket address '%s': %s; see 'vbctl --help'",
+			    v->addr, tcp ? "expected tcp:HOST:PORT with a port number 1-65535" :
+			    !*path ? "the path is empty" :
+			    "the path is too long for a unix socket (use a shorter or a relative one)");
+		v->q = qmp_unref(v->q);
+		return VBCTL_EXIT_USAGE;
+	}
 	if (rc == -ETIMEDOUT)
 		/* Connected, but no greeting: the monitor is busy. */
 		snprintf(hint, sizeof(hint), "QEMU serves one QMP client at a time: is another one connected?");
+	else if (!tcp && (rc == -ECONNREFUSED || rc == -ENOTSOCK) &&
+		 stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
+		/* connect() says "refused" for any file that is no socket. */
+		snprintf(hint, sizeof(hint), "%s is %s, not a socket: is the path right?",
+			 path, S_ISDIR(st.st_mode) ? "a directory" : "a file");
 	else
 		snprintf(hint, sizeof(hint), "is QEMU running with -qmp %s%s,server=on,wait=off?",
-			 scheme, v->addr);
+			 tcp || path != v->addr ? "" : "unix:", v->addr);
 	vbctl_error(v, VBCTL_EXIT_CONN, "cannot connect to %s: %s (%s)", v->addr,
 		    desc, hint);
 	v->q = qmp_unref(v->q);
