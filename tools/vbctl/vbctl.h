@@ -151,7 +151,8 @@ int vbctl_parse_count(struct vbctl *v, const struct vbctl_cmd *cmd,
 
 /* ---- QEMU ------------------------------------------------------------------ */
 
-/* Connects once (lazily): greeting and capabilities only. 0 or 3. */
+/* Connects once (lazily): greeting and capabilities only. 0, 2 (a
+ * malformed address) or 3. */
 int vbctl_connect(struct vbctl *v);
 /* The balloon's QOM path (found once, cached in v). 0, 1 (none) or 3. */
 int vbctl_balloon_path(struct vbctl *v, const char **path);
