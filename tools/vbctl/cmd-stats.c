@@ -117,7 +117,7 @@ static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
 	int rc;
 
 	for (;;) {
-		rc = vbctl_idle(v, SAMPLE_POLL_MS, false);
+		rc = vbctl_idle(v, SAMPLE_POLL_MS, "stats");
 		if (rc || v->interrupted)
 			return rc;
 		rc = read_sample(v, path, s);

@@ -325,7 +325,7 @@ int64_t vbctl_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int vbctl_idle(struct vbctl *v, int ms, bool keep_events)
+int vbctl_idle(struct vbctl *v, int ms, const char *what)
 {
 	int64_t deadline = vbctl_now_ms() + ms, left;
 	struct json_object *event;
@@ -336,8 +336,8 @@ int vbctl_idle(struct vbctl *v, int ms, bool keep_events)
 		 * library may retry on EINTR). */
 		rc = qmp_pump(v->q, left < 200 ? (int)left : 200);
 		if (rc < 0)
-			return vbctl_qmp_failed(v, rc, "waiting");
-		while (!keep_events && (event = qmp_event_pop(v->q)))
+			return vbctl_qmp_failed(v, rc, what);
+		while ((event = qmp_event_pop(v->q)))
 			json_object_put(event);
 	}
 	return 0;

@@ -160,10 +160,10 @@ int vbctl_balloon_path(struct vbctl *v, const char **path);
 int vbctl_qom_path(struct vbctl *v, const char *arg, const char **path);
 /*
  * Waits MS milliseconds (or until interrupted) while reading the socket,
- * so a dead QEMU is noticed at once; queued events are dropped unless
- * KEEP_EVENTS. Returns 0, or 3 (reported) when the connection is lost.
+ * so a dead QEMU is noticed at once; queued events are dropped. Returns 0,
+ * or 3 when the connection is lost (reported for WHAT, e.g. "stats").
  */
-int vbctl_idle(struct vbctl *v, int ms, bool keep_events);
+int vbctl_idle(struct vbctl *v, int ms, const char *what);
 /* The "actual" member of a query-balloon reply or BALLOON_CHANGE data
  * (bytes). 0, or 1 (reported) when it is missing. */
 int vbctl_actual_from_reply(struct vbctl *v, struct json_object *ret,
