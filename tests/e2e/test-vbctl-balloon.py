@@ -121,6 +121,9 @@ with Vm(extra=("-qmp", "tcp:127.0.0.1:%d,server=on,wait=off" % port)) as vm:
           "qom-set sent the interval as the integer 2")
     r = run(["-j", "qom-get", "balloon", "guest-stats-polling-interval"], s)
     t.is_(r.json(), 2, "qom-get --json reads it back as 2")
+    r = run(["qom-set", "balloon", "guest-stats-polling-interval", "--", "4"], s)
+    t.is_((r.rc, r.err, q.execute("qom-get", path=path, property="guest-stats-polling-interval")),
+          (0, "", 4), "qom-set PATH PROP -- VALUE: the -- the help suggests is no argument")
     r = run(["-j", "qom-set", "balloon", "guest-stats-polling-interval", "0"], s)
     t.is_((r.rc, r.json()), (0, {}), "qom-set --json: QEMU's return value")
     r = run(["qom-set", "balloon", "guest-stats-polling-interval", "two"], s)
@@ -164,6 +167,8 @@ with Vm(extra=("-qmp", "tcp:127.0.0.1:%d,server=on,wait=off" % port)) as vm:
              "property=guest-stats-polling-interval", "value=5"], s)
     t.is_(q.execute("qom-get", path=path, property="guest-stats-polling-interval"), 5,
           "qmp value=5 is sent as a number")
+    r = run(["qmp", "qom-get", "path=balloon", "property=type"], s)
+    t.is_((r.rc, r.out), (0, "virtio-balloon-pci\n"), "qmp qom-get path=balloon: the alias")
     r = run(["qmp", "qom-set", "path=" + path, "property=guest-stats-polling-interval",
              'value="5"'], s)
     check(r, 1, 'qmp value="5" is sent as a string, which QEMU refuses')

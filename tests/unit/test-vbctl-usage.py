@@ -69,6 +69,10 @@ for args, token, why in ((["value"], "'value'", "expected KEY=VALUE"),
     usage_error(["qmp", "balloon"] + args, token, why)
 usage_error(["qmp"], "missing COMMAND")
 needs_qemu(["qmp", "balloon", "value=1073741824"])
+needs_qemu(["qmp", "balloon", "--", "value=1073741824"])
+needs_qemu(["qom-set", "balloon", "guest-stats-polling-interval", "--", "-1"])
+needs_qemu(["qom-set", "balloon", "guest-stats-polling-interval", "-1"])
+needs_qemu(["qom-set", "--", "balloon", "guest-stats-polling-interval", "-1"])
 
 # Arguments and options of the other commands.
 usage_error(["query", "extra"], "'extra'", "unexpected argument")

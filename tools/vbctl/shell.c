@@ -339,34 +339,19 @@ static int run_hmp(struct shell *sh, const char *rest)
 
 /*
  * A QMP command in qmp-shell syntax, through the table's "qmp" command
- * so the KEY=VALUE rules and the output are the one-shot CLI's. For the
- * qom commands, path=balloon names the balloon device, as it does for
- * vbctl's own qom-get and in completion.
+ * so the KEY=VALUE rules, the path=balloon alias of the qom commands and
+ * the output are the one-shot CLI's.
  */
 static int run_qmp_words(struct shell *sh, int argc, char **argv)
 {
 	char **av = calloc((size_t)argc + 2, sizeof(*av));
-	char *path_arg = NULL;
-	const char *path;
-	int i, rc = VBCTL_EXIT_OK;
+	int rc;
 
 	if (!av)
 		return vbctl_error(sh->v, VBCTL_EXIT_FAIL, "out of memory");
 	av[0] = (char *)vbctl_cmd_qmp.name;
 	memcpy(av + 1, argv, (size_t)argc * sizeof(*av));
-	for (i = 1; i < argc && !strncmp(argv[0], "qom-", 4); i++) {
-		if (strcmp(argv[i], "path=balloon"))
-			continue;
-		rc = vbctl_balloon_path(sh->v, &path);
-		if (rc == VBCTL_EXIT_OK &&
-		    asprintf(&path_arg, "path=%s", path) < 0)
-			rc = vbctl_error(sh->v, VBCTL_EXIT_FAIL, "out of memory");
-		av[i + 1] = path_arg;
-		break;
-	}
-	if (rc == VBCTL_EXIT_OK)
-		rc = vbctl_run_command(sh->v, argc + 1, av);
-	free(path_arg);
+	rc = vbctl_run_command(sh->v, argc + 1, av);
 	free(av);
 	return rc;
 }

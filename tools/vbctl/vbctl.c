@@ -163,9 +163,21 @@ int vbctl_check_args(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 int vbctl_parse_plain(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 		      char **argv)
 {
+	int i;
+
 	vbctl_getopt_begin();
 	if (vbctl_getopt(v, cmd, argc, argv) != -1)
 		return VBCTL_EXIT_USAGE;
+	/* Options end at the first argument, so a "--" after it (put
+	 * before a VALUE that starts with '-', as the help says) is
+	 * dropped: the arguments before it move up one place. */
+	for (i = optind; i < argc && strcmp(argv[i], "--") != 0; i++)
+		;
+	if (i < argc) {
+		memmove(&argv[optind + 1], &argv[optind],
+			(size_t)(i - optind) * sizeof(*argv));
+		optind++;
+	}
 	return vbctl_check_args(v, cmd, argc, argv, optind);
 }
 

@@ -138,8 +138,8 @@ int vbctl_getopt(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 int vbctl_check_args(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 		     char **argv, int first);
 /* For commands without options: getopt (stopping at the first argument,
- * so "-1" can be a value) and the argument count. 0 or 2; the positional
- * arguments start at optind. */
+ * so "-1" can be a value; a later "--" is dropped) and the argument
+ * count. 0 or 2; the positional arguments start at optind. */
 int vbctl_parse_plain(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 		      char **argv);
 /* Parses SECONDS (decimal, > 0) for option OPT into milliseconds. */
