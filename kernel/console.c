@@ -32,6 +32,13 @@ static uint64_t pages_to_bytes(uint64_t npages)
 	return npages * PAGE_SIZE;
 }
 
+/* Whole pages holding BYTES (without the overflow of adding 4095 first:
+ * a size near 2^64 must not round down to nothing). */
+static uint64_t bytes_to_pages(uint64_t bytes)
+{
+	return bytes / PAGE_SIZE + (bytes % PAGE_SIZE != 0);
+}
+
 static uint64_t held_bytes(void)
 {
 	return pages_to_bytes(con.held_pages);
@@ -84,7 +91,7 @@ static void cmd_alloc(const char *arg)
 
 	if (!parse_size_arg("alloc", arg, &bytes))
 		return;
-	npages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+	npages = bytes_to_pages(bytes);
 	for (n = 0; n < npages; n++) {
 		paddr_t p = page_alloc();	/* may deflate the balloon first */
 
@@ -111,7 +118,7 @@ static void cmd_free(const char *arg)
 		bytes = held_bytes();
 	else if (!parse_size_arg("free", arg, &bytes))
 		return;
-	n = release_pages((bytes + PAGE_SIZE - 1) / PAGE_SIZE);
+	n = release_pages(bytes_to_pages(bytes));
 	printk("free: ok %lu bytes (holding %lu bytes)\n", pages_to_bytes(n),
 	       held_bytes());
 }

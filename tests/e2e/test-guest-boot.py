@@ -57,6 +57,12 @@ def main():
         t.is_(g.command("alloc 12Q"),
               ["error: bad size '12Q' (use e.g. 4096, 64K, 16M, 1G)"],
               "a bad size is refused")
+        t.ok(g.reply("alloc 18446744073709551615", "alloc: ").startswith("alloc: failed after "),
+             "alloc of 2^64-1 bytes fails (it is not rounded down to 0 bytes)")
+        g.reply("alloc 1M", "alloc: ")
+        t.is_(g.reply("free 18446744073709551615", "free: "),
+              "free: ok 1048576 bytes (holding 0 bytes)",
+              "free of 2^64-1 bytes frees everything held")
         t.is_(g.command(""), [], "an empty line just prompts again")
         # A pasted burst, longer than the UART's 16-byte FIFO.
         since = g.mark()
