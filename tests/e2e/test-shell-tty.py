@@ -2,8 +2,8 @@
 """test-shell-tty.py - vbctl's interactive shell in a real terminal (tmux),
 against a real QEMU without a guest: typing, Tab completion from live
 data, an event arriving over a half-typed line, Ctrl-C at the prompt and
-in a streaming command, history, help, a QMP error, Ctrl-D, and a lost
-connection (exit 3)."""
+in a streaming command, set --wait's progress, history, help, a QMP
+error, Ctrl-D, and a lost connection (exit 3)."""
 
 import atexit
 import os
@@ -212,6 +212,16 @@ with vbtest.Vm(monitors=2) as vm:
             term.keys("C-c")
             tap.ok(at_prompt(term), "Ctrl-C ends 'stats --watch' and returns to the prompt")
             tap.ok(term.alive(), "the shell is still running")
+            # set --wait: the guest (none here) does not move; the
+            # progress line counts the seconds meanwhile.
+            term.type("set 1G --wait")
+            term.keys("Enter")
+            term.wait(lambda s: term.last_line() == "actual 2.00 GiB, target 1.00 GiB, 2s",
+                      what="set --wait progress counting the seconds")
+            tap.ok(True, "set --wait shows its progress, the seconds going on")
+            term.keys("C-c")
+            tap.ok(at_prompt(term) and "vbctl: set: not settled" in term.screen(),
+                   "Ctrl-C ends 'set --wait' (not settled) and returns to the prompt")
         check("Ctrl-C in a streaming command", stream)
 
         # --- QMP error, help, qmp-shell syntax ---

@@ -98,6 +98,14 @@ with Vm() as vm:
     check(r, 1, "set --wait interrupted by SIGINT")
     t.ok("not settled" in r.err and "interrupted" in r.err, "set --wait says it was interrupted")
 
+    # A paused VM cannot move its balloon: set --wait says so.
+    q.execute("stop")
+    r = run(["set", "1G", "--wait"], vm.sock)
+    check(r, 1, "set --wait on a paused VM")
+    t.ok("not settled" in r.err and "the VM is not running (QEMU status 'paused'" in r.err
+         and r.err.count("\n") == 1, "set --wait says the VM is paused")
+    q.execute("cont")
+
     # Now kill QEMU under a waiting events, then a waiting stats.
     p = spawn(["-v", "events"], vm.sock)
     t.ok(wait_connected(p), "events: connected before the kill")

@@ -29,6 +29,8 @@
 /* QEMU rate-limits BALLOON_CHANGE to about one a second; ask this often
  * when no event comes. */
 #define WAIT_POLL_MS 1000
+/* How often --wait looks at Ctrl-C and the clock, and redraws progress. */
+#define WAIT_SLICE_MS 200
 
 static const struct option set_options[] = {
 	{ "wait", no_argument, NULL, 'w' },
@@ -107,13 +109,38 @@ static bool reached(const struct set_wait *w)
 	return gap < BALLOON_PAGE_BYTES;
 }
 
+/* A VM that is not running (paused, say) cannot move its balloon: say
+ * so rather than guess. True, with the reason in WHY, when it is not
+ * running; false when it runs or when asking fails (the guess stands). */
+static bool not_running(struct vbctl *v, char *why, size_t len)
+{
+	struct json_object *ret = NULL, *running, *status;
+	bool stopped;
+
+	if (qmp_execute(v->q, "query-status", NULL, &ret)) {
+		qmp_clear_error(v->q);
+		return false;
+	}
+	stopped = json_object_object_get_ex(ret, "running", &running) &&
+		  !json_object_get_boolean(running) &&
+		  json_object_object_get_ex(ret, "status", &status);
+	if (stopped)
+		snprintf(why, len, "the VM is not running (QEMU status '%s'; 'vbctl qmp cont' resumes a paused VM)",
+			 json_object_get_string(status));
+	json_object_put(ret);
+	return stopped;
+}
+
 /* The final word: where the guest is, and why if short. */
 static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
 {
-	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX];
+	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX], status[128];
 	bool settled = reached(w);
 	struct json_object *obj;
 	int rc;
+
+	if (!settled && !v->interrupted && not_running(v, status, sizeof(status)))
+		why = status;
 
 	if (w->progress)
 		fputs("\r\033[K", stderr);
@@ -144,11 +171,11 @@ static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
 static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 {
 	struct json_object *msg = NULL;
+	int64_t now, asked_ms;
 	uint64_t previous;
-	int64_t now;
 	int rc;
 
-	w->start_ms = vbctl_now_ms();
+	w->start_ms = asked_ms = vbctl_now_ms();
 	w->progress = !v->json && isatty(STDERR_FILENO);
 	rc = report_actual(v, w);
 	while (rc == 0 && !reached(w)) {
@@ -167,15 +194,20 @@ static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 				"the guest stopped moving (it may be keeping a minimum of free memory, or be short of memory to give back)");
 
 		previous = w->actual;
-		rc = qmp_wait_event(v->q, "BALLOON_CHANGE", WAIT_POLL_MS, &msg);
-		if (rc == -ETIMEDOUT) {
-			/* No event: either nothing moved or the event is
-			 * being held back by QEMU's rate limit. Ask. */
+		msg = NULL;
+		rc = qmp_wait_event(v->q, "BALLOON_CHANGE", WAIT_SLICE_MS, &msg);
+		if (rc == -ETIMEDOUT && vbctl_now_ms() - asked_ms < WAIT_POLL_MS) {
+			rc = 0;
+		} else if (rc == -ETIMEDOUT) {
+			/* No event for a while: either nothing moved or the
+			 * event is being held back by QEMU's rate limit. Ask. */
+			asked_ms = vbctl_now_ms();
 			rc = qmp_execute(v->q, "query-balloon", NULL, &msg);
 			if (rc)
 				return vbctl_balloon_failed(v, rc, "set");
 			rc = vbctl_actual_from_reply(v, msg, &w->actual);
 		} else if (rc == 0) {
+			asked_ms = vbctl_now_ms();
 			rc = vbctl_actual_from_reply(v, qmp_event_data(msg),
 						     &w->actual);
 		} else {
@@ -187,6 +219,9 @@ static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 			json_object_put(msg);
 		if (rc == 0 && w->actual != previous) {
 			w->moved_ms = vbctl_now_ms();
+			rc = report_actual(v, w);
+		} else if (rc == 0 && w->progress) {
+			/* Still waiting: the seconds go on. */
 			rc = report_actual(v, w);
 		}
 	}

@@ -271,8 +271,9 @@ int vbctl_connect(struct vbctl *v)
 		v->q = qmp_unref(v->q);
 		return VBCTL_EXIT_USAGE;
 	}
-	if (rc == -ETIMEDOUT)
-		/* Connected, but no greeting: the monitor is busy. */
+	if (rc == -ETIMEDOUT || rc == -EAGAIN)
+		/* Connected but no greeting, or not even queued (its
+		 * listen backlog is full): the monitor is busy. */
 		snprintf(hint, sizeof(hint), "QEMU serves one QMP client at a time: is another one connected?");
 	else if (!tcp && (rc == -ECONNREFUSED || rc == -ENOTSOCK) &&
 		 stat(path, &st) == 0 && !S_ISSOCK(st.st_mode))
