@@ -75,7 +75,7 @@ with Vm() as vm:
     names = [l.split()[2] for l in r.out.splitlines()]
     t.is_(names, ["STOP", "RESUME"], "events prints STOP then RESUME with time and name")
 
-    p = spawn(["-v", "-j", "events", "-n", "1", "RESUME"], vm.sock)
+    p = spawn(["-v", "-j", "events", "-n", "1", "resume"], vm.sock)
     if t.ok(wait_connected(p), "events --json: connected"):
         q.execute("stop")
         q.execute("cont")
@@ -83,7 +83,7 @@ with Vm() as vm:
     lines = r.out.splitlines()
     ev = json.loads(lines[0]) if lines else {}
     t.ok(r.rc == 0 and len(lines) == 1 and ev.get("event") == "RESUME"
-         and "timestamp" in ev, "events --json RESUME: only the named event, as QEMU sent it")
+         and "timestamp" in ev, "events --json resume: only the named event (any case), as QEMU sent it")
 
     # Ctrl-C ends a stream: events cleanly, set --wait as not settled.
     p = spawn(["-v", "events"], vm.sock)

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <json-c/json.h>
@@ -33,7 +34,8 @@ const struct vbctl_cmd vbctl_cmd_events = {
 	.summary = "print QMP events as they arrive",
 	.help =
 	"Prints QMP events as QEMU sends them, until interrupted: the time, the\n"
-	"name and the data. With NAMEs (e.g. BALLOON_CHANGE), only those events.\n"
+	"name and the data. With NAMEs (e.g. BALLOON_CHANGE; case does not\n"
+	"matter), only those events.\n"
 	"With --json: each event as QEMU sent it, one JSON object per line.\n"
 	"\n"
 	"  -n, --count N  stop after N events\n",
@@ -51,7 +53,7 @@ static bool wanted(const char *name, int nnames, char **names)
 	int i;
 
 	for (i = 0; i < nnames; i++)
-		if (strcmp(name, names[i]) == 0)
+		if (strcasecmp(name, names[i]) == 0)
 			return true;
 	return nnames == 0;
 }
