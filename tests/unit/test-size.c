@@ -170,7 +170,7 @@ int main(void)
 	bad_range("+1", BOOT, "above the VM's boot memory");
 	bad_range("+1G", 1536 * MiB, "target 2.50 GiB (2684354560 bytes) is above");
 	bad_range("16777215T", BOOT, "above the VM's boot memory");
-	bad_range("-2G", BOOT, "the current size is only 2.00 GiB");
+	bad_range("-2G", BOOT, "the target would be 0 bytes or less: the current size is only 2.00 GiB");
 	bad_range("-3G", BOOT, "the current size is only");
 	bad_range("-100%", BOOT, "the current size is only");
 

@@ -146,7 +146,7 @@ int vbctl_size_resolve(const struct vbctl_size *size, const char *text,
 
 	if (size->sign < 0) {
 		if (amount >= current) {
-			snprintf(why, sizeof(why), "the current size is only %s",
+			snprintf(why, sizeof(why), "the target would be 0 bytes or less: the current size is only %s",
 				 vbctl_size_human(current, a, sizeof(a)));
 			return size_error(err, errlen, -ERANGE, text, why);
 		}
