@@ -66,6 +66,9 @@ uint64_t time_ms(void);
 
 /* Kernel command line (-append), parsed once at boot (kernel/cmdline.c). */
 const char *cmdline_get(const char *key);	/* "balloon.min" -> "16M" or NULL */
+/* Every value of a key that may repeat (virtio_mmio.device=...), first to
+ * last: start with *CURSOR = 0; NULL when there are no more. */
+const char *cmdline_next(const char *key, int *cursor);
 /* Parse "123", "16M", "1G", "4K" (powers of 1024) into bytes; false on error. */
 bool parse_size(const char *s, uint64_t *bytes);
 

@@ -2,7 +2,8 @@
 /*
  * cmdline.c - the kernel command line (-append): whitespace-separated
  * "key=value" or bare "key" words, values optionally in double quotes,
- * parsed once at boot; the last occurrence of a key wins.
+ * parsed once at boot; the last occurrence of a key wins, and keys that
+ * name one thing each time (virtio_mmio.device=) can be walked in order.
  */
 #include "kernel.h"
 #include "init.h"
@@ -70,5 +71,13 @@ const char *cmdline_get(const char *key)
 	for (int i = cmdline.nwords - 1; i >= 0; i--)
 		if (strcmp(cmdline.words[i].key, key) == 0)
 			return cmdline.words[i].value;
+	return NULL;
+}
+
+const char *cmdline_next(const char *key, int *cursor)
+{
+	for (; *cursor < cmdline.nwords; (*cursor)++)
+		if (strcmp(cmdline.words[*cursor].key, key) == 0)
+			return cmdline.words[(*cursor)++].value;
 	return NULL;
 }

@@ -68,6 +68,18 @@ static void test_cmdline(void)
 	cmdline_parse("a=1 b=2 a=3");
 	is_str(cmdline_get("a"), "3", "the last occurrence wins");
 	is_str(cmdline_get("b"), "2", "others are unaffected");
+	{
+		int cursor = 0;
+		const char *first = cmdline_next("a", &cursor);
+		const char *second = cmdline_next("a", &cursor);
+
+		is_str(first, "1", "cmdline_next: the first occurrence first");
+		is_str(second, "3", "cmdline_next: then the next one");
+		is_str(cmdline_next("a", &cursor), NULL, "cmdline_next: then no more");
+		is_str(cmdline_next("a", &cursor), NULL, "cmdline_next: and it stays at the end");
+		cursor = 0;
+		is_str(cmdline_next("missing", &cursor), NULL, "cmdline_next: a missing key is NULL");
+	}
 
 	cmdline_parse("  msg=\"hello world\" x=y=z  ");
 	is_str(cmdline_get("msg"), "hello world", "a quoted value keeps its spaces");
