@@ -113,7 +113,7 @@ clean-kernel:
 	-rm -rf kernel/.objs
 PHONY += clean-kernel
 
-# VIRTIO (kvirtio): the virtio core and virtio-pci transport, and the
+# VIRTIO (kvirtio): the virtio core, the virtio-pci and virtio-mmio transports, and the
 # balloon driver with its pure bookkeeping (also built for host tests).
 KERNEL_SRC += \
 	kernel/virtio/virtio.c \
@@ -121,6 +121,8 @@ KERNEL_SRC += \
 	kernel/virtio/virtio_pci.c \
 	kernel/virtio/virtio_pci_modern.c \
 	kernel/virtio/virtio_pci_legacy.c \
+	kernel/virtio/virtio_mmio.c \
+	kernel/virtio/virtio_mmio_arg.c \
 	kernel/drivers/balloon.c \
 	kernel/drivers/balloon_pfns.c \
 	kernel/drivers/balloon_policy.c
@@ -128,5 +130,6 @@ KERNEL_HDR += \
 	kernel/include/virtio.h \
 	kernel/virtio/virtio_pci.h \
 	kernel/virtio/virtio_transport.h \
+	kernel/virtio/virtio_mmio_arg.h \
 	kernel/drivers/balloon_pfns.h \
 	kernel/drivers/balloon_policy.h

@@ -30,6 +30,7 @@ void main(uint32_t start_info_paddr)
 	       mm_free_bytes() >> 10);
 	balloon_init();			/* register the driver before probing */
 	pci_probe_all();		/* enumerate PCI, attach drivers */
+	virtio_mmio_probe_all();	/* virtio-mmio devices named on the command line */
 	console_init();			/* COM1 input interrupt, first prompt */
 	printk("boot: done %lu ms after reset\n", clock_ms_since_reset());
 	idle_loop();

@@ -71,6 +71,11 @@ tests_unit_test_virtio_pci_caps_SOURCES = tests/unit/test-virtio-pci-caps.c
 tests_unit_test_virtio_pci_caps_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
 tests_unit_test_virtio_core_SOURCES = tests/unit/test-virtio-core.c
 tests_unit_test_virtio_core_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
+check_PROGRAMS += tests/unit/test-virtio-mmio-arg
+TESTS += tests/unit/test-virtio-mmio-arg
+tests_unit_test_virtio_mmio_arg_SOURCES = tests/unit/test-virtio-mmio-arg.c \
+	kernel/virtio/virtio_mmio_arg.c
+tests_unit_test_virtio_mmio_arg_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
 
 # kernel core: host unit tests of the guest's page allocator, command line
 # and size parsers (freestanding code, built here with the host compiler).
@@ -91,6 +96,9 @@ EXTRA_DIST += tests/lib/guest.py tests/e2e/test-guest-boot.py \
 # case so that make -j runs them side by side.
 TESTS += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports.py \
 	tests/e2e/test-balloon-sizes.py tests/e2e/test-balloon-no-oom.py
+# The same driver over virtio-mmio on microvm, driven with vbctl.
+TESTS += tests/e2e/test-balloon-microvm.py
+EXTRA_DIST += tests/e2e/test-balloon-microvm.py
 EXTRA_DIST += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports.py \
 	tests/e2e/test-balloon-sizes.py tests/e2e/test-balloon-no-oom.py tests/lib/balloontest.py
 # vbctl (issue 2): size grammar, KEY=VALUE parser and printer unit tests;

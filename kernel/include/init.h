@@ -54,6 +54,10 @@ uint64_t work_next_deadline(void);
 /* kernel/lib/cmdline.c: parse the -append string once (copies it). */
 void cmdline_parse(const char *s);
 
+/* kernel/virtio/virtio_mmio.c: attach the virtio-mmio devices that the
+ * command line names (virtio_mmio.device=, e.g. from QEMU's microvm). */
+void virtio_mmio_probe_all(void);
+
 /* kernel/console.c: the command prompt on COM1. */
 void console_init(void);
 

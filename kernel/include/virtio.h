@@ -2,8 +2,8 @@
 /*
  * virtio.h - the transport-neutral virtio device API (kernel/virtio/).
  * Device drivers (the balloon) see only this: feature negotiation, the
- * device-specific config space, split virtqueues and two callbacks. The
- * transports (virtio-pci modern and legacy today, virtio-mmio later)
+ * device-specific config space, split virtqueues and a few callbacks.
+ * The transports (virtio-pci and virtio-mmio, each modern and legacy)
  * implement struct virtio_transport_ops.
  */
 #ifndef KERNEL_VIRTIO_H
@@ -38,9 +38,9 @@ struct virtqueue;
  * except isr_ack, which the transport's interrupt handler calls.
  */
 struct virtio_transport_ops {
-	const char *name;	/* "modern", "legacy" */
-	/* A virtio 1.x interface (modern PCI): the device must offer
-	 * VERSION_1 and the driver must accept it (6.1). */
+	const char *name;	/* "modern", "legacy" (PCI), "modern mmio", ... */
+	/* A virtio 1.x interface (modern PCI, mmio version 2): the device
+	 * must offer VERSION_1 and the driver must accept it (6.1). */
 	bool version_1;
 	uint8_t (*get_status)(struct virtio_device *vd);
 	/* Writing 0 starts a reset (virtio_attach waits for it). */

@@ -1,0 +1,100 @@
+# SPDX-License-Identifier: MIT
+"""test-balloon-microvm.py - the same balloon driver over virtio-mmio on
+QEMU's microvm (-device virtio-balloon-device): the version 1 ("legacy")
+register layout QEMU uses by default and version 2 (modern, with
+-global virtio-mmio.force-legacy=false). microvm,acpi=off names the
+device on the kernel command line (virtio_mmio.device=...). vbctl finds
+the balloon there and does query, set --wait and stats; then memory
+pressure on the console makes the guest deflate."""
+
+import os
+import re
+import sys
+
+from balloontest import MiB, actual, expected_actual, wait_settled
+from guest import Guest, Tap
+from vbtest import run
+
+RAM = 1024 * MiB
+MIN = 16 * MiB
+THRESHOLD = MIN + 4 * MiB       # balloon.threshold's default
+SET_TIMEOUT = 200               # seconds, for vbctl set --wait under TCG
+
+CASES = [
+    # name, extra QEMU arguments, interface, features the driver must report
+    ("legacy (version 1)", [], "legacy mmio", "stats-vq deflate-on-oom"),
+    ("modern (version 2)", ["-global", "virtio-mmio.force-legacy=false"], "modern mmio",
+     "stats-vq deflate-on-oom version-1"),
+]
+
+
+def check(t, name, extra, interface, features):
+    with Guest(machine="microvm,acpi=off", mem="1G", append="balloon.min=16M",
+               devices=["virtio-balloon-device,deflate-on-oom=on"], qmp=True,
+               extra=extra) as g:
+        # QEMU serves one client per monitor: one for vbctl, one for us.
+        vsock = os.path.join(g.tmpdir, "vbctl-sock")
+        g.argv += ["-qmp", "unix:%s,server=on,wait=off" % vsock]
+        g.boot()
+        q = g.qmp()
+        t.ok(re.search(r"^cmdline: .*virtio_mmio\.device=512@0x[0-9a-f]+:\d+", g.log, re.M),
+             "%s: QEMU names the device on the kernel command line" % name)
+        t.ok(re.search(r"^balloon: ready \(%s, features: %s\)$" % (interface, features),
+                       g.log, re.M),
+             "%s: balloon: ready (%s, features: %s)" % (name, interface, features))
+
+        r = run(["-j", "query"], vsock)
+        t.ok(r.rc == 0 and r.json() == {"actual": RAM},
+             "%s: vbctl query: actual is the whole 1 GiB (%r)" % (name, r.out))
+
+        before = g.mem()
+        r = run(["set", "384M", "--wait"], vsock, timeout=SET_TIMEOUT)
+        want = expected_actual(RAM, 384 * MiB)
+        t.ok(r.rc == 0 and r.out.startswith("settled at "),
+             "%s: vbctl set 384M --wait settles (%r)" % (name, r.out.strip()))
+        after = g.mem()
+        t.is_(after["balloon"], RAM - want, "%s: the guest holds the balloon" % name)
+        t.ok(after["free"] <= before["free"] - (RAM - want),
+             "%s: free memory shrank by the balloon size" % name)
+
+        r = run(["-j", "stats", "--fresh"], vsock, timeout=SET_TIMEOUT)
+        stats = r.json()["stats"] if r.rc == 0 else {}
+        t.ok(abs(stats.get("stat-free-memory", 0) - after["free"]) <= MiB,
+             "%s: vbctl stats: the guest's free memory (%r)"
+             % (name, stats.get("stat-free-memory")))
+        t.is_(stats.get("stat-total-memory"), after["total"],
+              "%s: vbctl stats: the guest's total memory" % name)
+
+        # Memory pressure: at the floor, an alloc deflates first.
+        q.execute("balloon", value=1)
+        wait_settled(q)
+        floor = g.mem()
+        t.ok(MIN <= floor["free"] < MIN + 2 * MiB,
+             "%s: target 1 stops at balloon.min free (%d)" % (name, floor["free"]))
+        idle = g.idle_cpu_fraction(2.0)
+        t.ok(idle < 0.10, "%s: settled at the floor, QEMU uses %.1f%% of a core (< 10%%)"
+             % (name, 100 * idle))
+        low = actual(q)
+        t.ok(g.reply("alloc 64M", "alloc: ").startswith("alloc: ok 67108864 bytes"),
+             "%s: alloc 64M beyond free memory succeeds" % name)
+        t.ok(g.mem()["free"] >= THRESHOLD,
+             "%s: free memory stays at or above balloon.threshold" % name)
+        t.ok(wait_settled(q) >= low + 64 * MiB,
+             "%s: actual rose by at least 64 MiB (deflate on OOM)" % name)
+
+        g.reply("free all", "free: ")
+        r = run(["set", "1G", "--wait"], vsock, timeout=SET_TIMEOUT)
+        t.ok(r.rc == 0 and r.out.startswith("settled at 1.00 GiB"),
+             "%s: vbctl set 1G --wait deflates completely (%r)" % (name, r.out.strip()))
+        t.is_(g.mem()["balloon"], 0, "%s: the balloon is empty" % name)
+
+
+def main():
+    t = Tap()
+    for case in CASES:
+        check(t, *case)
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
