@@ -320,4 +320,25 @@ with vbtest.Vm(monitors=2) as vm:
     finally:
         term.close()
 
+# --- QEMU goes away under set --wait's progress line: the message takes
+# the line's place ---
+with vbtest.Vm() as vm:
+    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "shell"], env=env)
+    try:
+        def lost_waiting():
+            term.wait_text(PROMPT_SEEN)
+            term.type("set 1G --wait")
+            term.keys("Enter")
+            term.wait(lambda s: term.last_line().startswith("actual 2.00 GiB, target 1.00 GiB, "),
+                      what="set --wait progress")
+            vm.kill()
+            tap.is_(term.exit_status(), 3, "QEMU killed under set --wait: status 3")
+            lines = term.lines()
+            if not tap.ok(any(l.startswith("vbctl: set: lost the connection to QEMU")
+                              for l in lines), "the message starts its own line"):
+                tap.diag(term.screen())
+        check("connection lost under set --wait", lost_waiting)
+    finally:
+        term.close()
+
 sys.exit(tap.done())

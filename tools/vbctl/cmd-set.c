@@ -93,10 +93,12 @@ static int report_actual(struct vbctl *v, struct set_wait *w)
 		rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
 		json_object_put(obj);
 	} else if (w->progress) {
-		fprintf(stderr, "\r\033[Kactual %s, target %s, %llds",
+		vbctl_progress_clear(v);
+		fprintf(stderr, "actual %s, target %s, %llds",
 			vbctl_size_iec(w->actual, a, sizeof(a)),
 			vbctl_size_iec(w->target, t, sizeof(t)),
 			(long long)(vbctl_now_ms() - w->start_ms) / 1000);
+		v->progress_shown = true;
 	}
 	return rc;
 }
@@ -142,8 +144,7 @@ static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
 	if (!settled && !v->interrupted && not_running(v, status, sizeof(status)))
 		why = status;
 
-	if (w->progress)
-		fputs("\r\033[K", stderr);
+	vbctl_progress_clear(v);
 	vbctl_size_human(w->actual, a, sizeof(a));
 	vbctl_size_human(w->target, t, sizeof(t));
 	if (v->json) {

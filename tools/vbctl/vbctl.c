@@ -30,11 +30,19 @@ void vbctl_release(struct vbctl *v)
 	v->balloon_path = NULL;
 }
 
+void vbctl_progress_clear(struct vbctl *v)
+{
+	if (v->progress_shown)
+		fputs("\r\033[K", stderr);
+	v->progress_shown = false;
+}
+
 static void vbctl_verror(struct vbctl *v, const char *fmt, va_list ap)
 {
 	/* Results written so far come first, so the order on a terminal
 	 * matches the order things happened in. */
 	fflush(v->out);
+	vbctl_progress_clear(v);
 	fputs("vbctl: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);

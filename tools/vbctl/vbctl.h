@@ -38,6 +38,9 @@ struct vbctl {
 	 * --wait) stop at the next check and return. */
 	volatile sig_atomic_t interrupted;
 	char *balloon_path;	/* cached qmp_balloon_find() result */
+	/* A progress line (set --wait) is on stderr, cursor at its end:
+	 * vbctl_progress_clear() erases it before anything else is shown. */
+	bool progress_shown;
 };
 
 /* What a positional argument is, so the shell can complete it. */
@@ -103,6 +106,9 @@ void vbctl_init(struct vbctl *v);
 void vbctl_release(struct vbctl *v);
 
 /* ---- errors: every message is one line "vbctl: ..." on stderr ------------ */
+
+/* Erases the progress line, if one is shown (every error does this). */
+void vbctl_progress_clear(struct vbctl *v);
 
 /* Prints "vbctl: FMT\n" and returns CODE. */
 int vbctl_error(struct vbctl *v, int code, const char *fmt, ...)
