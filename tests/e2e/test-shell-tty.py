@@ -3,10 +3,11 @@
 against a real QEMU without a guest: typing, Tab completion from live
 data, an event arriving over a half-typed line, Ctrl-C at the prompt and
 in a streaming command, set --wait's progress, history, help, a QMP
-error, Ctrl-D, and a lost connection (exit 3)."""
+error, Ctrl-D, Ctrl-Z and fg, and a lost connection (exit 3)."""
 
 import atexit
 import os
+import shlex
 import shutil
 import stat
 import sys
@@ -303,6 +304,35 @@ with vbtest.Vm(monitors=2) as vm:
             with open(path) as f:
                 tap.ok("query-balloon\n" in f.read(), "and holds the commands")
         check("history in ~/.vbctl_history", fallback)
+    finally:
+        term.close()
+
+    # --- Ctrl-Z at the prompt, under a job-control shell: fg comes back
+    # to the line as it was, and a working line editor ---
+    term = tmuxterm.Term(["bash", "--norc", "--noprofile", "-i"], env=dict(env, PS1="$ "))
+    try:
+        def suspend():
+            term.wait(lambda s: term.last_line() == "$", what="bash's prompt")
+            term.type(shlex.join(vbtest.vbctl_argv() + ["-s", vm.sock, "shell"]))
+            term.keys("Enter")
+            term.wait_text(PROMPT_SEEN)
+            term.type("query-bal")
+            at_prompt(term, "query-bal")
+            term.keys("C-z")
+            term.wait(lambda s: term.last_line() == "$", what="the shell stopped")
+            term.type("fg")
+            term.keys("Enter")
+            tap.ok(at_prompt(term, "query-bal"), "after Ctrl-Z and fg the line is drawn again")
+            term.keys("Tab")
+            tap.ok(at_prompt(term, "query-balloon "), "and Tab completes at once: readline has the terminal")
+            term.keys("C-u")
+            term.type("quit")
+            term.keys("Enter")
+            term.wait(lambda s: term.last_line() == "$", what="bash's prompt after quit")
+            term.type("exit")
+            term.keys("Enter")
+            tap.is_(term.exit_status(), 0, "the shell quit normally after fg")
+        check("Ctrl-Z and fg", suspend)
     finally:
         term.close()
 

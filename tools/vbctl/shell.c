@@ -38,6 +38,9 @@ struct shell {
 	bool history_warned;
 	char *history_path;	/* NULL: no history */
 	sigset_t loop_mask;	/* signals held while reading a line */
+	/* SIGTSTP's action outside the prompt (interactive: the prompt
+	 * has its own, see suspend()). */
+	struct sigaction tstp_action;
 };
 
 /* The one shell of this process, for readline's callbacks and signals. */
@@ -91,7 +94,7 @@ static const char *const shell_builtins[] = { "quit", "exit", "hmp" };
 
 /* ---- signals ------------------------------------------------------------- */
 
-static volatile sig_atomic_t winch_seen;
+static volatile sig_atomic_t winch_seen, tstp_seen;
 
 static void on_sigint(int sig)
 {
@@ -102,6 +105,11 @@ static void on_sigint(int sig)
 static void on_sigwinch(int sig)
 {
 	winch_seen = 1;
+}
+
+static void on_sigtstp(int sig)
+{
+	tstp_seen = 1;
 }
 
 /* ---- output above the prompt ------------------------------------------ */
@@ -433,6 +441,7 @@ static int run_line(struct shell *sh, const char *line)
 static void execute(struct shell *sh, const char *line)
 {
 	const char *p = line + strspn(line, " \t\r\n");
+	struct sigaction prompt_tstp;
 	sigset_t held;
 	int rc;
 
@@ -440,9 +449,13 @@ static void execute(struct shell *sh, const char *line)
 	if (!*p || *p == '#')
 		return;
 	sh->v->interrupted = 0;
+	/* A running command stops on Ctrl-Z like any program (readline
+	 * has given the terminal back meanwhile). */
+	sigaction(SIGTSTP, &sh->tstp_action, &prompt_tstp);
 	sigprocmask(SIG_UNBLOCK, &sh->loop_mask, &held);
 	rc = run_line(sh, p);
 	sigprocmask(SIG_SETMASK, &held, NULL);
+	sigaction(SIGTSTP, &prompt_tstp, NULL);
 	/* The terminal echoed ^C where the output stood: the prompt goes on
 	 * a line of its own, as after a job interrupted in bash. */
 	if (sh->v->interrupted && sh->interactive)
@@ -575,6 +588,28 @@ static void cancel_line(void)
 	rl_redisplay();
 }
 
+/*
+ * Ctrl-Z at the prompt: give the terminal back as readline found it, stop
+ * as the default action would, and on fg take it again and redraw the
+ * line (without this, the shell would come back to a cooked terminal).
+ */
+static void suspend(struct shell *sh)
+{
+	struct sigaction prompt_tstp;
+	sigset_t tstp;
+
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	rl_deprep_terminal();
+	sigaction(SIGTSTP, &sh->tstp_action, &prompt_tstp);
+	sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+	raise(SIGTSTP);		/* returns once continued */
+	sigprocmask(SIG_BLOCK, &tstp, NULL);
+	sigaction(SIGTSTP, &prompt_tstp, NULL);
+	rl_prep_terminal(1);
+	rl_forced_update_display();
+}
+
 /* Reads the terminal and the QMP socket together until the shell ends. */
 static void interactive_loop(struct shell *sh)
 {
@@ -605,6 +640,10 @@ static void interactive_loop(struct shell *sh)
 		if (winch_seen) {
 			winch_seen = 0;
 			rl_resize_terminal();
+		}
+		if (tstp_seen) {
+			tstp_seen = 0;
+			suspend(sh);
 		}
 		if (r <= 0)
 			continue;
@@ -674,9 +713,13 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 	sigaction(SIGINT, &sa, &old_int);
 	sa.sa_handler = on_sigwinch;
 	sigaction(SIGWINCH, &sa, &old_winch);
+	/* Ctrl-Z at the prompt: see suspend(). */
+	sa.sa_handler = on_sigtstp;
+	sigaction(SIGTSTP, sh.interactive ? &sa : NULL, &sh.tstp_action);
 	sigemptyset(&sh.loop_mask);
 	sigaddset(&sh.loop_mask, SIGINT);
 	sigaddset(&sh.loop_mask, SIGWINCH);
+	sigaddset(&sh.loop_mask, SIGTSTP);
 
 	if (sh.interactive) {
 		int major = 0, minor = 0, micro = 0;
@@ -692,6 +735,7 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGWINCH, &old_winch, NULL);
+	sigaction(SIGTSTP, &sh.tstp_action, NULL);
 	the_shell = NULL;
 	completer_free(sh.comp);
 	free(sh.history_path);
