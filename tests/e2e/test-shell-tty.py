@@ -329,10 +329,23 @@ with vbtest.Vm(monitors=2) as vm:
             term.type("quit")
             term.keys("Enter")
             term.wait(lambda s: term.last_line() == "$", what="bash's prompt after quit")
+            # One-shot 'vbctl events' ended by Ctrl-C: bash's next prompt
+            # is not glued to the ^C the terminal echoed.
+            term.type(shlex.join(vbtest.vbctl_argv() + ["-v", "-s", vm.sock, "events"]))
+            term.keys("Enter")
+            term.wait(lambda s: term.last_line() == '<- {"return":{},"id":1}',
+                      what="events connected (-v shows the capabilities reply)")
+            vm.qmp().execute("stop")
+            term.wait(lambda s: term.last_line().endswith(" STOP"), what="events running")
+            vm.qmp().execute("cont")
+            term.wait(lambda s: term.last_line().endswith(" RESUME"), what="RESUME")
+            term.keys("C-c")
+            term.wait(lambda s: term.last_line() == "$", what="bash's prompt on a line of its own")
+            tap.is_(term.lines()[-2], "^C", "Ctrl-C ends 'vbctl events'; the prompt starts a new line")
             term.type("exit")
             term.keys("Enter")
             tap.is_(term.exit_status(), 0, "the shell quit normally after fg")
-        check("Ctrl-Z and fg", suspend)
+        check("Ctrl-Z and fg; Ctrl-C in a one-shot stream", suspend)
     finally:
         term.close()
 

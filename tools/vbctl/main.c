@@ -25,12 +25,19 @@ static const struct option global_options[] = {
 
 /* The command that may be interrupted; see on_sigint(). */
 static struct vbctl *running;
+/* The terminal, where Ctrl-C echoes ^C; -1 when neither output is one. */
+static int echo_fd = -1;
 
 /* Ctrl-C ends a stream (events, stats --watch, set --wait) cleanly: the
  * command sees the flag, stops and reports. */
 static void on_sigint(int sig)
 {
 	running->interrupted = 1;
+	/* The terminal echoed ^C where the output stood: what comes next
+	 * (a last message, the shell's prompt) starts a line of its own.
+	 * A failed write leaves it where it was: nothing else to do. */
+	if (echo_fd >= 0 && write(echo_fd, "\n", 1) < 0)
+		return;
 }
 
 static void catch_sigint(struct vbctl *v)
@@ -38,6 +45,8 @@ static void catch_sigint(struct vbctl *v)
 	struct sigaction sa;
 
 	running = v;
+	echo_fd = isatty(STDERR_FILENO) ? STDERR_FILENO :
+		  isatty(STDOUT_FILENO) ? STDOUT_FILENO : -1;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigint;
 	sigemptyset(&sa.sa_mask);
