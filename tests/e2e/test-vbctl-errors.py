@@ -104,6 +104,11 @@ with Vm() as vm:
     check(r, 1, "set --wait on a paused VM")
     t.ok("not settled" in r.err and "the VM is not running (QEMU status 'paused'" in r.err
          and r.err.count("\n") == 1, "set --wait says the VM is paused")
+    r = run(["-t", "1", "stats"], vm.sock)
+    check(r, 1, "stats on a paused VM")
+    t.ok(r.err.startswith("vbctl: stats: no statistics from the guest within ")
+         and "the VM is not running (QEMU status 'paused'" in r.err
+         and r.err.count("\n") == 1, "stats says the VM is paused")
     q.execute("cont")
 
     # Now kill QEMU under a waiting events, then a waiting stats.

@@ -111,28 +111,6 @@ static bool reached(const struct set_wait *w)
 	return gap < BALLOON_PAGE_BYTES;
 }
 
-/* A VM that is not running (paused, say) cannot move its balloon: say
- * so rather than guess. True, with the reason in WHY, when it is not
- * running; false when it runs or when asking fails (the guess stands). */
-static bool not_running(struct vbctl *v, char *why, size_t len)
-{
-	struct json_object *ret = NULL, *running, *status;
-	bool stopped;
-
-	if (qmp_execute(v->q, "query-status", NULL, &ret)) {
-		qmp_clear_error(v->q);
-		return false;
-	}
-	stopped = json_object_object_get_ex(ret, "running", &running) &&
-		  !json_object_get_boolean(running) &&
-		  json_object_object_get_ex(ret, "status", &status);
-	if (stopped)
-		snprintf(why, len, "the VM is not running (QEMU status '%s'; 'vbctl qmp cont' resumes a paused VM)",
-			 json_object_get_string(status));
-	json_object_put(ret);
-	return stopped;
-}
-
 /* The final word: where the guest is, and why if short. */
 static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
 {
@@ -141,7 +119,8 @@ static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
 	struct json_object *obj;
 	int rc;
 
-	if (!settled && !v->interrupted && not_running(v, status, sizeof(status)))
+	if (!settled && !v->interrupted &&
+	    vbctl_not_running(v, status, sizeof(status)))
 		why = status;
 
 	vbctl_progress_clear(v);

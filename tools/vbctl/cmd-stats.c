@@ -48,9 +48,9 @@ const struct vbctl_cmd vbctl_cmd_stats = {
 	"values the guest does not report. Turns stats polling on (QOM\n"
 	"guest-stats-polling-interval) when it is off, and waits for a fresh\n"
 	"sample; when none comes within the interval plus the -t timeout, says\n"
-	"that the guest driver is not reporting stats and exits 1. Polling is\n"
-	"left on. With --json: QEMU's guest-stats object, one per line for\n"
-	"several samples.\n"
+	"that the guest driver is not reporting stats (or that the VM is\n"
+	"paused) and exits 1. Polling is left on. With --json: QEMU's\n"
+	"guest-stats object, one per line for several samples.\n"
 	"\n"
 	"  -i, --interval S  polling interval in whole seconds (default: keep the\n"
 	"                    current one, or 2 when polling is off)\n"
@@ -114,6 +114,7 @@ static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
 	const struct qmp_balloon_stats old = s->st;
 	int64_t waited_ms = interval_s * 1000 + v->timeout_ms;
 	int64_t deadline = vbctl_now_ms() + waited_ms;
+	char why[128];
 	int rc;
 
 	for (;;) {
@@ -127,8 +128,10 @@ static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
 			return 0;
 		if (vbctl_now_ms() >= deadline)
 			return vbctl_error(v, VBCTL_EXIT_FAIL,
-					   "stats: no statistics from the guest within %.1f s: the guest driver is not reporting stats (no balloon driver in the guest, or it has no stats queue)",
-					   waited_ms / 1000.0);
+					   "stats: no statistics from the guest within %.1f s: %s",
+					   waited_ms / 1000.0,
+					   vbctl_not_running(v, why, sizeof(why)) ? why :
+					   "the guest driver is not reporting stats (no balloon driver in the guest, or it has no stats queue)");
 	}
 }
 

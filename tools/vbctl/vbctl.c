@@ -324,6 +324,25 @@ int vbctl_qom_path(struct vbctl *v, const char *arg, const char **path)
 	return vbctl_connect(v);
 }
 
+bool vbctl_not_running(struct vbctl *v, char *why, size_t len)
+{
+	struct json_object *ret = NULL, *running, *status;
+	bool stopped;
+
+	if (qmp_execute(v->q, "query-status", NULL, &ret)) {
+		qmp_clear_error(v->q);
+		return false;
+	}
+	stopped = json_object_object_get_ex(ret, "running", &running) &&
+		  !json_object_get_boolean(running) &&
+		  json_object_object_get_ex(ret, "status", &status);
+	if (stopped)
+		snprintf(why, len, "the VM is not running (QEMU status '%s'; 'vbctl qmp cont' resumes a paused VM)",
+			 json_object_get_string(status));
+	json_object_put(ret);
+	return stopped;
+}
+
 int vbctl_actual_from_reply(struct vbctl *v, struct json_object *ret,
 			    uint64_t *actual)
 {

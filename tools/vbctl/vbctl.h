@@ -170,6 +170,11 @@ int vbctl_qom_path(struct vbctl *v, const char *arg, const char **path);
  * or 3 when the connection is lost (reported for WHAT, e.g. "stats").
  */
 int vbctl_idle(struct vbctl *v, int ms, const char *what);
+/* A VM that is not running (paused, say) cannot move its balloon or
+ * answer for stats: say so rather than guess. True, with the reason in
+ * WHY, when it is not running; false when it runs, or when asking fails
+ * (the guess stands). */
+bool vbctl_not_running(struct vbctl *v, char *why, size_t len);
 /* The "actual" member of a query-balloon reply or BALLOON_CHANGE data
  * (bytes). 0, or 1 (reported) when it is missing. */
 int vbctl_actual_from_reply(struct vbctl *v, struct json_object *ret,
