@@ -75,8 +75,18 @@ int main(void)
 	json_object_put(str);
 	str = json_object_new_string("balloon: actual=2048\r\n");
 	vbctl_print(&v, 0, str, NULL);
-	is_str(captured(), "balloon: actual=2048\r\n",
-	       "text: a string that ends its line gets no second newline");
+	is_str(captured(), "balloon: actual=2048\n",
+	       "text: a string that ends its line gets no second newline; CRLF as LF");
+
+	capture(false, false);
+	json_object_put(str);
+	str = json_object_new_string("a\r\nb\rc\r\n\r\n");
+	vbctl_print(&v, 0, str, NULL);
+	is_str(captured(), "a\nb\rc\n\n", "text: every CRLF as LF, a lone CR kept");
+
+	capture(true, false);
+	vbctl_print(&v, 0, str, NULL);
+	is_str(captured(), "\"a\\r\\nb\\rc\\r\\n\\r\\n\"\n", "json: the string exactly as QEMU sent it");
 
 	capture(false, false);
 	vbctl_print(&v, 0, value, NULL);

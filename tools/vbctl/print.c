@@ -42,6 +42,19 @@ static void put_json(FILE *f, struct json_object *value, bool pretty)
 	fputc('\n', f);
 }
 
+/* A string value as its text: HMP's CRLF line ends as plain ones, and a
+ * newline at the end unless it ends its own line. */
+static void put_text(FILE *f, const char *text, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (text[i] != '\r' || text[i + 1] != '\n')
+			fputc(text[i], f);
+	if (!len || text[len - 1] != '\n')
+		fputc('\n', f);
+}
+
 int vbctl_print_flush(struct vbctl *v)
 {
 	if (fflush(v->out) == EOF || ferror(v->out))
@@ -54,7 +67,6 @@ int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 {
 	bool stream = flags & VBCTL_PRINT_STREAM;
 	va_list ap;
-	int len;
 
 	if (v->json) {
 		put_json(v->out, value, v->pretty && !stream);
@@ -63,11 +75,8 @@ int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 		vfprintf(v->out, fmt, ap);
 		va_end(ap);
 	} else if (json_object_is_type(value, json_type_string)) {
-		/* Text that ends its own lines (HMP output) is not given
-		 * another newline. */
-		len = json_object_get_string_len(value);
-		fprintf(v->out, "%s%s", json_object_get_string(value),
-			len && json_object_get_string(value)[len - 1] == '\n' ? "" : "\n");
+		put_text(v->out, json_object_get_string(value),
+			 (size_t)json_object_get_string_len(value));
 	} else {
 		put_json(v->out, value, !stream);
 	}

@@ -15,7 +15,8 @@
  * With --json: VALUE (borrowed; NULL prints JSON null) as one JSON
  * document, indented when v->pretty unless STREAM, then a newline.
  * Otherwise: FMT when given (no newline added), else VALUE for a human:
- * a string as its text, anything else as indented JSON.
+ * a string as its text (CRLF line ends as LF), anything else as indented
+ * JSON.
  * Returns 0, or -EIO when the output cannot be written.
  */
 int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,

@@ -320,27 +320,9 @@ static int run_hmp(struct shell *sh, const char *rest)
 	json_object_put(args);
 	if (rc)
 		return vbctl_qmp_failed(v, rc, "hmp");
-	if (v->json) {
+	/* An HMP command that says nothing (stop, cont) prints nothing. */
+	if (v->json || json_object_get_string_len(ret))
 		rc = vbctl_print(v, 0, ret, NULL);
-	} else {
-		/* HMP's text has CRLF line ends, and may be empty. */
-		const char *text = json_object_get_string(ret);
-		size_t len = strlen(text), i, o;
-		char *plain = malloc(len + 2);
-
-		if (!plain) {
-			json_object_put(ret);
-			return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
-		}
-		for (i = o = 0; i < len; i++)
-			if (text[i] != '\r' || text[i + 1] != '\n')
-				plain[o++] = text[i];
-		if (o && plain[o - 1] != '\n')
-			plain[o++] = '\n';
-		plain[o] = '\0';
-		rc = vbctl_print(v, 0, NULL, "%s", plain);
-		free(plain);
-	}
 	json_object_put(ret);
 	return rc ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
 }
