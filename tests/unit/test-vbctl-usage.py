@@ -93,7 +93,7 @@ usage_error(["-t", "abc", "query"], "'abc'", "--timeout")
 usage_error(["-t", "0", "query"], "'0'", "--timeout")
 usage_error(["--bogus", "query"], "'--bogus'", "bad option")
 usage_error(["-x", "query"], "'-x'", "unknown option")
-usage_error([], "no command given")
+usage_error([], "no command given", "'vbctl shell' reads them from standard input")
 # A malformed socket address is a usage error; a path that is no socket
 # cannot be connected to (exit 3), and the message says what it is.
 for addr, why in (("tcp:localhost:99999", "port number 1-65535"),

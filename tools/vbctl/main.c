@@ -95,8 +95,8 @@ static int parse_global_options(struct vbctl *v, int argc, char **argv)
 	}
 	/* No command on a terminal: the interactive shell (see main). */
 	if (optind == argc && !isatty(STDIN_FILENO))
-		return vbctl_usage_error(v, &global_cmd,
-					 "no command given ('vbctl help' lists them)");
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "no command given: 'vbctl help' lists them; 'vbctl shell' reads them from standard input");
 	return -1;
 }
 
