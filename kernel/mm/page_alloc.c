@@ -94,6 +94,10 @@ void mm_reserve(uint64_t start, uint64_t len)
 	paddr_t s = start & ~(PAGE_SIZE - 1);
 	paddr_t e = ALIGN_UP(start + len, PAGE_SIZE);
 
+	/* Rounding outwards would make an empty range at an unaligned
+	 * address cover a whole page. */
+	if (!len)
+		return;
 	for (int i = 0; i < mm.nranges; i++) {
 		struct mm_range *r = &mm.ranges[i];
 		paddr_t cut_s = MAX(s, r->start), cut_e = MIN(e, r->end);

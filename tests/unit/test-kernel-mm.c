@@ -96,6 +96,13 @@ static void test_counts_and_reserve(void)
 	is_u64(mm_free_bytes(), 96 * PAGE_SIZE, "reserving non-RAM changes nothing");
 	mm_reserve(page_at(100), PAGE_SIZE);		/* already reserved */
 	is_u64(mm_free_bytes(), 96 * PAGE_SIZE, "reserving twice counts once");
+	/* Empty memory-map entries (microvm lists one) describe nothing. */
+	mm_reserve(page_at(20) + 8, 0);
+	is_u64(mm_free_bytes(), 96 * PAGE_SIZE, "an empty reservation at an unaligned address cuts nothing");
+	mm_add_ram(page_at(300), 0);
+	mm_add_ram(page_at(300) + 8, 0);
+	is_u64(mm_total_bytes(), 96 * PAGE_SIZE, "empty RAM ranges add nothing");
+	is_u64(mm_ram_end(), page_at(150), "...and do not move the end of RAM");
 	mm_init();
 	is_u64(mm_free_bytes(), 95 * PAGE_SIZE,
 	       "one page (4 bytes per RAM page) goes to the free-page stack");

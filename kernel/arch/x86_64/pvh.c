@@ -55,6 +55,11 @@ void pvh_read_boot_info(uint32_t start_info_paddr)
 
 	map = phys_to_virt(si->memmap_paddr);
 	for (uint32_t i = 0; i < si->memmap_entries; i++) {
+		/* QEMU's microvm lists an empty entry (addr 0, size 0): it
+		 * describes nothing, and addr + size - 1 would print as a
+		 * range over all of memory. */
+		if (!map[i].size)
+			continue;
 		printk("memmap: %016lx-%016lx %s\n", map[i].addr,
 		       map[i].addr + map[i].size - 1,
 		       map[i].type == HVM_MEMMAP_TYPE_RAM ? "ram" : "reserved");
