@@ -43,6 +43,9 @@
 /* 5.5.4 struct virtio_balloon_config: le32 fields, in 4 KiB pages */
 #define BALLOON_CFG_NUM_PAGES		0	/* device writes */
 #define BALLOON_CFG_ACTUAL		4	/* driver writes */
+/* The two fields we use; the ones after them exist only with features
+ * we do not negotiate (FREE_PAGE_HINT, PAGE_POISON). */
+#define BALLOON_CFG_SIZE		8
 
 #define BALLOON_PFN_SHIFT		12	/* 5.5.6: PFNs are 4 KiB frames */
 
@@ -570,6 +573,7 @@ static struct virtio_driver balloon_driver = {
 	.name = "balloon",
 	.device_type = VIRTIO_ID_BALLOON,
 	.probe = balloon_probe,
+	.config_size = BALLOON_CFG_SIZE,
 	.config_changed = balloon_config_changed,
 	.device_lost = balloon_device_lost,
 };

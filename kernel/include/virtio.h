@@ -65,6 +65,9 @@ struct virtio_driver {
 	/* Negotiate, set up queues, then virtio_device_ready(); return NULL
 	 * or a reason for "NAME: cannot attach: REASON". */
 	const char *(*probe)(struct virtio_device *vd);
+	/* Bytes of device-specific config the driver reads and writes;
+	 * virtio_attach refuses a device whose transport reaches fewer. */
+	uint32_t config_size;
 	/* The device changed its config space (work context). */
 	void (*config_changed)(struct virtio_device *vd);
 	/* The device is lost (it asked for a reset, 2.1): stop using it.
@@ -81,6 +84,7 @@ struct virtio_device {
 	const struct virtio_driver *driver;
 	void *priv;			/* the driver's state */
 	uint64_t features;		/* negotiated (driver writes once) */
+	uint32_t config_len;		/* device config bytes (transport sets) */
 	struct virtqueue *vqs[VIRTIO_MAX_QUEUES];
 	struct work config_work;	/* queued by the interrupt handler */
 	struct work queue_work;		/* queued by the interrupt handler */
@@ -97,8 +101,9 @@ void virtio_register_driver(struct virtio_driver *drv);
 struct virtio_driver *virtio_find_driver(uint16_t device_type);
 /*
  * Called by a transport that found a device of DRV's type and has filled
- * in VD's ops and transport state: reset, ACKNOWLEDGE, DRIVER, then
- * DRV->probe. On failure logs "NAME: cannot attach: REASON", marks the
+ * in VD's ops, transport state and config_len: reset, ACKNOWLEDGE,
+ * DRIVER, check the config space is large enough, then DRV->probe. On
+ * failure logs "NAME: cannot attach: REASON", marks the
  * device FAILED and returns false.
  */
 bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv);

@@ -113,6 +113,24 @@ static const char *virtio_reset(struct virtio_device *vd)
 	return NULL;
 }
 
+/*
+ * The driver reads and writes its config fields at fixed offsets; a
+ * transport that maps less (a short device-config capability, a small
+ * legacy BAR0 or virtio-mmio window) would send those accesses past the
+ * end of the device's registers.
+ */
+static const char *virtio_check_config_len(const struct virtio_device *vd,
+					   const struct virtio_driver *drv)
+{
+	static char why[80];
+
+	if (vd->config_len >= drv->config_size)
+		return NULL;
+	snprintk(why, sizeof(why), "device config space is %u bytes, the driver needs %u",
+		 vd->config_len, drv->config_size);
+	return why;
+}
+
 bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv)
 {
 	const char *why;
@@ -135,7 +153,9 @@ bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv)
 	 * vd->driver only now, so that interrupts before this point (there
 	 * should be none) are ignored. */
 	vd->driver = drv;
-	why = drv->probe(vd);
+	why = virtio_check_config_len(vd, drv);
+	if (!why)
+		why = drv->probe(vd);
 	if (why) {
 		printk("%s: cannot attach: %s\n", drv->name, why);
 		/* 3.1.1: "set the FAILED status bit" and give up on it. */

@@ -304,6 +304,9 @@ static void virtio_mmio_probe(const char *value)
 	vm = &devices[ndevices++];
 	*vm = probe;
 	vm->vd.ops = version == VIRTIO_MMIO_MODERN ? &vm_modern_ops : &vm_legacy_ops;
+	/* The window the command line gave, past the registers (4.2.2:
+	 * the registers have no config length of their own). */
+	vm->vd.config_len = MIN(vm->size - VM_CONFIG, UINT32_MAX);
 	why = virtio_mmio_setup_irq(vm);
 	if (why) {
 		printk("%s: cannot attach: %s\n", drv->name, why);

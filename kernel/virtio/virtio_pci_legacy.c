@@ -116,5 +116,7 @@ const char *virtio_pci_legacy_setup(struct virtio_pci_dev *vp)
 	vp->legacy.len = bar.size;
 	vp->legacy.is_io = true;
 	vp->vd.ops = &legacy_ops;
+	/* The device config is whatever of BAR0 follows the registers. */
+	vp->vd.config_len = bar.size - VPL_CONFIG;
 	return NULL;
 }

@@ -213,5 +213,6 @@ const char *virtio_pci_modern_setup(struct virtio_pci_dev *vp)
 		if (!have[t])
 			return missing[t];
 	vp->vd.ops = &modern_ops;
+	vp->vd.config_len = vp->device.len;
 	return NULL;
 }

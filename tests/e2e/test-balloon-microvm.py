@@ -5,7 +5,8 @@ register layout QEMU uses by default and version 2 (modern, with
 -global virtio-mmio.force-legacy=false). microvm,acpi=off names the
 device on the kernel command line (virtio_mmio.device=...). vbctl finds
 the balloon there and does query, set --wait and stats; then memory
-pressure on the console makes the guest deflate."""
+pressure on the console makes the guest deflate. A window too small for
+the balloon's config (num_pages, actual) is refused."""
 
 import os
 import re
@@ -89,10 +90,32 @@ def check(t, name, extra, interface, features):
         t.is_(g.mem()["balloon"], 0, "%s: the balloon is empty" % name)
 
 
+def small_window(t):
+    """A virtio_mmio.device= window that ends 4 bytes into the device
+    config: the driver must not attach (its accesses to 'actual' would
+    fall outside). QEMU's own entry for the same device comes after ours
+    on the command line and attaches normally."""
+    args = dict(machine="microvm,acpi=off", mem="256M",
+                devices=["virtio-balloon-device"])
+    with Guest(**args) as g:
+        g.boot()
+        m = re.search(r"virtio_mmio\.device=512@(0x[0-9a-f]+):(\d+)", g.log)
+    if not m:
+        t.ok(False, "small window: QEMU names the device on the command line")
+        return
+    with Guest(append="virtio_mmio.device=260@%s:%s" % m.groups(), **args) as g:
+        g.boot()
+        t.ok("balloon: cannot attach: device config space is 4 bytes, the driver needs 8\n"
+             in g.log, "a 260-byte virtio-mmio window (4 bytes of config) is refused")
+        t.ok(re.search(r"^balloon: ready \(legacy mmio", g.log, re.M),
+             "...and QEMU's full-size entry for the device attaches")
+
+
 def main():
     t = Tap()
     for case in CASES:
         check(t, *case)
+    small_window(t)
     return t.done()
 
 

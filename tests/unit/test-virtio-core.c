@@ -27,6 +27,17 @@ int printk(const char *fmt, ...)
 	return 0;
 }
 
+int snprintk(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 void panic(const char *fmt, ...)
 {
 	va_list ap;
@@ -228,6 +239,7 @@ static struct virtio_driver fake_driver = {
 	.name = "fake",
 	.device_type = 5,
 	.probe = fake_probe,
+	.config_size = 8,
 	.config_changed = fake_config_changed,
 	.device_lost = fake_device_lost,
 };
@@ -239,6 +251,7 @@ static void new_device(bool version_1_interface, uint64_t offered, uint16_t size
 	memset(&drv_calls, 0, sizeof(drv_calls));
 	fake_ops.version_1 = version_1_interface;
 	fake.vd.ops = &fake_ops;
+	fake.vd.config_len = 8;
 	fake.status = VIRTIO_STATUS_ACKNOWLEDGE;
 	fake.offered = offered;
 	fake.queue_sizes[0] = size;
@@ -292,6 +305,20 @@ static void test_initialisation(void)
 	ok(!virtio_attach(&fake.vd, &fake_driver), "a device that never finishes its reset does not attach");
 	is_int(drv_calls.probes, 0, "...and the driver never sees it");
 	ok(strstr(last_log, "did not reset") != NULL, "...and the console says so");
+
+	/* The transport reaches only part of what the driver needs. */
+	new_device(true, V1, 128);
+	fake.vd.config_len = 4;
+	ok(!virtio_attach(&fake.vd, &fake_driver),
+	   "a device config space smaller than the driver's fields is refused");
+	is_int(drv_calls.probes, 0, "...before the driver touches it");
+	ok(fake.status & VIRTIO_STATUS_FAILED, "...and marked FAILED");
+	ok(strstr(last_log, "fake: cannot attach: device config space is 4 bytes, "
+		  "the driver needs 8") != NULL, "...and the console says so");
+	ok(fake.vd.driver == NULL, "...and no driver is bound");
+	new_device(true, V1, 128);
+	fake.vd.config_len = 8;
+	ok(virtio_attach(&fake.vd, &fake_driver), "exactly the driver's size is enough");
 
 	new_device(true, V1, 100);
 	ok(!virtio_attach(&fake.vd, &fake_driver), "a queue size that is not a power of 2 is refused");

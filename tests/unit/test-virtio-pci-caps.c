@@ -2,11 +2,14 @@
 /*
  * test-virtio-pci-caps.c - host unit tests of the modern virtio-pci
  * capability walk (kernel/virtio/virtio_pci_modern.c, virtio 1.x 4.1.4):
- * which capability of each type is used, and which are ignored. The PCI
- * configuration space and the BARs are a fake in this file.
+ * which capability of each type is used, and which are ignored; and the
+ * device config length both PCI interfaces report (legacy: what BAR0 has
+ * after its registers). The PCI configuration space and the BARs are a
+ * fake in this file.
  */
 #include "tap.h"
 #include "../../kernel/virtio/virtio_pci_modern.c"
+#include "../../kernel/virtio/virtio_pci_legacy.c"
 
 #define CAP_VNDR	0x09
 #define STATUS_CAP_LIST	0x10
@@ -16,7 +19,7 @@ static uint8_t next_cap;		/* where the next capability goes */
 static uint8_t *last_link;		/* the pointer that links it in */
 static struct {
 	uint64_t addr, size;
-	bool assigned;
+	bool assigned, is_io;
 } bars[6];
 
 uint8_t pci_read8(const struct pci_dev *d, uint16_t off)
@@ -51,7 +54,7 @@ bool pci_get_bar(const struct pci_dev *d, int n, struct pci_bar *bar)
 		return false;
 	bar->addr = bars[n].addr;
 	bar->size = bars[n].size;
-	bar->is_io = false;
+	bar->is_io = bars[n].is_io;
 	return true;
 }
 
@@ -123,6 +126,18 @@ int main(void)
 	is_u64(vp.device.base, 0xfe002000, "device config at BAR 4 + 0x2000");
 	is_u64(vp.notify.base, 0xfe003000, "notify at BAR 4 + 0x3000");
 	is_int(vp.notify_multiplier, 4, "notify_off_multiplier read from the notify capability");
+	is_int(vp.vd.config_len, 0x1000, "device config length is the capability's length");
+
+	/* The length is reported, not judged: virtio_attach compares it
+	 * with what the driver needs. */
+	reset();
+	add_cap(VIRTIO_PCI_CAP_COMMON_CFG, 4, 0x0000, 0x1000);
+	add_cap(VIRTIO_PCI_CAP_ISR_CFG, 4, 0x1000, 0x1000);
+	add_cap(VIRTIO_PCI_CAP_DEVICE_CFG, 4, 0x2000, 4);
+	add_cap(VIRTIO_PCI_CAP_NOTIFY_CFG, 4, 0x3000, 0x1000);
+	why = setup(&vp);
+	ok(why == NULL, "a 4-byte device config capability is usable by the transport");
+	is_int(vp.vd.config_len, 4, "...and reported as 4 bytes");
 
 	/* 4.1.4: "The driver MUST ignore any vendor-specific capability
 	 * structure which has a reserved bar value." */
@@ -187,5 +202,28 @@ int main(void)
 	why = setup(&vp);
 	is_str(why, "no modern virtio capabilities",
 	       "no vendor capabilities at all: a legacy device");
+
+	/* Legacy (4.1.4.10): registers up to 0x14, then the device config. */
+	reset();
+	bars[0].addr = 0xc000;
+	bars[0].size = 0x20;
+	bars[0].assigned = bars[0].is_io = true;
+	memset(&vp, 0, sizeof(vp));
+	why = virtio_pci_legacy_setup(&vp);
+	ok(why == NULL && vp.vd.ops == &legacy_ops, "legacy: I/O BAR0 of 32 bytes is used");
+	is_int(vp.vd.config_len, 0x20 - 0x14, "legacy: device config is BAR0 after 0x14 (12 bytes)");
+	bars[0].size = 0x18;
+	memset(&vp, 0, sizeof(vp));
+	virtio_pci_legacy_setup(&vp);
+	is_int(vp.vd.config_len, 4, "legacy: a 24-byte BAR0 leaves 4 bytes of device config");
+	bars[0].size = 0x10;
+	memset(&vp, 0, sizeof(vp));
+	is_str(virtio_pci_legacy_setup(&vp), "legacy I/O BAR0 too small",
+	       "legacy: a BAR0 shorter than the registers is refused");
+	bars[0].is_io = false;
+	bars[0].size = 0x20;
+	memset(&vp, 0, sizeof(vp));
+	is_str(virtio_pci_legacy_setup(&vp), "no legacy I/O BAR0",
+	       "legacy: a memory BAR0 is not the legacy interface");
 	return tap_done();
 }
