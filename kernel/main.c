@@ -22,7 +22,7 @@ void main(uint32_t start_info_paddr)
 	interrupts_init();		/* IDT: exceptions panic with registers */
 	pvh_read_boot_info(start_info_paddr); /* memory map, command line */
 	mm_init();			/* page allocator ready */
-	paging_init();			/* identity-map RAM above 4 GiB */
+	paging_init();			/* MMIO hole uncached, RAM above 4 GiB */
 	lapic_init();			/* local APIC on, 8259 LINT0 off */
 	ioapic_init();			/* 8259s masked, IOAPIC inputs masked */
 	clock_init();			/* TSC and LAPIC timer against the PIT */

@@ -89,9 +89,10 @@ tests_unit_test_kernel_cmdline_SOURCES = tests/unit/test-kernel-cmdline.c \
 tests_unit_test_kernel_cmdline_CPPFLAGS = $(KERNEL_TEST_CPPFLAGS)
 # kernel core: boot end-to-end tests (real QEMU); tests/lib/guest.py boots
 # the guest and drives its console for every guest test.
-TESTS += tests/e2e/test-guest-boot.py tests/e2e/test-guest-memory.py
+TESTS += tests/e2e/test-guest-boot.py tests/e2e/test-guest-memory.py \
+	tests/e2e/test-guest-paging.py
 EXTRA_DIST += tests/lib/guest.py tests/e2e/test-guest-boot.py \
-	tests/e2e/test-guest-memory.py
+	tests/e2e/test-guest-memory.py tests/e2e/test-guest-paging.py
 # kvirtio: balloon end-to-end tests (real QEMU); one file per independent
 # case so that make -j runs them side by side.
 TESTS += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports.py \

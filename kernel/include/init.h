@@ -22,6 +22,7 @@ void pvh_read_boot_info(uint32_t start_info_paddr);
 void mm_add_ram(uint64_t start, uint64_t len);	/* trimmed to whole pages */
 void mm_reserve(uint64_t start, uint64_t len);	/* never hand these out */
 uint64_t mm_ram_end(void);			/* end of the highest RAM page */
+uint64_t mm_ram_end_below_4g(void);	/* ... below 4 GiB: the MMIO hole starts there */
 void mm_init(void);	/* after the above: sets up the free-page stack */
 
 /* kernel/arch/x86_64/paging.c: identity map of RAM above 4 GiB, MMIO. */

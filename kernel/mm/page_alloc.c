@@ -37,6 +37,7 @@ static struct {
 	uint64_t free_pages;		/* pages in ranges + on the stack */
 	uint64_t total_pages;		/* all RAM pages managed */
 	paddr_t ram_end;		/* end of the highest RAM page */
+	paddr_t low_ram_end;		/* ... of the highest below 4 GiB */
 	mm_reclaim_fn reclaim;		/* the balloon's deflate, or NULL */
 	void *reclaim_arg;
 	uint64_t reclaim_threshold;	/* bytes: reclaim below this much free */
@@ -87,6 +88,8 @@ void mm_add_ram(uint64_t start, uint64_t len)
 	mm.total_pages += (e - s) / PAGE_SIZE;
 	mm.free_pages += (e - s) / PAGE_SIZE;
 	mm.ram_end = MAX(mm.ram_end, e);
+	if (s < 4 * GiB)
+		mm.low_ram_end = MAX(mm.low_ram_end, MIN(e, 4 * GiB));
 }
 
 void mm_reserve(uint64_t start, uint64_t len)
@@ -127,6 +130,11 @@ void mm_reserve(uint64_t start, uint64_t len)
 paddr_t mm_ram_end(void)
 {
 	return mm.ram_end;
+}
+
+paddr_t mm_ram_end_below_4g(void)
+{
+	return mm.low_ram_end;
 }
 
 /* NPAGES contiguous never-used pages from the lowest range that has

@@ -130,6 +130,27 @@ static void test_counts_and_reserve(void)
 	is_u64(page_alloc_noreclaim(), 0, "allocation from an empty allocator fails");
 }
 
+/* Where RAM below 4 GiB ends, from QEMU's memory maps (paging.c makes
+ * the MMIO hole above it uncached). Nothing here is touched: no mm_init. */
+static void test_ram_end_below_4g(void)
+{
+	reset();	/* pc, -m 3300M: 3.2 GiB of RAM below 4 GiB */
+	mm_add_ram(0, 0x9fc00);
+	mm_add_ram(0x100000, 0xce2e0000);
+	is_u64(mm_ram_end_below_4g(), 0xce3e0000ull, "pc 3300M: low RAM ends at 0xce3e0000");
+
+	reset();	/* q35, -m 3G: 2 GiB below 4 GiB, the rest above */
+	mm_add_ram(0, 0x9fc00);
+	mm_add_ram(0x100000, 0x7fee0000);
+	mm_add_ram(0x100000000ull, 0x40000000);
+	is_u64(mm_ram_end_below_4g(), 0x7ffe0000ull, "q35 3G: RAM above 4 GiB does not count");
+	is_u64(mm_ram_end(), 0x140000000ull, "...but is the end of all RAM");
+
+	reset();	/* one entry across 4 GiB (not QEMU's, but allowed) */
+	mm_add_ram(0xc0000000ull, 0x80000000ull);
+	is_u64(mm_ram_end_below_4g(), 0x100000000ull, "RAM across 4 GiB: low RAM ends at 4 GiB");
+}
+
 static void test_free_and_reuse(void)
 {
 	paddr_t a, b, c;
@@ -386,6 +407,7 @@ int main(void)
 		return 1;
 	}
 	test_counts_and_reserve();
+	test_ram_end_below_4g();
 	test_free_and_reuse();
 	test_page_zero_is_never_used();
 	test_bad_free_panics();

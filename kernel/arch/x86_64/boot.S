@@ -3,7 +3,8 @@
  * boot.S - the PVH entry: QEMU (-kernel) jumps here in 32-bit protected mode
  * with paging off and %ebx = physical address of struct hvm_start_info. We
  * identity-map the low 4 GiB with 2 MiB pages, switch to long mode and call
- * main(start_info). paging.c maps everything above 4 GiB later.
+ * main(start_info). paging.c makes the MMIO hole uncached once the memory
+ * map says where it starts, and maps everything above 4 GiB.
  */
 #include "x86_asm.h"
 
@@ -44,18 +45,16 @@ pvh_start:
 	jne	1b
 
 	/*
-	 * 2048 large pages of 2 MiB cover 0..4 GiB. The last GiB is the MMIO
-	 * hole (PCI BARs, IOAPIC 0xFEC00000, LAPIC 0xFEE00000): uncached, so
-	 * device registers are never read from or written to a cache line.
+	 * 2048 large pages of 2 MiB cover 0..4 GiB, all write-back: how much
+	 * of it is RAM (pc: up to 3.5 GiB) is known only from the memory
+	 * map, so paging_init() makes the MMIO hole above it uncached. Until
+	 * then nothing touches a device register (COM1 is port I/O).
 	 */
 	xorl	%ecx, %ecx
 2:	movl	%ecx, %eax
 	shll	$21, %eax
 	orl	$(PTE_P | PTE_W | PTE_PS), %eax
-	cmpl	$1536, %ecx		/* 1536 * 2 MiB = 3 GiB */
-	jb	3f
-	orl	$(PTE_PWT | PTE_PCD), %eax
-3:	movl	%eax, boot_pd(, %ecx, 8)
+	movl	%eax, boot_pd(, %ecx, 8)
 	movl	$0, boot_pd + 4(, %ecx, 8)
 	incl	%ecx
 	cmpl	$2048, %ecx
