@@ -71,6 +71,13 @@ tests_unit_test_virtio_pci_caps_SOURCES = tests/unit/test-virtio-pci-caps.c
 tests_unit_test_virtio_pci_caps_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
 tests_unit_test_virtio_core_SOURCES = tests/unit/test-virtio-core.c
 tests_unit_test_virtio_core_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
+# The balloon driver's deflate-on-OOM against a fake device.
+check_PROGRAMS += tests/unit/test-balloon-reclaim
+TESTS += tests/unit/test-balloon-reclaim
+tests_unit_test_balloon_reclaim_SOURCES = tests/unit/test-balloon-reclaim.c \
+	kernel/drivers/balloon_pfns.c kernel/drivers/balloon_policy.c kernel/lib/parse_size.c
+tests_unit_test_balloon_reclaim_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS) -I$(top_srcdir)/kernel/drivers
+EXTRA_DIST += tests/unit/virtio-fake.h
 check_PROGRAMS += tests/unit/test-virtio-mmio-arg
 TESTS += tests/unit/test-virtio-mmio-arg
 tests_unit_test_virtio_mmio_arg_SOURCES = tests/unit/test-virtio-mmio-arg.c \
@@ -97,6 +104,9 @@ EXTRA_DIST += tests/lib/guest.py tests/e2e/test-guest-boot.py \
 # case so that make -j runs them side by side.
 TESTS += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports.py \
 	tests/e2e/test-balloon-sizes.py tests/e2e/test-balloon-no-oom.py
+# An allocation while the balloon's inflate batches are still in flight.
+TESTS += tests/e2e/test-balloon-inflight.py
+EXTRA_DIST += tests/e2e/test-balloon-inflight.py
 # The same driver over virtio-mmio on microvm, driven with vbctl.
 TESTS += tests/e2e/test-balloon-microvm.py
 EXTRA_DIST += tests/e2e/test-balloon-microvm.py

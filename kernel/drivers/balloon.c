@@ -93,6 +93,7 @@ static struct balloon {
 	uint64_t inflating;		/* in inflate batches in flight */
 	uint64_t inflating_runs;	/* PFN-store room reserved for them */
 	uint64_t deflating;		/* in deflate batches in flight */
+	bool unresponsive;		/* a wait for the device timed out */
 	struct pfn_store held;		/* in the balloon, acknowledged */
 
 	struct balloon_batch batches[BALLOON_BATCHES];
@@ -179,6 +180,7 @@ static void balloon_reap(struct balloon *b)
 {
 	struct balloon_batch *batch;
 	uint32_t i;
+	unsigned before = b->nfree_batches;
 
 	while ((batch = virtqueue_get_used(b->inflate_vq))) {
 		/* Room was reserved when the batch was filled. */
@@ -202,6 +204,8 @@ static void balloon_reap(struct balloon *b)
 		     (unsigned long long)b->deflating);
 		batch_put(b, batch);
 	}
+	if (b->nfree_batches != before)
+		b->unresponsive = false;
 	balloon_update_actual(b);
 }
 
@@ -388,14 +392,20 @@ static void balloon_stats_done(struct virtqueue *vq)
 }
 
 /* Poll until the device returns some batch (reclaim cannot wait for the
- * interrupt: it runs inside an allocation). False after a timeout. */
+ * interrupt: it runs inside an allocation). False after a timeout, and
+ * at once after one, until the device returns a batch again: a stuck
+ * device must not cost every later allocation the timeout. */
 static bool balloon_wait_device(struct balloon *b, uint64_t deadline)
 {
 	unsigned before = b->nfree_batches;
 
+	if (b->unresponsive)
+		return false;
 	while (b->nfree_batches == before) {
-		if (time_ms() > deadline)
+		if (time_ms() > deadline) {
+			b->unresponsive = true;
 			return false;
+		}
 		cpu_relax();
 		balloon_reap(b);
 	}
@@ -407,16 +417,27 @@ static bool balloon_wait_device(struct balloon *b, uint64_t deadline)
  * leave less than balloon.threshold free. Deflate at least WANT_BYTES
  * synchronously; with MUST_TELL_HOST the pages are reused only after the
  * device has acknowledged them.
+ *
+ * Only pages the device has acknowledged can be deflated: a page in an
+ * inflate descriptor is the device's from the moment it is available,
+ * and the device may use the queues in any order, so deflating it first
+ * could have it discarded after we reuse it. The allocation may come in
+ * the middle of a long inflation (it runs before the queue interrupt's
+ * work), with most of the balloon still in flight: count those pages
+ * too, and wait (bounded) for the device to return their batches.
  */
 static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
 {
 	struct balloon *b = arg;
 	uint64_t deadline = time_ms() + BALLOON_DEVICE_TIMEOUT_MS;
-	uint64_t n = balloon_reclaim_pages(pages(want_bytes + PAGE_SIZE - 1),
-					   b->held.count);
-	uint64_t freed = 0;
+	uint64_t n, freed = 0;
 	uint32_t got;
 
+	/* Batches the device is done with, whose interrupt's work has not
+	 * run yet, are held pages already. */
+	balloon_reap(b);
+	n = balloon_reclaim_pages(pages(want_bytes + PAGE_SIZE - 1),
+				  b->held.count + b->inflating);
 	if (n == 0)
 		return 0;
 	/* Do not inflate below the threshold again until a new target. */
@@ -428,9 +449,10 @@ static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
 			freed += got;
 			continue;
 		}
-		if (b->held.count == 0)
+		if (b->held.count + b->inflating == 0)
 			break;
-		/* Every batch is in flight: let the device return one. */
+		/* Every batch, or every page, is in flight: let the device
+		 * return a batch. */
 		virtqueue_kick(b->deflate_vq);
 		if (!balloon_wait_device(b, deadline))
 			break;

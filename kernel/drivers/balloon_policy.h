@@ -43,7 +43,8 @@ struct balloon_step {
 
 struct balloon_step balloon_next_step(const struct balloon_counts *c);
 /* Pages to deflate when the allocator needs WANT pages back and the
- * balloon holds HELD: whole batches, at least one, at most HELD. */
+ * balloon holds HELD (acknowledged or still being inflated): whole
+ * batches, at least one, at most HELD. */
 uint64_t balloon_reclaim_pages(uint64_t want, uint64_t held);
 /* The retry delay after one of PREV_MS (0: the first retry). */
 uint32_t balloon_retry_delay(uint32_t prev_ms);

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-balloon-reclaim.c - host unit tests of the balloon driver's
+ * deflate-on-OOM (kernel/drivers/balloon.c) in the middle of a long
+ * inflation: the allocator's reclaim hook runs while the balloon's pages
+ * are still in inflate descriptors the device has not used. The driver
+ * must wait for them (bounded) and deflate only pages the device has
+ * acknowledged. A fake device (virtio-fake.h) works only when told to.
+ */
+#include <sys/mman.h>
+
+#include "tap.h"
+#include "../../kernel/virtio/virtio.c"
+#include "../../kernel/virtio/virtqueue.c"
+#include "../../kernel/drivers/balloon.c"
+#include "virtio-fake.h"
+
+/* --- the rest of the kernel services the balloon uses --------------- */
+
+const char *cmdline_get(const char *key)
+{
+	if (strcmp(key, "balloon.min") == 0)
+		return "1M";
+	if (strcmp(key, "balloon.threshold") == 0)
+		return "2M";
+	return NULL;
+}
+
+void work_schedule(struct work *w, uint64_t delay_ms)
+{
+	w->timer_armed = true;
+}
+
+void work_cancel(struct work *w)
+{
+	w->timer_armed = false;
+	w->queued = false;
+}
+
+/* Guest RAM: pages below 4 GiB (the balloon's PFNs are 32-bit), handed
+ * out lowest first. */
+#define RAM_PAGES	4096		/* 16 MiB */
+
+static uint8_t *ram;
+static paddr_t free_stack[RAM_PAGES];
+static size_t nfree;
+static mm_reclaim_fn reclaim_hook;
+static void *reclaim_arg;
+static uint64_t reclaim_threshold;
+
+paddr_t page_alloc_noreclaim(void)
+{
+	return nfree ? free_stack[--nfree] : 0;
+}
+
+void page_free(paddr_t page)
+{
+	if (page < virt_to_phys(ram) || page >= virt_to_phys(ram + RAM_PAGES * PAGE_SIZE) ||
+	    nfree == RAM_PAGES)
+		panic("page_free(%" PRIx64 "): not a free-able page\n", page);
+	free_stack[nfree++] = page;
+}
+
+uint64_t mm_free_bytes(void)
+{
+	return nfree * PAGE_SIZE;
+}
+
+uint64_t mm_total_bytes(void)
+{
+	return RAM_PAGES * PAGE_SIZE;
+}
+
+uint64_t mm_minor_faults(void)
+{
+	return 0;
+}
+
+void mm_set_reclaim_hook(mm_reclaim_fn fn, void *arg, uint64_t threshold)
+{
+	reclaim_hook = fn;
+	reclaim_arg = arg;
+	reclaim_threshold = threshold;
+}
+
+/* --- the device's side of the balloon queues (5.5.6) ---------------- */
+
+static struct {
+	uint64_t busy_until;	/* fake_ms before which it does nothing */
+	bool inflated[RAM_PAGES];	/* the device has the page */
+	unsigned early_deflates;	/* pages deflated before inflated */
+	unsigned double_inflates;	/* pages inflated twice */
+} dev;
+
+static size_t ram_index(uint32_t pfn)
+{
+	return (((paddr_t)pfn << BALLOON_PFN_SHIFT) - virt_to_phys(ram)) / PAGE_SIZE;
+}
+
+/* Use every available descriptor of queue INDEX, one PFN array each. */
+static void device_take(unsigned index)
+{
+	struct virtqueue *vq = fake.enabled[index];
+	uint16_t avail = fake.seen_avail[index];
+
+	if (!vq)
+		return;		/* not set up yet */
+	for (; avail != vq->avail->idx; avail++) {
+		struct vring_desc *d = &vq->desc[vq->avail->ring[avail & (vq->size - 1)]];
+		const uint32_t *pfns = phys_to_virt(d->addr);
+
+		for (uint32_t i = 0; i < d->len / 4; i++) {
+			bool *in = &dev.inflated[ram_index(pfns[i])];
+
+			if (index == BALLOON_VQ_INFLATE && *in)
+				dev.double_inflates++;
+			if (index == BALLOON_VQ_DEFLATE && !*in)
+				dev.early_deflates++;
+			*in = index == BALLOON_VQ_INFLATE;
+		}
+	}
+	device_use_all(index);
+}
+
+/* The device works while the driver polls the clock. Queues are not
+ * ordered against each other: it takes the deflate queue first, so a
+ * page deflated while its inflate is still pending shows up. */
+static void device_tick(void)
+{
+	if (fake_ms < dev.busy_until)
+		return;
+	device_take(BALLOON_VQ_DEFLATE);
+	device_take(BALLOON_VQ_INFLATE);
+}
+
+/* A workload's pages, taken to bring free memory down to the threshold. */
+static paddr_t workload[RAM_PAGES];
+static size_t nworkload;
+
+/* The kernel's page_alloc() of one page once a workload has used free
+ * memory down to the threshold: the hook runs first, asked for a page. */
+static uint64_t reclaim_for_one_page(void)
+{
+	while (mm_free_bytes() > reclaim_threshold)
+		workload[nworkload++] = page_alloc_noreclaim();
+	return reclaim_hook(reclaim_threshold - (nfree - 1) * PAGE_SIZE, reclaim_arg);
+}
+
+static void workload_exit(void)
+{
+	while (nworkload)
+		page_free(workload[--nworkload]);
+}
+
+/* The host sets num_pages; the config interrupt's work runs. */
+static void set_target(uint32_t pages)
+{
+	fake.config[BALLOON_CFG_NUM_PAGES / 4] = pages;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.config_work);
+}
+
+/* The device and the queue interrupt's work, until neither moves. */
+static void settle(void)
+{
+	unsigned before;
+
+	dev.busy_until = 0;
+	do {
+		before = fake.seen_avail[BALLOON_VQ_INFLATE] + fake.seen_avail[BALLOON_VQ_DEFLATE];
+		device_tick();
+		virtio_interrupt(&fake.vd, VIRTIO_ISR_QUEUE);
+		run_work(&fake.vd.queue_work);
+	} while (before != fake.seen_avail[BALLOON_VQ_INFLATE] +
+			  fake.seen_avail[BALLOON_VQ_DEFLATE]);
+}
+
+#define NEVER		UINT64_MAX
+#define TARGET		3000		/* pages: most of RAM */
+
+int main(void)
+{
+	struct virtio_driver *drv;
+	uint64_t t0, got, free_before;
+
+#if !defined(__x86_64__) || !defined(MAP_32BIT)
+	tap_skip_all("needs x86-64 Linux (io.h helpers, MAP_32BIT for 32-bit PFNs)");
+#endif
+	ram = mmap(NULL, RAM_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (ram == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	for (size_t i = RAM_PAGES; i > 0; i--)
+		page_free(virt_to_phys(ram + (i - 1) * PAGE_SIZE));
+
+	balloon_init();
+	drv = virtio_find_driver(VIRTIO_ID_BALLOON);
+	fake.vd.ops = &fake_ops;
+	fake_ops.version_1 = true;
+	fake.vd.config_len = BALLOON_CFG_SIZE;
+	fake.offered = (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
+	fake.queue_sizes[BALLOON_VQ_INFLATE] = fake.queue_sizes[BALLOON_VQ_DEFLATE] = 64;
+	fake_tick = device_tick;
+	ok(drv && virtio_attach(&fake.vd, drv), "the balloon attaches to the fake device");
+	ok(reclaim_hook != NULL, "DEFLATE_ON_OOM: the reclaim hook is set");
+
+	/* The host asks for most of RAM; the device is busy, so every
+	 * inflate batch is still in flight when an allocation needs memory. */
+	dev.busy_until = NEVER;
+	set_target(TARGET);
+	is_u64(balloon.inflating, TARGET, "%d pages in inflate batches the device has not used",
+	       TARGET);
+	is_u64(balloon.held.count, 0, "...none of them acknowledged yet");
+	dev.busy_until = fake_ms + 50;
+	free_before = reclaim_threshold;
+	got = reclaim_for_one_page();
+	is_u64(got, BALLOON_BATCH_PFNS * PAGE_SIZE,
+	       "allocation during the inflation: the hook waits for the device and deflates "
+	       "a batch of %d pages", BALLOON_BATCH_PFNS);
+	is_u64(mm_free_bytes(), free_before + got, "...which are free for the allocation");
+	is_int(dev.early_deflates, 0, "...each acknowledged by the device before its deflate");
+	settle();
+	is_u64(fake.config[BALLOON_CFG_ACTUAL / 4], balloon.held.count,
+	       "once the device has the deflate, actual is what the balloon holds");
+	ok(mm_free_bytes() >= reclaim_threshold,
+	   "...and inflating on towards the target stops at balloon.threshold free");
+
+	/* Empty the balloon, then inflate again into a device that is stuck. */
+	workload_exit();
+	set_target(0);
+	settle();
+	is_u64(balloon_size_bytes(), 0, "target 0: the balloon is empty again");
+	dev.busy_until = NEVER;
+	set_target(TARGET);
+	free_before = reclaim_threshold;
+	t0 = fake_ms;
+	is_u64(reclaim_for_one_page(), 0, "device stuck: nothing can be deflated");
+	ok(fake_ms - t0 >= BALLOON_DEVICE_TIMEOUT_MS && fake_ms - t0 < 2 * BALLOON_DEVICE_TIMEOUT_MS,
+	   "...after waiting about the %d ms timeout (%" PRIu64 " ms)",
+	   BALLOON_DEVICE_TIMEOUT_MS, fake_ms - t0);
+	t0 = fake_ms;
+	reclaim_for_one_page();
+	ok(fake_ms - t0 < 10, "...and the next allocation does not wait again (%" PRIu64 " ms)",
+	   fake_ms - t0);
+	is_int(dev.early_deflates, 0, "...and no page still in flight was deflated");
+	is_u64(mm_free_bytes(), free_before, "...nor reused");
+
+	/* The device recovers; the next allocation finds its inflates done. */
+	dev.busy_until = 0;
+	is_u64(reclaim_for_one_page(), BALLOON_BATCH_PFNS * PAGE_SIZE,
+	       "device back: the next allocation gets a batch deflated");
+	settle();
+	is_int(dev.early_deflates, 0, "no page was ever deflated before the device had it");
+	is_int(dev.double_inflates, 0, "no page was inflated twice");
+
+	fake_tick = NULL;
+	workload_exit();
+	free_contig_pages();
+	munmap(ram, RAM_PAGES * PAGE_SIZE);
+	return tap_done();
+}

@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-fake.h - for host unit tests that include the virtio core
+ * (kernel/virtio/virtio.c, virtqueue.c): the few kernel services it uses,
+ * and a fake device behind a fake transport that plays the other side of
+ * the split virtqueues. Include after the kernel sources.
+ */
+#ifndef VBALLOON_TESTS_VIRTIO_FAKE_H
+#define VBALLOON_TESTS_VIRTIO_FAKE_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- the few kernel services the core uses ------------------------- */
+
+static uint64_t fake_ms;	/* advances on every look at the clock */
+/* Called on every look at the clock: the device working meanwhile. */
+static void (*fake_tick)(void);
+static char last_log[256];
+
+int printk(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(last_log, sizeof(last_log), fmt, ap);
+	va_end(ap);
+	printf("# guest: %s", last_log);
+	return 0;
+}
+
+int snprintk(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+void panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	abort();
+}
+
+uint64_t time_ms(void)
+{
+	if (fake_tick)
+		fake_tick();
+	return fake_ms++;
+}
+
+void work_init(struct work *w, void (*fn)(void *), void *arg)
+{
+	*w = (struct work){ .fn = fn, .arg = arg };
+}
+
+/* Queued work runs when the test says so (run_work). */
+void work_queue(struct work *w)
+{
+	w->queued = true;
+}
+
+static void run_work(struct work *w)
+{
+	if (w->queued) {
+		w->queued = false;
+		w->fn(w->arg);
+	}
+}
+
+/* The kernel never frees rings (they live as long as the device); the
+ * test keeps what it handed out and frees it at the end, so LeakSanitizer
+ * sees no leak. */
+static void *contig_pages[64];
+static size_t ncontig_pages;
+
+paddr_t page_alloc_contig(size_t npages)
+{
+	void *p;
+
+	if (ncontig_pages == sizeof(contig_pages) / sizeof(contig_pages[0]))
+		return 0;
+	p = aligned_alloc(PAGE_SIZE, npages * PAGE_SIZE);
+	if (!p)
+		return 0;
+	memset(p, 0, npages * PAGE_SIZE);
+	contig_pages[ncontig_pages++] = p;
+	return virt_to_phys(p);
+}
+
+static void free_contig_pages(void)
+{
+	while (ncontig_pages)
+		free(contig_pages[--ncontig_pages]);
+}
+
+void virtio_pci_register(void)
+{
+}
+
+/* --- a fake device behind a fake transport ------------------------- */
+
+#define FAKE_QUEUES	3
+
+static struct fake {
+	struct virtio_device vd;	/* first: the ops get it back */
+	uint8_t status;
+	uint8_t statuses[16];		/* every status the driver wrote */
+	unsigned nstatuses;
+	bool stuck_in_reset;		/* status never reads back 0 */
+	bool refuse_features;		/* clears FEATURES_OK when set */
+	uint64_t offered, accepted;
+	uint32_t config[4];		/* device config space, le32 fields */
+	uint16_t queue_sizes[FAKE_QUEUES];
+	struct virtqueue *enabled[FAKE_QUEUES];
+	unsigned notifies[FAKE_QUEUES];
+	uint16_t seen_avail[FAKE_QUEUES];	/* next avail slot to consume */
+} fake;
+
+static struct fake *to_fake(struct virtio_device *vd)
+{
+	return (struct fake *)vd;
+}
+
+static uint8_t fake_get_status(struct virtio_device *vd)
+{
+	return to_fake(vd)->status;
+}
+
+static void fake_set_status(struct virtio_device *vd, uint8_t status)
+{
+	struct fake *f = to_fake(vd);
+
+	if (f->nstatuses < ARRAY_SIZE(f->statuses))
+		f->statuses[f->nstatuses++] = status;
+	if (status == 0 && f->stuck_in_reset)
+		return;
+	if (f->refuse_features)
+		status &= ~VIRTIO_STATUS_FEATURES_OK;
+	f->status = status;
+}
+
+static uint64_t fake_get_features(struct virtio_device *vd)
+{
+	return to_fake(vd)->offered;
+}
+
+static void fake_set_features(struct virtio_device *vd, uint64_t features)
+{
+	to_fake(vd)->accepted = features;
+}
+
+static uint32_t fake_config_read32(struct virtio_device *vd, unsigned off)
+{
+	return to_fake(vd)->config[off / 4];
+}
+
+static void fake_config_write32(struct virtio_device *vd, unsigned off, uint32_t v)
+{
+	to_fake(vd)->config[off / 4] = v;
+}
+
+static uint16_t fake_queue_size(struct virtio_device *vd, unsigned index)
+{
+	return index < FAKE_QUEUES ? to_fake(vd)->queue_sizes[index] : 0;
+}
+
+static const char *fake_queue_enable(struct virtio_device *vd, struct virtqueue *vq)
+{
+	to_fake(vd)->enabled[vq->index] = vq;
+	return NULL;
+}
+
+static void fake_queue_notify(struct virtio_device *vd, struct virtqueue *vq)
+{
+	to_fake(vd)->notifies[vq->index]++;
+}
+
+static uint8_t fake_isr_ack(struct virtio_device *vd)
+{
+	return 0;
+}
+
+static struct virtio_transport_ops fake_ops = {
+	.name = "fake",
+	.get_status = fake_get_status,
+	.set_status = fake_set_status,
+	.get_features = fake_get_features,
+	.set_features = fake_set_features,
+	.config_read32 = fake_config_read32,
+	.config_write32 = fake_config_write32,
+	.queue_size = fake_queue_size,
+	.queue_enable = fake_queue_enable,
+	.queue_notify = fake_queue_notify,
+	.isr_ack = fake_isr_ack,
+};
+
+/* The device side of 2.7: take every buffer the driver made available
+ * and return it in the used ring, in order. */
+static unsigned device_use_all(unsigned index)
+{
+	struct virtqueue *vq = fake.enabled[index];
+	unsigned n = 0;
+
+	while (fake.seen_avail[index] != vq->avail->idx) {
+		uint16_t slot = fake.seen_avail[index]++ & (vq->size - 1);
+		uint16_t head = vq->avail->ring[slot];
+
+		vq->used->ring[vq->used->idx & (vq->size - 1)].id = head;
+		vq->used->ring[vq->used->idx & (vq->size - 1)].len = 0;
+		vq->used->idx++;
+		n++;
+	}
+	return n;
+}
+
+#endif
