@@ -634,11 +634,6 @@ void balloon_init(void)
 	work_queue(&b->report_absent);
 }
 
-bool balloon_present(void)
-{
-	return balloon.vd != NULL;
-}
-
 uint64_t balloon_size_bytes(void)
 {
 	const struct balloon *b = &balloon;

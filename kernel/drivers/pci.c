@@ -2,7 +2,7 @@
 /*
  * pci.c - PCI configuration space through the legacy ports 0xCF8/0xCFC
  * (enough on pc and q35 for the first 256 bytes), bus enumeration behind
- * bridges, BAR decoding, the capability list, and MSI-X routing.
+ * bridges, BAR decoding and the capability list.
  */
 #include "kernel.h"
 #include "init.h"
@@ -38,21 +38,6 @@
 #define PCI_BAR_IO		0x1
 #define PCI_BAR_MEM_TYPE_64	0x4
 #define PCI_BAR_MEM_TYPE_MASK	0x6
-
-/* MSI-X capability (PCI 3.0, 6.8.2). */
-#define PCI_CAP_ID_MSIX		0x11
-#define MSIX_CTRL		2	/* message control, from the cap */
-#define MSIX_TABLE		4	/* table offset | BAR indicator */
-#define MSIX_CTRL_SIZE_MASK	0x07ff	/* table size - 1 */
-#define MSIX_CTRL_MASKALL	0x4000
-#define MSIX_CTRL_ENABLE	0x8000
-#define MSIX_ENTRY_SIZE		16
-#define MSIX_ENTRY_ADDR_LO	0
-#define MSIX_ENTRY_ADDR_HI	4
-#define MSIX_ENTRY_DATA		8
-#define MSIX_ENTRY_CTRL		12
-#define MSIX_ENTRY_MASKED	1
-#define MSI_ADDR_BASE		0xfee00000u	/* x86: LAPIC, dest ID in 19:12 */
 
 #define PCI_MAX_DEVICES		64
 #define PCI_MAX_DRIVERS		8
@@ -99,12 +84,6 @@ void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v)
 	outw(PCI_CONFIG_DATA + (off & 2), v);
 }
 
-void pci_write8(const struct pci_dev *d, uint16_t off, uint8_t v)
-{
-	pci_select(d, off);
-	outb(PCI_CONFIG_DATA + (off & 3), v);
-}
-
 uint8_t pci_find_cap(const struct pci_dev *d, uint8_t cap_id, uint8_t from)
 {
 	uint8_t off;
@@ -120,18 +99,6 @@ uint8_t pci_find_cap(const struct pci_dev *d, uint8_t cap_id, uint8_t from)
 		off = pci_read8(d, off + 1);
 	}
 	return 0;
-}
-
-/* A BAR's base address without sizing it (no config writes). */
-static uint64_t pci_bar_addr(const struct pci_dev *d, int n)
-{
-	uint32_t lo = pci_read32(d, PCI_BAR0 + 4 * n);
-
-	if (lo & PCI_BAR_IO)
-		return lo & ~3u;
-	if ((lo & PCI_BAR_MEM_TYPE_MASK) == PCI_BAR_MEM_TYPE_64 && n < 5)
-		return (lo & ~0xfu) | (uint64_t)pci_read32(d, PCI_BAR0 + 4 * n + 4) << 32;
-	return lo & ~0xfu;
 }
 
 bool pci_get_bar(const struct pci_dev *d, int n, struct pci_bar *bar)
@@ -185,65 +152,6 @@ void pci_enable(const struct pci_dev *d)
 {
 	pci_write16(d, PCI_COMMAND, pci_read16(d, PCI_COMMAND) | PCI_COMMAND_IO |
 		    PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
-}
-
-/* Address of the MSI-X table, or 0; *SIZE gets the number of entries. */
-static uint64_t msix_table(const struct pci_dev *d, uint8_t cap, unsigned *size)
-{
-	uint32_t table = pci_read32(d, cap + MSIX_TABLE);
-
-	*size = (pci_read16(d, cap + MSIX_CTRL) & MSIX_CTRL_SIZE_MASK) + 1;
-	return pci_bar_addr(d, table & 7) + (table & ~7u);
-}
-
-int pci_msix_enable(const struct pci_dev *d)
-{
-	uint8_t cap = pci_find_cap(d, PCI_CAP_ID_MSIX, 0);
-	uint32_t bir;
-	struct pci_bar bar;
-	uint16_t ctrl;
-	uint64_t table;
-	unsigned size;
-
-	if (!cap)
-		return -1;
-	bir = pci_read32(d, cap + MSIX_TABLE) & 7;
-	if (!pci_get_bar(d, bir, &bar) || bar.is_io)	/* maps the table */
-		return -1;
-	pci_enable(d);	/* table access needs memory decoding, MSI bus mastering */
-
-	/* Enable with the whole function masked, mask every entry, then lift
-	 * the function mask: no entry can fire before it is routed. */
-	ctrl = pci_read16(d, cap + MSIX_CTRL);
-	pci_write16(d, cap + MSIX_CTRL, ctrl | MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL);
-	table = msix_table(d, cap, &size);
-	for (unsigned i = 0; i < size; i++)
-		mmio_write32(table + i * MSIX_ENTRY_SIZE + MSIX_ENTRY_CTRL,
-			     MSIX_ENTRY_MASKED);
-	pci_write16(d, cap + MSIX_CTRL, (ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_MASKALL);
-	return size;
-}
-
-int pci_msix_route(const struct pci_dev *d, unsigned entry, uint8_t vector)
-{
-	uint8_t cap = pci_find_cap(d, PCI_CAP_ID_MSIX, 0);
-	uint64_t table, e;
-	unsigned size;
-
-	if (!cap)
-		return -1;
-	table = msix_table(d, cap, &size);
-	if (entry >= size)
-		return -1;
-	e = table + entry * MSIX_ENTRY_SIZE;
-	/* An entry is rewritten only while masked (PCI 3.0, 6.8.2.9). */
-	mmio_write32(e + MSIX_ENTRY_CTRL, MSIX_ENTRY_MASKED);
-	/* Fixed delivery, edge, physical destination = our LAPIC. */
-	mmio_write32(e + MSIX_ENTRY_ADDR_LO, MSI_ADDR_BASE | lapic_id() << 12);
-	mmio_write32(e + MSIX_ENTRY_ADDR_HI, 0);
-	mmio_write32(e + MSIX_ENTRY_DATA, vector);
-	mmio_write32(e + MSIX_ENTRY_CTRL, 0);
-	return 0;
 }
 
 void pci_register_driver(const struct pci_driver *drv)

@@ -11,8 +11,6 @@
 /* Register the driver with the virtio transports; call before
  * pci_probe_all(). Reads balloon.min, balloon.threshold, balloon.debug. */
 void balloon_init(void);
-/* True once a balloon device is attached and live. */
-bool balloon_present(void);
 /* Bytes currently held by the balloon (given to the host). */
 uint64_t balloon_size_bytes(void);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pci.h - PCI configuration access, BARs, capabilities and MSI-X
+ * pci.h - PCI configuration access, BARs and capabilities
  * (kernel/drivers/pci.c). Config space through ports 0xCF8/0xCFC.
  */
 #ifndef KERNEL_PCI_H
@@ -18,7 +18,6 @@ struct pci_dev {
 uint8_t pci_read8(const struct pci_dev *d, uint16_t off);
 uint16_t pci_read16(const struct pci_dev *d, uint16_t off);
 uint32_t pci_read32(const struct pci_dev *d, uint16_t off);
-void pci_write8(const struct pci_dev *d, uint16_t off, uint8_t v);
 void pci_write16(const struct pci_dev *d, uint16_t off, uint16_t v);
 void pci_write32(const struct pci_dev *d, uint16_t off, uint32_t v);
 
@@ -38,14 +37,10 @@ bool pci_get_bar(const struct pci_dev *d, int n, struct pci_bar *bar);
 /* Enable memory and I/O decoding and bus mastering. */
 void pci_enable(const struct pci_dev *d);
 
-/* MSI-X: enable the function's MSI-X with every entry masked, then route
- * table entry ENTRY to VECTOR on the boot CPU's LAPIC and unmask it.
- * Returns the table size, or a negative value when there is no MSI-X. */
-int pci_msix_enable(const struct pci_dev *d);
-int pci_msix_route(const struct pci_dev *d, unsigned entry, uint8_t vector);
-
-/* Call FN for every function found on bus 0..255 (kernel/main.c calls
- * this once; drivers register through pci_register_driver). */
+/* pci_probe_all() enumerates bus 0 and the buses behind its bridges and
+ * offers every function to the registered drivers, the first match
+ * probing it (kernel/main.c calls it once, after the drivers registered
+ * through pci_register_driver). */
 struct pci_driver {
 	const char *name;
 	/* true when this driver takes the device */

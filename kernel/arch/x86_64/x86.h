@@ -1,18 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86.h - tiny inline helpers for the x86-64 instructions the kernel uses
- * (CPUID, MSRs, TSC, control registers, halting).
+ * (MSRs, TSC, control registers, halting).
  */
 #ifndef KERNEL_X86_H
 #define KERNEL_X86_H
 
 #include <stdint.h>
 #include "x86_asm.h"
-
-static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
-{
-	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
-}
 
 static inline uint64_t rdmsr(uint32_t msr)
 {
