@@ -67,12 +67,18 @@ def skip_all(reason):
     sys.exit(77)
 
 
+def require_qemu():
+    """$QEMU or qemu-system-x86_64 on PATH; skip the test without it."""
+    qemu = os.environ.get("QEMU") or shutil.which("qemu-system-x86_64")
+    if not qemu or not os.access(qemu, os.X_OK):
+        skip_all("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
+    return qemu
+
+
 def require_guest():
     """Skip unless QEMU and a built guest kernel are available."""
-    qemu = os.environ.get("QEMU") or shutil.which("qemu-system-x86_64")
+    qemu = require_qemu()
     elf = os.environ.get("GUEST_ELF", "")
-    if not qemu:
-        skip_all("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
     if not os.path.exists(elf):
         skip_all("guest kernel not built (GUEST_ELF=%r)" % elf)
     return qemu, elf
@@ -95,17 +101,36 @@ class GuestError(Exception):
     pass
 
 
-_live = set()           # Guests not yet closed, for the exit handlers
+_live = set()   # QEMUs and terminals not yet closed, for the exit handlers
+
+
+def track(obj):
+    """Close OBJ (anything with close()) at exit unless closed before."""
+    _live.add(obj)
+
+
+def untrack(obj):
+    _live.discard(obj)
 
 
 def _close_all():
-    for g in list(_live):
-        g.close()
+    for obj in list(_live):
+        obj.close()
 
 
 atexit.register(_close_all)
 # A test killed by the harness (SIGTERM) still kills its QEMU.
 signal.signal(signal.SIGTERM, lambda signo, frame: sys.exit(128 + signo))
+
+
+def file_tail(path, limit=2000):
+    """The last LIMIT characters of the file at PATH ("" if unreadable),
+    e.g. QEMU's stderr for an error message."""
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")[-limit:]
+    except OSError:
+        return ""
 
 
 def _die_with_parent():
@@ -156,7 +181,7 @@ class Guest:
                                      stdout=subprocess.PIPE,
                                      stderr=self._stderr,
                                      preexec_fn=_die_with_parent)
-        _live.add(self)
+        track(self)
         threading.Thread(target=self._reader, daemon=True).start()
         return self
 
@@ -182,7 +207,7 @@ class Guest:
             self.proc.stdin.close()
             self.proc.stdout.close()
             self._stderr.close()
-        _live.discard(self)
+        untrack(self)
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def __enter__(self):
@@ -241,12 +266,8 @@ class Guest:
                 self._cond.wait(min(left, 1.0))
 
     def _stderr_tail(self):
-        try:
-            with open(self._stderr.name, "rb") as f:
-                err = f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-        return "\n--- qemu stderr:\n" + err[-2000:] if err else ""
+        err = file_tail(self._stderr.name)
+        return "\n--- qemu stderr:\n" + err if err else ""
 
     def send(self, text):
         """Type TEXT on the console (all at once, like a paste)."""

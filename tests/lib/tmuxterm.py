@@ -25,30 +25,21 @@ API
 Every Term is closed at exit, even when the test fails.
 """
 
-import atexit
 import os
 import shutil
 import subprocess
 import tempfile
 import time
 
+# guest.py closes every track()ed object at exit, also after SIGTERM.
+from guest import skip_all, track, untrack
+
 WAIT_TIMEOUT = 30       # seconds: generous for a loaded 2-core CI machine
-
-_live = set()
-
-
-def _close_all():
-    for t in list(_live):
-        t.close()
-
-
-atexit.register(_close_all)
 
 
 def require_tmux():
     path = shutil.which("tmux")
     if not path:
-        from guest import skip_all
         skip_all("tmux not found (apt-get install tmux)")
     return path
 
@@ -63,7 +54,8 @@ class Term:
         # program ends; no user or system config.
         with open(conf, "w") as f:
             f.write("set -g remain-on-exit on\nset -g history-limit 10000\n")
-        _live.add(self)
+        self._closed = False
+        track(self)
         envargs = []
         for k, v in (env or {}).items():
             envargs += ["-e", "%s=%s" % (k, v)]
@@ -140,9 +132,10 @@ class Term:
             time.sleep(0.02)    # a file: poll it
 
     def close(self):
-        if self not in _live:
+        if self._closed:
             return
-        _live.discard(self)
+        self._closed = True
+        untrack(self)
         subprocess.run([self.tmux, "-S", self.sock, "kill-server"],
                        capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)

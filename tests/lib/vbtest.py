@@ -8,11 +8,11 @@ Give `kernel=` (e.g. os.environ["GUEST_ELF"]) and `serial=True` to boot a
 guest and read its console from a file.
 
 API
-  Tap(), skip_all(reason), Qmp        from guest.py: TAP output (ok, is_,
-                                      diag, done), the skip rule (exit 77, or
-                                      a failure with VBALLOON_NO_SKIP=1), and
-                                      a small synchronous QMP client.
-  require_qemu() -> path              skip the test when QEMU is missing.
+  Tap(), skip_all(reason), Qmp,       from guest.py: TAP output (ok, is_,
+  require_qemu() -> path              diag, done), the skip rule (exit 77, or
+                                      a failure with VBALLOON_NO_SKIP=1), a
+                                      small synchronous QMP client, and the
+                                      skip when QEMU is missing.
   vbctl_argv() -> list                $VBCTL split like a shell line, so it
                                       may be "valgrind -q ... vbctl".
   run(args, sock=None, timeout=60, env=None) -> Result
@@ -35,7 +35,6 @@ API
                          (PR_SET_PDEATHSIG).
 """
 
-import atexit
 import json
 import os
 import re
@@ -48,27 +47,11 @@ import tempfile
 import time
 
 # guest.py sets the SIGTERM handler that turns a kill into sys.exit, so
-# the atexit handler below still kills QEMU.
-from guest import Qmp, Tap, skip_all, _die_with_parent  # noqa: F401
+# its atexit handler still kills every QEMU track()ed here.
+from guest import (Qmp, Tap, skip_all, require_qemu,  # noqa: F401
+                   file_tail, track, untrack, _die_with_parent)
 
 START_TIMEOUT = 60      # seconds for QEMU to open its QMP sockets (loaded CI)
-
-_live = set()
-
-
-def _close_all():
-    for vm in list(_live):
-        vm.close()
-
-
-atexit.register(_close_all)
-
-
-def require_qemu():
-    qemu = os.environ.get("QEMU") or shutil.which("qemu-system-x86_64")
-    if not qemu or not os.access(qemu, os.X_OK):
-        skip_all("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
-    return qemu
 
 
 def vbctl_argv():
@@ -154,7 +137,7 @@ class Vm:
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=self._stderr, stderr=self._stderr,
                                      preexec_fn=_die_with_parent)
-        _live.add(self)
+        track(self)
         deadline = time.monotonic() + START_TIMEOUT
         for s in self.socks:
             self._await_greeting(s, deadline)
@@ -181,11 +164,7 @@ class Vm:
             time.sleep(0.05)    # QEMU is still starting
 
     def stderr(self):
-        try:
-            with open(self._stderr.name, "rb") as f:
-                return f.read().decode("utf-8", "replace")[-2000:]
-        except OSError:
-            return ""
+        return file_tail(self._stderr.name)
 
     def qmp(self):
         if not self._qmp:
@@ -219,7 +198,7 @@ class Vm:
         if self.proc:
             self.kill(signal.SIGKILL)
             self._stderr.close()
-        _live.discard(self)
+        untrack(self)
         shutil.rmtree(self.tmpdir, ignore_errors=True)
 
     def __enter__(self):
