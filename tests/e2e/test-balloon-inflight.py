@@ -7,7 +7,6 @@ before the device has them (virtio 1.x 5.5.6), so the reclaim hook must
 wait for their batches instead of giving up: the alloc succeeds. (Before
 the fix it failed in every run here, with 256 MiB still in flight.)"""
 
-import re
 import sys
 
 from balloontest import MiB, wait_settled

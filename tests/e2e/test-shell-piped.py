@@ -7,7 +7,6 @@ qmp-shell syntax corner cases, checked by what QEMU did with them."""
 import json
 import subprocess
 import sys
-import time
 
 import vbtest
 
