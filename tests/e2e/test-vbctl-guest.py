@@ -13,15 +13,14 @@ import subprocess
 import sys
 import time
 
-from vbtest import Tap, Vm, finish, run, skip_all, vbctl_argv
+from guest import require_guest
+from vbtest import Tap, Vm, finish, run, vbctl_argv
 
 GiB = 1 << 30
 MiB = 1 << 20
 BOOT_TIMEOUT = 120      # seconds: TCG on a loaded 2-core machine
 t = Tap()
-elf = os.environ.get("GUEST_ELF", "")
-if not os.path.exists(elf):
-    skip_all("guest kernel not built (GUEST_ELF=%r)" % elf)
+_, elf = require_guest()
 
 
 def check(r, rc, desc):
