@@ -93,6 +93,7 @@ static struct balloon {
 	uint64_t inflating;		/* in inflate batches in flight */
 	uint64_t inflating_runs;	/* PFN-store room reserved for them */
 	uint64_t deflating;		/* in deflate batches in flight */
+	uint64_t given_back;		/* deflated pages freed, ever */
 	bool unresponsive;		/* a wait for the device timed out */
 	struct pfn_store held;		/* in the balloon, acknowledged */
 
@@ -196,8 +197,10 @@ static void balloon_reap(struct balloon *b)
 	}
 	while ((batch = virtqueue_get_used(b->deflate_vq))) {
 		/* 5.5.6.1: with MUST_TELL_HOST, reuse only after this. */
-		if (batch->give_back)
+		if (batch->give_back) {
 			batch_free_pages(batch);
+			b->given_back += batch->count;
+		}
 		b->deflating -= batch->count;
 		bdbg(b, "deflated %u pages (held %llu, in flight %llu)", batch->count,
 		     (unsigned long long)b->held.count,
@@ -257,8 +260,10 @@ static uint32_t balloon_deflate_batch(struct balloon *b, uint32_t n, bool give_b
 	batch->give_back = !give_back_now;
 	batch_submit(b, b->deflate_vq, batch);
 	b->deflating += batch->count;
-	if (give_back_now)
+	if (give_back_now) {
 		batch_free_pages(batch);
+		b->given_back += batch->count;
+	}
 	/* Keep only the chunks that in-flight inflates will fill. */
 	pfn_store_trim(&b->held, b->inflating_runs);
 	return batch->count;
@@ -416,7 +421,10 @@ static bool balloon_wait_device(struct balloon *b, uint64_t deadline)
  * mm reclaim hook (DEFLATE_ON_OOM only, 5.5.6.1): an allocation would
  * leave less than balloon.threshold free. Deflate at least WANT_BYTES
  * synchronously; with MUST_TELL_HOST the pages are reused only after the
- * device has acknowledged them.
+ * device has acknowledged them. Returns the bytes actually freed (mm.h):
+ * with MUST_TELL_HOST and a device that does not acknowledge in time,
+ * fewer than were deflated, perhaps none (the rest are freed when the
+ * device returns their batches).
  *
  * Only pages the device has acknowledged can be deflated: a page in an
  * inflate descriptor is the device's from the moment it is available,
@@ -430,6 +438,7 @@ static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
 {
 	struct balloon *b = arg;
 	uint64_t deadline = time_ms() + BALLOON_DEVICE_TIMEOUT_MS;
+	uint64_t given_back = b->given_back;
 	uint64_t n, freed = 0;
 	uint32_t got;
 
@@ -462,9 +471,10 @@ static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
 		while (b->deflating && balloon_wait_device(b, deadline))
 			;
 	balloon_reap(b);
-	bdbg(b, "reclaimed %llu pages under memory pressure (held %llu)",
-	     (unsigned long long)freed, (unsigned long long)b->held.count);
-	return freed * PAGE_SIZE;
+	bdbg(b, "deflated %llu pages under memory pressure, %llu free again (held %llu)",
+	     (unsigned long long)freed, (unsigned long long)(b->given_back - given_back),
+	     (unsigned long long)b->held.count);
+	return (b->given_back - given_back) * PAGE_SIZE;
 }
 
 static void balloon_print_ready(struct balloon *b)

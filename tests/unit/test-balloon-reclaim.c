@@ -6,6 +6,8 @@
  * are still in inflate descriptors the device has not used. The driver
  * must wait for them (bounded) and deflate only pages the device has
  * acknowledged. A fake device (virtio-fake.h) works only when told to.
+ * Then MUST_TELL_HOST (5.5.6.1), which QEMU never offers: deflated pages
+ * are reused only once the device has used their deflate descriptor.
  */
 #include <sys/mman.h>
 
@@ -53,11 +55,14 @@ paddr_t page_alloc_noreclaim(void)
 	return nfree ? free_stack[--nfree] : 0;
 }
 
+static void note_reuse(paddr_t page);
+
 void page_free(paddr_t page)
 {
 	if (page < virt_to_phys(ram) || page >= virt_to_phys(ram + RAM_PAGES * PAGE_SIZE) ||
 	    nfree == RAM_PAGES)
 		panic("page_free(%" PRIx64 "): not a free-able page\n", page);
+	note_reuse(page);
 	free_stack[nfree++] = page;
 }
 
@@ -90,11 +95,26 @@ static struct {
 	bool inflated[RAM_PAGES];	/* the device has the page */
 	unsigned early_deflates;	/* pages deflated before inflated */
 	unsigned double_inflates;	/* pages inflated twice */
+	bool deflated[RAM_PAGES];	/* used in a deflate, not yet freed */
+	unsigned reused_held;		/* freed while the device had them */
+	unsigned reused_deflated;	/* freed after their deflate was used */
 } dev;
 
 static size_t ram_index(uint32_t pfn)
 {
 	return (((paddr_t)pfn << BALLOON_PFN_SHIFT) - virt_to_phys(ram)) / PAGE_SIZE;
+}
+
+/* The allocator gets PAGE back: is the device done with it? */
+static void note_reuse(paddr_t page)
+{
+	size_t i = ram_index(page >> BALLOON_PFN_SHIFT);
+
+	if (dev.inflated[i])
+		dev.reused_held++;
+	else if (dev.deflated[i])
+		dev.reused_deflated++;
+	dev.deflated[i] = false;
 }
 
 /* Use every available descriptor of queue INDEX, one PFN array each. */
@@ -116,6 +136,8 @@ static void device_take(unsigned index)
 				dev.double_inflates++;
 			if (index == BALLOON_VQ_DEFLATE && !*in)
 				dev.early_deflates++;
+			/* Only a page the device had is the driver's again. */
+			dev.deflated[ram_index(pfns[i])] = index == BALLOON_VQ_DEFLATE && *in;
 			*in = index == BALLOON_VQ_INFLATE;
 		}
 	}
@@ -177,6 +199,146 @@ static void settle(void)
 
 #define NEVER		UINT64_MAX
 #define TARGET		3000		/* pages: most of RAM */
+#define HELD		1000		/* pages: the MUST_TELL_HOST tests' balloon */
+#define LOWER		600		/* pages: their lower target */
+
+/* Empty the balloon, then attach it afresh to a fake device offering
+ * FEATURES (the driver's state is one static struct, as in the kernel). */
+static void reattach(uint64_t features)
+{
+	uint64_t min_free = balloon.min_free, threshold = balloon.threshold;
+
+	workload_exit();
+	set_target(0);
+	settle();
+	if (balloon_size_bytes() != 0)
+		panic("reattach: the balloon still holds pages\n");
+	balloon_device_lost(&fake.vd);
+	balloon = (struct balloon){ .min_free = min_free, .threshold = threshold };
+	fake = (struct fake){
+		.vd = { .ops = &fake_ops, .config_len = BALLOON_CFG_SIZE },
+		.offered = (1ull << VIRTIO_F_VERSION_1) | features,
+		.queue_sizes = { [BALLOON_VQ_INFLATE] = 64, [BALLOON_VQ_DEFLATE] = 64 },
+	};
+	memset(&dev, 0, sizeof(dev));
+	if (!virtio_attach(&fake.vd, virtio_find_driver(VIRTIO_ID_BALLOON)))
+		panic("reattach: the balloon does not attach\n");
+}
+
+/* The host lowers the target while the device is busy: the config path
+ * puts HELD - LOWER pages in deflate descriptors the device has not used. */
+static void lower_target_device_busy(void)
+{
+	set_target(HELD);
+	settle();
+	is_u64(balloon.held.count, HELD, "inflated to %d pages, all acknowledged", HELD);
+	dev.busy_until = NEVER;
+	set_target(LOWER);
+	is_u64(balloon.deflating, HELD - LOWER,
+	       "target %d with the device busy: %d pages in deflate descriptors", LOWER,
+	       HELD - LOWER);
+}
+
+/* 5.5.6.1 with MUST_TELL_HOST: a deflated page goes back to the
+ * allocator only after the device has used its descriptor. */
+static void test_tell_host(void)
+{
+	uint64_t got, t0;
+	paddr_t page;
+
+	reattach((1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) |
+		 (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM));
+	ok(balloon.tell_host && (fake.accepted & (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST)),
+	   "MUST_TELL_HOST offered: negotiated");
+
+	lower_target_device_busy();
+	is_int(dev.reused_held + dev.reused_deflated, 0,
+	       "MUST_TELL_HOST, config path: none of them is free before the device used "
+	       "the descriptor");
+	is_u64(fake.config[BALLOON_CFG_ACTUAL / 4], HELD, "...and actual still counts them");
+	settle();
+	is_int(dev.reused_held, 0, "device used the deflate: no page was freed before that");
+	is_int(dev.reused_deflated, HELD - LOWER, "...and all %d are free again", HELD - LOWER);
+	is_u64(fake.config[BALLOON_CFG_ACTUAL / 4], LOWER, "...and actual is %d", LOWER);
+
+	/* The reclaim hook: the device acknowledges only after a while,
+	 * which the hook waits for (every page_free meanwhile is seen). */
+	dev.reused_deflated = 0;
+	dev.busy_until = fake_ms + 50;
+	got = reclaim_for_one_page();
+	page = page_alloc_noreclaim();
+	is_int(dev.reused_held, 0,
+	       "MUST_TELL_HOST, reclaim hook: no page was freed before the device used its "
+	       "deflate");
+	is_int(dev.reused_deflated, BALLOON_BATCH_PFNS,
+	       "...the hook waited for the device and freed a batch of %d pages",
+	       BALLOON_BATCH_PFNS);
+	is_u64(got, BALLOON_BATCH_PFNS * PAGE_SIZE, "...and reports their bytes");
+	ok(page != 0, "...and the allocation gets its page");
+	page_free(page);
+
+	/* 3: the device never acknowledges: the hook gives up after the
+	 * timeout and reuses nothing; the allocation takes what is free
+	 * below the threshold, and the pages follow when the device does. */
+	reattach((1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) |
+		 (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM));
+	set_target(HELD);
+	settle();
+	dev.busy_until = NEVER;
+	t0 = fake_ms;
+	got = reclaim_for_one_page();
+	ok(fake_ms - t0 >= BALLOON_DEVICE_TIMEOUT_MS && fake_ms - t0 < 2 * BALLOON_DEVICE_TIMEOUT_MS,
+	   "MUST_TELL_HOST, device never acknowledges: the hook gives up after about the "
+	   "%d ms timeout (%" PRIu64 " ms)", BALLOON_DEVICE_TIMEOUT_MS, fake_ms - t0);
+	is_u64(balloon.deflating, BALLOON_BATCH_PFNS, "...with a batch of %d pages deflated",
+	       BALLOON_BATCH_PFNS);
+	is_int(dev.reused_held + dev.reused_deflated, 0, "...none of which is reused");
+	is_u64(got, 0, "...so the hook reports 0 bytes freed (mm.h: bytes it freed)");
+	page = page_alloc_noreclaim();
+	ok(page != 0, "...the allocation still gets a page from below the threshold");
+	workload[nworkload++] = page;
+	t0 = fake_ms;
+	is_u64(reclaim_for_one_page(), 0, "...the next allocation gets nothing from the hook");
+	ok(fake_ms - t0 < 10, "...without waiting again (%" PRIu64 " ms)", fake_ms - t0);
+	/* It still deflates a batch: the device gets it when it recovers. */
+	is_u64(balloon.deflating, 2 * BALLOON_BATCH_PFNS,
+	       "...though it puts another batch in a deflate descriptor");
+	is_int(dev.reused_held, 0, "...and reuses no page the device still has");
+	settle();
+	is_int(dev.reused_held, 0, "device back: still no page freed before its deflate was used");
+	is_int(dev.reused_deflated, 2 * BALLOON_BATCH_PFNS,
+	       "...and both deflated batches, %d pages, are free now", 2 * BALLOON_BATCH_PFNS);
+	is_int(dev.early_deflates + dev.double_inflates, 0,
+	       "...and the device saw every page inflated once before its deflate");
+}
+
+/* Without MUST_TELL_HOST a deflated page may be reused at once (5.5.6.1).
+ * The reclaim hook does so; the config path still waits for the device
+ * (it runs in work context, where nothing needs the page at once). */
+static void test_no_tell_host(void)
+{
+	uint64_t got, t0;
+
+	reattach(1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
+	ok(!balloon.tell_host && !(fake.accepted & (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST)),
+	   "MUST_TELL_HOST not offered: not negotiated");
+	lower_target_device_busy();
+	is_int(dev.reused_held + dev.reused_deflated, 0,
+	       "no MUST_TELL_HOST, config path: the pages still wait for the device");
+	settle();
+	is_int(dev.reused_deflated, HELD - LOWER, "...and are free once it used the deflate");
+
+	dev.busy_until = NEVER;
+	t0 = fake_ms;
+	got = reclaim_for_one_page();
+	is_int(dev.reused_held, BALLOON_BATCH_PFNS,
+	       "no MUST_TELL_HOST, reclaim hook: a batch of %d pages is free before the "
+	       "device used the deflate", BALLOON_BATCH_PFNS);
+	is_u64(got, BALLOON_BATCH_PFNS * PAGE_SIZE, "...the hook reports their bytes");
+	ok(fake_ms - t0 < 10, "...without waiting for the device (%" PRIu64 " ms)", fake_ms - t0);
+	settle();
+	is_int(dev.early_deflates, 0, "...and the device had every page it was told of");
+}
 
 int main(void)
 {
@@ -254,6 +416,9 @@ int main(void)
 	settle();
 	is_int(dev.early_deflates, 0, "no page was ever deflated before the device had it");
 	is_int(dev.double_inflates, 0, "no page was inflated twice");
+
+	test_tell_host();
+	test_no_tell_host();
 
 	fake_tick = NULL;
 	workload_exit();
