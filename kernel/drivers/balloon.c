@@ -10,6 +10,12 @@
  * deflating first, when DEFLATE_ON_OOM was negotiated; after such a
  * deflate, inflation also stops at the threshold until the host sets a
  * new target. balloon.debug=1 prints a line per batch.
+ *
+ * With PAGE_REPORTING (5.5.6.7), pages freed since their last report are
+ * reported BALLOON_REPORT_DELAY_MS after BALLOON_REPORT_MIN bytes of them
+ * have piled up, in rounds of contiguous runs, one device-writable buffer
+ * per run; the host discards them. During a round they are out of the
+ * allocator, down to balloon.threshold free at most.
  */
 #include "balloon.h"
 #include "balloon_pfns.h"
@@ -33,9 +39,12 @@
 #define VIRTIO_BALLOON_F_MUST_TELL_HOST	0
 #define VIRTIO_BALLOON_F_STATS_VQ	1
 #define VIRTIO_BALLOON_F_DEFLATE_ON_OOM	2
+#define VIRTIO_BALLOON_F_PAGE_REPORTING	5
 
 /* 5.5.2 virtqueues: inflateq, deflateq, then statsq only if STATS_VQ
- * was negotiated (later queues shift down when a feature is absent). */
+ * was negotiated, free_page_vq (FREE_PAGE_HINT, never negotiated), then
+ * reporting_vq if PAGE_REPORTING (later queues shift down when a feature
+ * is absent). */
 #define BALLOON_VQ_INFLATE		0
 #define BALLOON_VQ_DEFLATE		1
 #define BALLOON_VQ_STATS		2
@@ -68,6 +77,14 @@ struct balloon_stat {
 
 #define BALLOON_DEFAULT_MIN		(16 * MiB)
 #define BALLOON_DEFAULT_HEADROOM	(4 * MiB)	/* threshold - min */
+/* Free page reporting: a round starts this long after this much freed
+ * memory piled up; runs of at most BALLOON_REPORT_RUN_PAGES (4 MiB), so
+ * a round takes out at most BALLOON_REPORT_RUNS of them. */
+#define BALLOON_REPORT_MIN		(2 * MiB)
+#define BALLOON_REPORT_DELAY_MS		1000
+#define BALLOON_REPORT_RUNS		32
+#define BALLOON_REPORT_RUN_PAGES	1024
+
 /* How long to wait for the device to return a batch we depend on. */
 #define BALLOON_DEVICE_TIMEOUT_MS	2000
 
@@ -83,7 +100,7 @@ struct balloon_batch {
  * hook, which runs in the work context of whoever allocates). */
 static struct balloon {
 	struct virtio_device *vd;	/* NULL until attached */
-	struct virtqueue *inflate_vq, *deflate_vq, *stats_vq;
+	struct virtqueue *inflate_vq, *deflate_vq, *stats_vq, *report_vq;
 	bool tell_host;			/* MUST_TELL_HOST negotiated */
 	bool deflate_on_oom;		/* DEFLATE_ON_OOM negotiated */
 
@@ -101,6 +118,12 @@ static struct balloon {
 	struct balloon_batch *free_batches;
 	unsigned nfree_batches;
 	struct balloon_stat *stats;	/* the stats buffer, device-readable */
+
+	struct mm_run report_runs[BALLOON_REPORT_RUNS];	/* out for a report */
+	size_t report_nruns;		/* runs in the current round */
+	size_t report_pending;		/* ... the device has not returned */
+	unsigned report_max_runs;	/* also capped by the queue size */
+	struct work report;		/* timer: start a round */
 
 	uint64_t min_free;		/* bytes: balloon.min */
 	uint64_t threshold;		/* bytes: balloon.threshold */
@@ -146,12 +169,19 @@ static void batch_put(struct balloon *b, struct balloon_batch *batch)
 	b->nfree_batches++;
 }
 
-static void batch_free_pages(struct balloon_batch *batch)
+/* DISCARDED: the device has had the pages (no free page report needed). */
+static void batch_free_pages(struct balloon_batch *batch, bool discarded)
 {
 	uint32_t i;
 
-	for (i = 0; i < batch->count; i++)
-		page_free((paddr_t)batch->pfns[i] << BALLOON_PFN_SHIFT);
+	for (i = 0; i < batch->count; i++) {
+		paddr_t page = (paddr_t)batch->pfns[i] << BALLOON_PFN_SHIFT;
+
+		if (discarded)
+			page_free_discarded(page);
+		else
+			page_free(page);
+	}
 }
 
 /* Submit BATCH (already filled) on VQ; the pool never outnumbers the
@@ -198,7 +228,7 @@ static void balloon_reap(struct balloon *b)
 	while ((batch = virtqueue_get_used(b->deflate_vq))) {
 		/* 5.5.6.1: with MUST_TELL_HOST, reuse only after this. */
 		if (batch->give_back) {
-			batch_free_pages(batch);
+			batch_free_pages(batch, true);
 			b->given_back += batch->count;
 		}
 		b->deflating -= batch->count;
@@ -232,7 +262,7 @@ static uint32_t balloon_inflate_batch(struct balloon *b, uint32_t n)
 	 * batch comes back: the policy's floor check counts it now. */
 	batch->runs = pfn_count_runs(batch->pfns, i);
 	if (i == 0 || !pfn_store_reserve(&b->held, b->inflating_runs + batch->runs)) {
-		batch_free_pages(batch);
+		batch_free_pages(batch, false);
 		batch_put(b, batch);
 		return 0;
 	}
@@ -261,7 +291,7 @@ static uint32_t balloon_deflate_batch(struct balloon *b, uint32_t n, bool give_b
 	batch_submit(b, b->deflate_vq, batch);
 	b->deflating += batch->count;
 	if (give_back_now) {
-		batch_free_pages(batch);
+		batch_free_pages(batch, true);
 		b->given_back += batch->count;
 	}
 	/* Keep only the chunks that in-flight inflates will fill. */
@@ -396,6 +426,56 @@ static void balloon_stats_done(struct virtqueue *vq)
 	}
 }
 
+/* 5.5.6.7: start a round of free page reporting unless one is out. */
+static void balloon_report_start(void *arg)
+{
+	struct balloon *b = arg;
+	size_t i;
+
+	if (!b->vd || b->report_nruns)
+		return;
+	b->report_nruns = mm_report_take(b->report_runs, b->report_max_runs,
+					 BALLOON_REPORT_RUN_PAGES, b->threshold);
+	for (i = 0; i < b->report_nruns; i++) {
+		struct mm_run *r = &b->report_runs[i];
+
+		if (!virtqueue_add(b->report_vq, r->start, r->npages * PAGE_SIZE,
+				   true, r))
+			panic("balloon: virtqueue %u full", b->report_vq->index);
+	}
+	b->report_pending = b->report_nruns;
+	if (b->report_nruns) {
+		bdbg(b, "reporting %zu free runs", b->report_nruns);
+		virtqueue_kick(b->report_vq);
+	}
+}
+
+/* The device has discarded a round's runs: they are free again, and the
+ * next round starts at once if enough freed memory is waiting. */
+static void balloon_report_done(struct virtqueue *vq)
+{
+	struct balloon *b = vq->priv;
+
+	while (virtqueue_get_used(vq))
+		b->report_pending--;
+	if (b->report_pending || !b->report_nruns)
+		return;
+	mm_report_return(b->report_runs, b->report_nruns);
+	b->report_nruns = 0;
+	if (mm_unreported_bytes() >= BALLOON_REPORT_MIN)
+		work_queue(&b->report);
+}
+
+/* From page_free(): freed memory piled up; report it a little later, so
+ * a burst of frees goes out in few rounds. */
+static void balloon_report_nudge(void *arg)
+{
+	struct balloon *b = arg;
+
+	if (!b->report_nruns)
+		work_schedule(&b->report, BALLOON_REPORT_DELAY_MS);
+}
+
 /* Poll until the device returns some batch (reclaim cannot wait for the
  * interrupt: it runs inside an allocation). False after a timeout, and
  * at once after one, until the device returns a batch again: a stuck
@@ -483,6 +563,7 @@ static void balloon_print_ready(struct balloon *b)
 		[VIRTIO_BALLOON_F_MUST_TELL_HOST] = "must-tell-host",
 		[VIRTIO_BALLOON_F_STATS_VQ] = "stats-vq",
 		[VIRTIO_BALLOON_F_DEFLATE_ON_OOM] = "deflate-on-oom",
+		[VIRTIO_BALLOON_F_PAGE_REPORTING] = "page-reporting",
 	};
 	char list[80];
 	size_t len = 0;
@@ -490,7 +571,7 @@ static void balloon_print_ready(struct balloon *b)
 
 	list[0] = '\0';
 	for (i = 0; i < ARRAY_SIZE(names); i++)
-		if (virtio_has_feature(b->vd, i))
+		if (names[i] && virtio_has_feature(b->vd, i))
 			len += snprintk(list + len, sizeof(list) - len, "%s%s",
 					len ? " " : "", names[i]);
 	if (virtio_has_feature(b->vd, VIRTIO_F_VERSION_1))
@@ -530,7 +611,8 @@ static const char *balloon_probe(struct virtio_device *vd)
 	/* 3.1.1 steps 4-6, 5.5.3: whichever of these the device offers. */
 	why = virtio_negotiate(vd, (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) |
 				   (1ull << VIRTIO_BALLOON_F_STATS_VQ) |
-				   (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM));
+				   (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM) |
+				   (1ull << VIRTIO_BALLOON_F_PAGE_REPORTING));
 	if (why)
 		goto fail;
 	b->tell_host = virtio_has_feature(vd, VIRTIO_BALLOON_F_MUST_TELL_HOST);
@@ -551,6 +633,14 @@ static const char *balloon_probe(struct virtio_device *vd)
 					       balloon_stats_done, b, &why);
 		if (!b->stats_vq)
 			goto fail;
+	}
+	if (virtio_has_feature(vd, VIRTIO_BALLOON_F_PAGE_REPORTING)) {
+		b->report_vq = virtqueue_create(vd, BALLOON_VQ_STATS + !!b->stats_vq,
+						balloon_report_done, b, &why);
+		if (!b->report_vq)
+			goto fail;
+		b->report_max_runs = MIN(BALLOON_REPORT_RUNS, b->report_vq->size);
+		work_init(&b->report, balloon_report_start, b);
 	}
 	why = balloon_alloc_buffers(b);
 	if (why)
@@ -575,6 +665,12 @@ static const char *balloon_probe(struct virtio_device *vd)
 	 * DEFLATE_ON_OOM. */
 	if (b->deflate_on_oom)
 		mm_set_reclaim_hook(balloon_reclaim, b, b->threshold);
+	if (b->report_vq) {
+		mm_set_report_hook(balloon_report_nudge, b, BALLOON_REPORT_MIN);
+		/* What was freed before we were live. */
+		if (mm_unreported_bytes() >= BALLOON_REPORT_MIN)
+			work_schedule(&b->report, BALLOON_REPORT_DELAY_MS);
+	}
 
 	balloon_print_ready(b);
 	/* The host may have set a target before we were live. */
@@ -597,6 +693,10 @@ static void balloon_device_lost(struct virtio_device *vd)
 
 	if (b->deflate_on_oom)
 		mm_set_reclaim_hook(NULL, NULL, 0);
+	if (b->report_vq) {
+		mm_set_report_hook(NULL, NULL, 0);
+		work_cancel(&b->report);
+	}
 	work_cancel(&b->retry);
 	b->vd = NULL;
 }

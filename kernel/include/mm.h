@@ -28,6 +28,9 @@ paddr_t page_alloc(void);
  * which checks balloon.min itself). Returns 0 when none is free. */
 paddr_t page_alloc_noreclaim(void);
 void page_free(paddr_t page);
+/* Free a page whose contents the host has discarded (a deflated balloon
+ * page): it needs no free page report. */
+void page_free_discarded(paddr_t page);
 /* NPAGES physically contiguous, zeroed pages (virtqueue rings, tables);
  * for boot-time use. Returns 0 on failure. */
 paddr_t page_alloc_contig(size_t npages);
@@ -42,6 +45,26 @@ uint64_t mm_free_bytes(void);	/* exactly what page_alloc can still hand out */
  */
 typedef uint64_t (*mm_reclaim_fn)(uint64_t want_bytes, void *arg);
 void mm_set_reclaim_hook(mm_reclaim_fn fn, void *arg, uint64_t threshold);
+
+/*
+ * Free page reporting (virtio-balloon PAGE_REPORTING): pages freed since
+ * they were last reported are handed out in runs of contiguous pages and
+ * are not allocatable (nor counted free) until returned; returned pages
+ * count as discarded and are not reported again until reused and freed.
+ * FN runs (from page_free) each time the unreported pages reach
+ * THRESHOLD bytes; it should only schedule the report.
+ */
+struct mm_run {
+	paddr_t start;
+	uint64_t npages;
+};
+void mm_set_report_hook(void (*fn)(void *arg), void *arg, uint64_t threshold);
+uint64_t mm_unreported_bytes(void);
+/* Take up to MAX_RUNS runs of at most MAX_RUN_PAGES unreported pages,
+ * leaving at least FLOOR_BYTES free; returns the number of runs. */
+size_t mm_report_take(struct mm_run *runs, size_t max_runs,
+		      uint64_t max_run_pages, uint64_t floor_bytes);
+void mm_report_return(const struct mm_run *runs, size_t n);
 
 /* Minor page-fault-like counter for the stats queue: pages first touched
  * by workloads (the kernel has no demand paging, so this counts pages the

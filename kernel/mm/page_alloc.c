@@ -21,6 +21,14 @@
  *   the pages the balloon gives back are the ones a workload gets next.
  *   Freeing never touches the freed page itself: after a deflate that
  *   would fault every page the host has just discarded back in.
+ * The stack array holds two stacks growing towards each other: from the
+ * bottom, pages freed since they were last reported to the host (free
+ * page reporting, virtio 5.5.6.7); from the top, pages the host has
+ * discarded (reported, or given back by the balloon). Reported pages are
+ * reused only after the unreported ones, so they stay discarded longer.
+ * Pages taken out for a report are neither free nor on a stack until
+ * they come back. Never-touched ranges need no report: the host never
+ * backed them.
  * Only kernel work context (never an interrupt handler) calls in, so
  * there is no locking.
  */
@@ -32,9 +40,11 @@ static struct {
 	int nranges;
 	paddr_t base;			/* lowest RAM page: page numbers count from here */
 	uint32_t *stack;		/* freed pages, (addr - base) / PAGE_SIZE */
-	uint64_t stack_len;		/* entries in use */
+	uint64_t stack_len;		/* unreported entries, from the bottom */
+	uint64_t clean_len;		/* discarded entries, from the top */
 	uint64_t stack_cap;		/* entries that fit: one per RAM page */
-	uint64_t free_pages;		/* pages in ranges + on the stack */
+	uint64_t reporting;		/* pages out for a report */
+	uint64_t free_pages;		/* pages in ranges + on the stacks */
 	uint64_t total_pages;		/* all RAM pages managed */
 	paddr_t ram_end;		/* end of the highest RAM page */
 	paddr_t low_ram_end;		/* ... of the highest below 4 GiB */
@@ -42,6 +52,9 @@ static struct {
 	void *reclaim_arg;
 	uint64_t reclaim_threshold;	/* bytes: reclaim below this much free */
 	bool in_reclaim;		/* the hook is running: no recursion */
+	void (*report)(void *arg);	/* free page reporting's nudge, or NULL */
+	void *report_arg;
+	uint64_t report_pages;		/* nudge when this many are unreported */
 	uint64_t minor_faults;		/* pages first touched by workloads */
 } mm;
 
@@ -172,11 +185,20 @@ void mm_init(void)
 	mm.stack_cap = mm.total_pages;
 }
 
+static paddr_t stack_page(uint64_t i)
+{
+	return mm.base + (paddr_t)mm.stack[i] * PAGE_SIZE;
+}
+
 paddr_t page_alloc_noreclaim(void)
 {
 	if (mm.stack_len) {
 		mm.free_pages--;
-		return mm.base + (paddr_t)mm.stack[--mm.stack_len] * PAGE_SIZE;
+		return stack_page(--mm.stack_len);
+	}
+	if (mm.clean_len) {
+		mm.free_pages--;
+		return stack_page(mm.stack_cap - mm.clean_len--);
 	}
 	return carve(1);
 }
@@ -194,14 +216,91 @@ paddr_t page_alloc(void)
 	return page_alloc_noreclaim();
 }
 
-void page_free(paddr_t page)
+/* Room on the stacks for PAGE: panics on a page we do not manage, or on
+ * more frees than pages (a double free). */
+static uint32_t stack_entry(paddr_t page)
 {
 	if (page < mm.base || (page & (PAGE_SIZE - 1)) || page >= mm.ram_end)
 		panic("mm: page_free(%lx): not a page we manage", page);
-	if (mm.stack_len == mm.stack_cap)	/* more frees than pages */
+	if (mm.stack_len + mm.clean_len + mm.reporting >= mm.stack_cap)
 		panic("mm: page_free(%lx): double free", page);
-	mm.stack[mm.stack_len++] = (page - mm.base) / PAGE_SIZE;
 	mm.free_pages++;
+	return (page - mm.base) / PAGE_SIZE;
+}
+
+void page_free(paddr_t page)
+{
+	mm.stack[mm.stack_len] = stack_entry(page);
+	/* Once per crossing, not per free: the hook only schedules work. */
+	if (++mm.stack_len == mm.report_pages && mm.report)
+		mm.report(mm.report_arg);
+}
+
+void page_free_discarded(paddr_t page)
+{
+	uint32_t e = stack_entry(page);
+
+	mm.stack[mm.stack_cap - ++mm.clean_len] = e;
+}
+
+void mm_set_report_hook(void (*fn)(void *arg), void *arg, uint64_t threshold)
+{
+	mm.report = fn;
+	mm.report_arg = arg;
+	mm.report_pages = MAX(threshold / PAGE_SIZE, 1);
+}
+
+uint64_t mm_unreported_bytes(void)
+{
+	return mm.stack_len * PAGE_SIZE;
+}
+
+/* Extend RUN by PAGE if it borders it and RUN has room; else false. */
+static bool run_extend(struct mm_run *run, paddr_t page, uint64_t max_pages)
+{
+	if (run->npages >= max_pages)
+		return false;
+	if (page == run->start + run->npages * PAGE_SIZE) {
+		run->npages++;
+		return true;
+	}
+	if (page + PAGE_SIZE == run->start) {
+		run->start = page;
+		run->npages++;
+		return true;
+	}
+	return false;
+}
+
+size_t mm_report_take(struct mm_run *runs, size_t max_runs,
+		      uint64_t max_run_pages, uint64_t floor_bytes)
+{
+	size_t n = 0;
+
+	/* Most recently freed first: their neighbours were freed with them. */
+	while (mm.stack_len && (mm.free_pages - 1) * PAGE_SIZE >= floor_bytes) {
+		paddr_t page = stack_page(mm.stack_len - 1);
+
+		if (!n || !run_extend(&runs[n - 1], page, max_run_pages)) {
+			if (n == max_runs)
+				break;
+			runs[n].start = page;
+			runs[n++].npages = 1;
+		}
+		mm.stack_len--;
+		mm.free_pages--;
+		mm.reporting++;
+	}
+	return n;
+}
+
+void mm_report_return(const struct mm_run *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		mm.reporting -= runs[i].npages;
+		for (uint64_t j = 0; j < runs[i].npages; j++)
+			page_free_discarded(runs[i].start + j * PAGE_SIZE);
+	}
 }
 
 paddr_t page_alloc_contig(size_t npages)

@@ -66,6 +66,35 @@ void page_free(paddr_t page)
 	free_stack[nfree++] = page;
 }
 
+/* Deflated pages: the same free stack (no free page reporting here). */
+void page_free_discarded(paddr_t page)
+{
+	page_free(page);
+}
+
+/* PAGE_REPORTING is never offered by this fake device. */
+void mm_set_report_hook(void (*fn)(void *arg), void *arg, uint64_t threshold)
+{
+	(void)fn, (void)arg, (void)threshold;
+}
+
+uint64_t mm_unreported_bytes(void)
+{
+	return 0;
+}
+
+size_t mm_report_take(struct mm_run *runs, size_t max_runs,
+		      uint64_t max_run_pages, uint64_t floor_bytes)
+{
+	(void)runs, (void)max_runs, (void)max_run_pages, (void)floor_bytes;
+	return 0;
+}
+
+void mm_report_return(const struct mm_run *runs, size_t n)
+{
+	(void)runs, (void)n;
+}
+
 uint64_t mm_free_bytes(void)
 {
 	return nfree * PAGE_SIZE;
