@@ -2,7 +2,8 @@
 /*
  * test-kernel-mm.c - host unit tests of the guest kernel's page allocator
  * (kernel/mm/page_alloc.c): exact free counts, carving around reserved
- * memory, reuse of freed pages, contiguous runs and the reclaim hook.
+ * memory, reuse of freed pages, contiguous runs, the reclaim hook and the
+ * free page reporting bookkeeping.
  * Physical memory is a page-aligned host buffer ("identity-mapped").
  */
 #include <setjmp.h>
@@ -390,6 +391,108 @@ static void test_random_model(void)
 	is_u64(mm_free_bytes(), 879 * PAGE_SIZE, "freeing everything restores the full count");
 }
 
+static int report_nudges;
+
+static void count_nudge(void *arg)
+{
+	(void)arg;
+	report_nudges++;
+}
+
+static bool in_runs(paddr_t p, const struct mm_run *runs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p >= runs[i].start && p < runs[i].start + runs[i].npages * PAGE_SIZE)
+			return true;
+	return false;
+}
+
+static uint64_t run_pages(const struct mm_run *runs, size_t n)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < n; i++)
+		total += runs[i].npages;
+	return total;
+}
+
+/* Free page reporting: only pages freed since their last report go out,
+ * in runs; while out they are neither free nor allocatable. */
+static void test_report(void)
+{
+	static paddr_t held[64];
+	struct mm_run runs[8], again[8];
+	size_t n, m, i;
+	bool disjoint = true, fresh = true;
+	paddr_t p;
+
+	reset();
+	mm_add_ram(page_at(0), 64 * PAGE_SIZE);
+	mm_init();			/* 63 free: one page for the stack */
+	report_nudges = 0;
+	mm_set_report_hook(count_nudge, NULL, 8 * PAGE_SIZE);
+	for (i = 0; i < 20; i++)	/* carved: pages 1..20 */
+		held[i] = page_alloc();
+	is_u64(mm_unreported_bytes(), 0, "never-used pages need no report");
+	for (i = 20; i-- > 0;)		/* the console frees newest first */
+		page_free(held[i]);
+	is_u64(mm_unreported_bytes(), 20 * PAGE_SIZE, "20 freed pages wait for a report");
+	is_int(report_nudges, 1, "the hook ran once, when 8 had piled up");
+
+	n = mm_report_take(runs, 3, 6, 0);
+	is_u64(n, 3, "3 runs at most");
+	ok(runs[0].start == page_at(1) && runs[0].npages == 6 &&
+	   runs[1].start == page_at(7) && runs[2].start == page_at(13) &&
+	   run_pages(runs, n) == 18, "contiguous frees come out as runs of at most 6 pages");
+	is_u64(mm_free_bytes(), 45 * PAGE_SIZE, "pages out for a report are not free");
+	is_u64(mm_unreported_bytes(), 2 * PAGE_SIZE, "the 2 left over still wait");
+	for (i = 0; i < 45; i++) {
+		held[i] = page_alloc();
+		if (!held[i] || in_runs(held[i], runs, n))
+			disjoint = false;
+	}
+	ok(disjoint, "every free page can be allocated, none of those out for a report");
+	is_u64(page_alloc(), 0, "and then nothing is left");
+	for (i = 45; i-- > 0;)
+		page_free(held[i]);
+	is_int(report_nudges, 2, "the hook ran again when 8 had piled up again");
+
+	mm_report_return(runs, n);
+	is_u64(mm_free_bytes(), 63 * PAGE_SIZE, "returned pages are free again");
+	m = mm_report_take(again, 8, 64, 0);
+	is_u64(run_pages(again, m), 45, "the next report has only the 45 freed since");
+	for (i = 0; i < 45; i++)
+		if (!in_runs(held[i], again, m))
+			fresh = false;
+	for (i = 0; i < m; i++)
+		if (in_runs(again[i].start, runs, n))
+			fresh = false;
+	ok(fresh, "no page is reported twice");
+	mm_report_return(again, m);
+	is_u64(mm_report_take(again, 8, 64, 0), 0, "with nothing freed since, nothing to report");
+	is_u64(mm_free_bytes(), 63 * PAGE_SIZE, "all 63 free after the reports");
+
+	/* Reported pages are reused like any other; freed again, they need
+	 * a new report. */
+	for (i = 0; i < 10; i++)
+		held[i] = page_alloc();
+	for (i = 0; i < 10; i++)
+		page_free(held[i]);
+	n = mm_report_take(runs, 8, 64, 60 * PAGE_SIZE);
+	is_u64(run_pages(runs, n), 3, "a report leaves the floor free (60 of 63 pages)");
+	is_u64(mm_free_bytes(), 60 * PAGE_SIZE, "exactly the floor is free meanwhile");
+	mm_report_return(runs, n);
+	n = mm_report_take(runs, 8, 64, 0);
+	is_u64(run_pages(runs, n), 7, "the rest goes out in the next report");
+	mm_report_return(runs, n);
+
+	p = page_alloc();
+	page_free_discarded(p);
+	is_u64(mm_unreported_bytes(), 0, "a page the host discarded needs no report");
+	is_u64(mm_free_bytes(), 63 * PAGE_SIZE, "and counts as free");
+	mm_set_report_hook(NULL, NULL, 0);
+}
+
 static void test_minor_faults(void)
 {
 	uint64_t before = mm_minor_faults();
@@ -415,6 +518,7 @@ int main(void)
 	test_contig();
 	test_reclaim_hook();
 	test_random_model();
+	test_report();
 	test_minor_faults();
 	free(arena);
 	return tap_done();
