@@ -341,56 +341,6 @@ static void test_reclaim_hook(void)
 	is_int(balloon.calls, 1, "page_alloc_noreclaim never calls the hook");
 }
 
-/* Random alloc/free against a model: the count stays exact and no page
- * is ever handed out twice. */
-static void test_random_model(void)
-{
-	static paddr_t held[ARENA_PAGES];
-	static bool out[ARENA_PAGES];
-	size_t nheld = 0;
-	bool consistent = true, unique = true;
-	uint64_t expect_free;
-
-	reset();
-	mm_add_ram(page_at(1), 300 * PAGE_SIZE);
-	mm_add_ram(page_at(400), 600 * PAGE_SIZE);
-	mm_reserve(page_at(450), 20 * PAGE_SIZE);
-	mm_init();
-	expect_free = 879;	/* 880 pages, one for the free-page stack */
-	memset(out, 0, sizeof(out));
-	srand(12345);
-	for (int step = 0; step < 200000; step++) {
-		if (rand() % 2 && nheld) {
-			size_t k = rand() % nheld;
-
-			page_free(held[k]);
-			out[index_of(held[k])] = false;
-			held[k] = held[--nheld];
-			expect_free++;
-		} else {
-			paddr_t p = page_alloc();
-
-			if (!p) {
-				if (expect_free)
-					consistent = false;
-				continue;
-			}
-			if (out[index_of(p)])
-				unique = false;
-			out[index_of(p)] = true;
-			held[nheld++] = p;
-			expect_free--;
-		}
-		if (mm_free_bytes() != expect_free * PAGE_SIZE)
-			consistent = false;
-	}
-	ok(consistent, "free count exact over 200000 random allocs and frees");
-	ok(unique, "no page was ever handed out twice");
-	while (nheld)
-		page_free(held[--nheld]);
-	is_u64(mm_free_bytes(), 879 * PAGE_SIZE, "freeing everything restores the full count");
-}
-
 static int report_nudges;
 
 static void count_nudge(void *arg)
@@ -414,6 +364,67 @@ static uint64_t run_pages(const struct mm_run *runs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		total += runs[i].npages;
 	return total;
+}
+
+/* Random alloc/free and free page reports against a model: the count
+ * stays exact and no page is ever handed out twice. */
+static void test_random_model(void)
+{
+	static paddr_t held[ARENA_PAGES];
+	static bool out[ARENA_PAGES];
+	struct mm_run runs[4];
+	size_t nheld = 0, nruns = 0;
+	bool consistent = true, unique = true;
+	uint64_t expect_free;
+
+	reset();
+	mm_add_ram(page_at(1), 300 * PAGE_SIZE);
+	mm_add_ram(page_at(400), 600 * PAGE_SIZE);
+	mm_reserve(page_at(450), 20 * PAGE_SIZE);
+	mm_init();
+	expect_free = 879;	/* 880 pages, one for the free-page stack */
+	memset(out, 0, sizeof(out));
+	srand(12345);
+	for (int step = 0; step < 200000; step++) {
+		int dice = rand() % 64;
+
+		if (dice == 0 && !nruns) {
+			nruns = mm_report_take(runs, 4, 8, 0);
+			expect_free -= run_pages(runs, nruns);
+		} else if (dice == 1 && nruns) {
+			mm_report_return(runs, nruns);
+			expect_free += run_pages(runs, nruns);
+			nruns = 0;
+		} else if (dice % 2 && nheld) {
+			size_t k = rand() % nheld;
+
+			page_free(held[k]);
+			out[index_of(held[k])] = false;
+			held[k] = held[--nheld];
+			expect_free++;
+		} else {
+			paddr_t p = page_alloc();
+
+			if (!p) {
+				if (expect_free)
+					consistent = false;
+				continue;
+			}
+			if (out[index_of(p)] || in_runs(p, runs, nruns))
+				unique = false;
+			out[index_of(p)] = true;
+			held[nheld++] = p;
+			expect_free--;
+		}
+		if (mm_free_bytes() != expect_free * PAGE_SIZE)
+			consistent = false;
+	}
+	ok(consistent, "free count exact over 200000 random allocs, frees and reports");
+	ok(unique, "no page was ever handed out twice, nor while out for a report");
+	mm_report_return(runs, nruns);
+	while (nheld)
+		page_free(held[--nheld]);
+	is_u64(mm_free_bytes(), 879 * PAGE_SIZE, "freeing everything restores the full count");
 }
 
 /* Free page reporting: only pages freed since their last report go out,
