@@ -110,6 +110,9 @@ EXTRA_DIST += tests/e2e/test-balloon-inflight.py
 # The same driver over virtio-mmio on microvm, driven with vbctl.
 TESTS += tests/e2e/test-balloon-microvm.py
 EXTRA_DIST += tests/e2e/test-balloon-microvm.py
+# Free page reporting: QEMU's RSS falls after the guest frees memory.
+TESTS += tests/e2e/test-balloon-reporting.py
+EXTRA_DIST += tests/e2e/test-balloon-reporting.py
 EXTRA_DIST += tests/e2e/test-balloon-walkthrough.py tests/e2e/test-balloon-transports.py \
 	tests/e2e/test-balloon-sizes.py tests/e2e/test-balloon-no-oom.py tests/lib/balloontest.py
 # vbctl (issue 2): size grammar, KEY=VALUE parser and printer unit tests;

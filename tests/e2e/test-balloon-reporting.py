@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: MIT
+"""test-balloon-reporting.py - free page reporting (virtio 1.x 5.5.6.7,
+VIRTIO_BALLOON_F_PAGE_REPORTING): with QEMU's free-page-reporting=on the
+guest reports memory it frees and QEMU discards it, so QEMU's resident
+memory falls back after `alloc 1G` + `free all`, and the guest's free
+count comes back exactly. Without the property nothing is reported and
+QEMU keeps the memory."""
+
+import re
+import sys
+import time
+
+from balloontest import GiB, MiB
+from guest import Guest, Tap
+
+DEVICE = "virtio-balloon-pci,deflate-on-oom=on"
+ALLOC = 1 * GiB
+RISE = 900 * MiB        # QEMU's RSS after alloc 1G: at least this much more
+DROP = 768 * MiB        # ... and after free all, at least this much less
+TIMEOUT = 60            # seconds for the report to land (TCG, loaded host)
+
+
+def rss(g):
+    """QEMU's resident memory in bytes (VmRSS)."""
+    with open("/proc/%d/status" % g.proc.pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS for QEMU")
+
+
+def wait_rss_below(g, limit, timeout):
+    """Poll until QEMU's RSS is below LIMIT; the last value read."""
+    deadline = time.monotonic() + timeout
+    while True:
+        now = rss(g)
+        if now < limit or time.monotonic() > deadline:
+            return now
+        time.sleep(0.05)
+
+
+def wait_free(g, want, timeout):
+    """Poll `mem` until free == WANT; the last reading."""
+    deadline = time.monotonic() + timeout
+    while True:
+        m = g.mem()
+        if m["free"] == want or time.monotonic() > deadline:
+            return m
+        time.sleep(0.1)
+
+
+def alloc_free(t, g, what):
+    """alloc 1G and free all, checking the replies; RSS before, after the
+    alloc, and right after the free."""
+    before = rss(g)
+    t.is_(g.reply("alloc 1G", "alloc: "),
+          "alloc: ok %d bytes (holding %d bytes)" % (ALLOC, ALLOC), "%s: alloc 1G" % what)
+    up = rss(g)
+    t.ok(up - before >= RISE, "%s: QEMU RSS rose by %d MiB (%d -> %d MiB)"
+         % (what, (up - before) // MiB, before // MiB, up // MiB))
+    t.is_(g.reply("free all", "free: "),
+          "free: ok %d bytes (holding 0 bytes)" % ALLOC, "%s: free all" % what)
+    return before, up
+
+
+def main():
+    t = Tap()
+    with Guest(mem="2G", devices=[DEVICE + ",free-page-reporting=on"]) as g:
+        g.boot()
+        t.ok(re.search(r"^balloon: ready \(modern, features: stats-vq deflate-on-oom "
+                       r"page-reporting version-1\)$", g.log, re.M),
+             "balloon: ready names page-reporting")
+        mem0 = g.mem()
+        for round_ in ("first", "second"):
+            before, up = alloc_free(t, g, round_)
+            start = time.monotonic()
+            down = wait_rss_below(g, up - DROP, TIMEOUT)
+            took = time.monotonic() - start
+            t.ok(up - down >= DROP, "%s: after free all QEMU RSS fell by %d MiB in %.1f s "
+                 "(%d -> %d MiB)" % (round_, (up - down) // MiB, took, up // MiB,
+                                     down // MiB))
+            # Pages out for a report are not free; once it is over, all are.
+            t.is_(wait_free(g, mem0["free"], TIMEOUT), mem0,
+                  "%s: mem is exactly as before the alloc" % round_)
+        # Reported pages are not reported again: the guest goes idle.
+        cpu = g.idle_cpu_fraction(3.0)
+        t.ok(cpu < 0.10, "after the reports QEMU uses %.1f%% of a core (< 10%%)" % (cpu * 100))
+        t.is_(g.mem(), mem0, "mem stays put while idle")
+
+    with Guest(mem="2G", devices=[DEVICE]) as g:
+        g.boot()
+        t.ok(re.search(r"^balloon: ready \(modern, features: stats-vq deflate-on-oom "
+                       r"version-1\)$", g.log, re.M),
+             "without free-page-reporting=on: no page-reporting")
+        mem0 = g.mem()
+        before, up = alloc_free(t, g, "no reporting")
+        # Nothing to poll for: give a report ample time (its delay is 1 s).
+        time.sleep(4)
+        after = rss(g)
+        t.ok(up - after < 64 * MiB, "no reporting: QEMU RSS stays up (%d -> %d MiB)"
+             % (up // MiB, after // MiB))
+        t.is_(g.mem(), mem0, "no reporting: mem is exactly as before the alloc")
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
