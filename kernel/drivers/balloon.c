@@ -684,8 +684,8 @@ fail:
 /*
  * The device asked for a reset (the virtio core gives up on it): batches
  * in flight will never come back, so stop moving pages and stop waiting
- * on the device for memory under pressure. What the balloon holds stays
- * with the host.
+ * on the device for memory under pressure. What the balloon holds, and
+ * pages out for a free page report, stay with the host.
  */
 static void balloon_device_lost(struct virtio_device *vd)
 {

@@ -168,8 +168,8 @@ bool virtqueue_add(struct virtqueue *vq, paddr_t buf, uint32_t len,
  * unless it asked not to be. */
 void virtqueue_kick(struct virtqueue *vq);
 /* The token of the next buffer the device is done with, or NULL. (The
- * balloon's buffers are all device-readable, so the length the device
- * wrote is always 0 and not returned.) */
+ * balloon device writes no data into any buffer, not even the
+ * device-writable free page reports, so the length is not returned.) */
 void *virtqueue_get_used(struct virtqueue *vq);
 
 #endif
