@@ -50,8 +50,8 @@ def wait_free(g, want, timeout):
 
 
 def alloc_free(t, g, what):
-    """alloc 1G and free all, checking the replies; RSS before, after the
-    alloc, and right after the free."""
+    """alloc 1G and free all, checking the replies and that QEMU's RSS
+    rose with the alloc; returns the RSS after the alloc."""
     before = rss(g)
     t.is_(g.reply("alloc 1G", "alloc: "),
           "alloc: ok %d bytes (holding %d bytes)" % (ALLOC, ALLOC), "%s: alloc 1G" % what)
@@ -60,7 +60,21 @@ def alloc_free(t, g, what):
          % (what, (up - before) // MiB, before // MiB, up // MiB))
     t.is_(g.reply("free all", "free: "),
           "free: ok %d bytes (holding 0 bytes)" % ALLOC, "%s: free all" % what)
-    return before, up
+    return up
+
+
+def reported_round(t, g, what, mem0):
+    """alloc 1G, free all: QEMU's RSS falls back, and once the report is
+    over the guest's memory is exactly MEM0 again."""
+    up = alloc_free(t, g, what)
+    start = time.monotonic()
+    down = wait_rss_below(g, up - DROP, TIMEOUT)
+    took = time.monotonic() - start
+    t.ok(up - down >= DROP, "%s: after free all QEMU RSS fell by %d MiB in %.1f s "
+         "(%d -> %d MiB)" % (what, (up - down) // MiB, took, up // MiB, down // MiB))
+    # Pages out for a report are not free; once it is over, all are.
+    t.is_(wait_free(g, mem0["free"], TIMEOUT), mem0,
+          "%s: mem is exactly as before the alloc" % what)
 
 
 def main():
@@ -71,21 +85,21 @@ def main():
                        r"page-reporting version-1\)$", g.log, re.M),
              "balloon: ready names page-reporting")
         mem0 = g.mem()
-        for round_ in ("first", "second"):
-            before, up = alloc_free(t, g, round_)
-            start = time.monotonic()
-            down = wait_rss_below(g, up - DROP, TIMEOUT)
-            took = time.monotonic() - start
-            t.ok(up - down >= DROP, "%s: after free all QEMU RSS fell by %d MiB in %.1f s "
-                 "(%d -> %d MiB)" % (round_, (up - down) // MiB, took, up // MiB,
-                                     down // MiB))
-            # Pages out for a report are not free; once it is over, all are.
-            t.is_(wait_free(g, mem0["free"], TIMEOUT), mem0,
-                  "%s: mem is exactly as before the alloc" % round_)
+        reported_round(t, g, "first", mem0)
+        # Pages reported before are reused, and reported again once freed.
+        reported_round(t, g, "second", mem0)
         # Reported pages are not reported again: the guest goes idle.
         cpu = g.idle_cpu_fraction(3.0)
         t.ok(cpu < 0.10, "after the reports QEMU uses %.1f%% of a core (< 10%%)" % (cpu * 100))
         t.is_(g.mem(), mem0, "mem stays put while idle")
+
+    # The legacy interface: the same queue layout (reporting_vq at 3).
+    with Guest(mem="2G", devices=["virtio-balloon-pci,disable-modern=on,"
+                                  "free-page-reporting=on"]) as g:
+        g.boot()
+        t.ok(re.search(r"^balloon: ready \(legacy, features: stats-vq page-reporting\)$",
+                       g.log, re.M), "legacy: balloon: ready names page-reporting")
+        reported_round(t, g, "legacy", g.mem())
 
     with Guest(mem="2G", devices=[DEVICE]) as g:
         g.boot()
@@ -93,7 +107,7 @@ def main():
                        r"version-1\)$", g.log, re.M),
              "without free-page-reporting=on: no page-reporting")
         mem0 = g.mem()
-        before, up = alloc_free(t, g, "no reporting")
+        up = alloc_free(t, g, "no reporting")
         # Nothing to poll for: give a report ample time (its delay is 1 s).
         time.sleep(4)
         after = rss(g)
