@@ -14,9 +14,9 @@ KERNEL_SRC = \
 	kernel/arch/x86_64/paging.c \
 	kernel/arch/x86_64/pvh.c \
 	kernel/arch/x86_64/vectors.S \
-	kernel/drivers/pci.c \
+	kernel/bus/pci.c \
+	kernel/core/work.c \
 	kernel/drivers/serial.c \
-	kernel/kernel/work.c \
 	kernel/console.c \
 	kernel/lib/cmdline.c \
 	kernel/lib/parse_size.c \
@@ -44,7 +44,7 @@ KERNEL_CPP_FLAGS = -I$(top_srcdir)/kernel/include -I$(top_srcdir)/kernel/arch/x8
 KERNEL_C_FLAGS = -std=gnu11 -O2 -g -m64 -ffreestanding -fno-builtin -fno-pie -fno-pic \
 	-mcmodel=small -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
 	-fno-omit-frame-pointer -fno-asynchronous-unwind-tables -fno-common \
-	$(WARN_CFLAGS) -MMD -MP
+	$(WARN_CFLAGS) $(KERNEL_DEBUG_CFLAGS) -MMD -MP
 KERNEL_LD_FLAGS = -m elf_x86_64 -nostdlib -static -z max-page-size=4096
 KERNEL_OBJS = $(patsubst %,kernel/.objs/%.o,$(basename $(KERNEL_SRC)))
 
@@ -129,7 +129,6 @@ KERNEL_SRC += \
 KERNEL_HDR += \
 	kernel/include/virtio.h \
 	kernel/virtio/virtio_pci.h \
-	kernel/virtio/virtio_transport.h \
 	kernel/virtio/virtio_mmio_arg.h \
 	kernel/drivers/balloon_pfns.h \
 	kernel/drivers/balloon_policy.h

@@ -29,7 +29,8 @@ void main(uint32_t start_info_paddr)
 	printk("mm: %lu KiB total, %lu KiB free\n", mm_total_bytes() >> 10,
 	       mm_free_bytes() >> 10);
 	balloon_init();			/* register the driver before probing */
-	pci_probe_all();		/* enumerate PCI, attach drivers */
+	pci_init();			/* enumerate PCI behind its bridges */
+	virtio_pci_probe_all();		/* virtio-pci devices found there */
 	virtio_mmio_probe_all();	/* virtio-mmio devices named on the command line */
 	console_init();			/* COM1 input interrupt, first prompt */
 	printk("boot: done %lu ms after reset\n", clock_ms_since_reset());

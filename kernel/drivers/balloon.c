@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * balloon.c - the virtio memory balloon driver (virtio 1.x 5.5): moves
+ * balloon.c - the virtio memory balloon driver (5.5): moves
  * pages to and from the host towards the device's num_pages, answers the
  * host's statistics requests, and gives pages back under memory pressure.
  *
@@ -24,9 +24,10 @@
 #include "mm.h"
 #include "virtio.h"
 
-/* Per-batch debug lines; build with -DBALLOON_DEBUG=0 to compile them out. */
+/* Per-batch debug lines, compiled in only with -DBALLOON_DEBUG=1
+ * (configure --enable-balloon-debug). */
 #ifndef BALLOON_DEBUG
-#define BALLOON_DEBUG 1
+#define BALLOON_DEBUG 0
 #endif
 #define bdbg(b, fmt, ...) do { \
 	if (BALLOON_DEBUG && (b)->debug) \
@@ -719,7 +720,7 @@ static void balloon_size_option(const char *key, uint64_t *bytes)
 		printk("balloon: ignoring bad %s=%s\n", key, s);
 }
 
-/* Runs from the idle loop, so after pci_probe_all() has offered us every
+/* Runs from the idle loop, so after the transports have offered us every
  * device, and before the console's first prompt (queued after us). */
 static void balloon_report_absent(void *arg)
 {
@@ -739,6 +740,9 @@ void balloon_init(void)
 	/* Below min, the reclaim hook would fire before inflation stops. */
 	b->threshold = MAX(b->threshold, b->min_free);
 	b->debug = debug && strcmp(debug, "0") != 0;
+	if (b->debug && !BALLOON_DEBUG)
+		printk("balloon: ignoring balloon.debug=%s: built without --enable-balloon-debug\n",
+		       debug);
 	virtio_register_driver(&balloon_driver);
 	work_init(&b->report_absent, balloon_report_absent, NULL);
 	work_queue(&b->report_absent);

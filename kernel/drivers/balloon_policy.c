@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * balloon_policy.c - how far to inflate or deflate next (virtio 1.x
- * 5.5.6.1: move towards num_pages) without taking free memory below the
+ * balloon_policy.c - how far to inflate or deflate next
+ * (5.5.6.1: move towards num_pages) without taking free memory below the
  * floor. Pure C: built into the kernel and into the host unit tests.
  */
 #include "balloon_policy.h"

@@ -47,7 +47,7 @@ uint64_t clock_ms_since_reset(void);	/* includes firmware and loading */
  * for none. The interrupt only wakes the idle loop. */
 void clock_set_deadline(uint64_t deadline_ms);
 
-/* kernel/kernel/work.c: true when work is queued or a timer is due. */
+/* kernel/core/work.c: true when work is queued or a timer is due. */
 bool work_pending(void);
 /* Earliest armed timer deadline (ms), or 0 when none is armed. */
 uint64_t work_next_deadline(void);
@@ -55,8 +55,15 @@ uint64_t work_next_deadline(void);
 /* kernel/lib/cmdline.c: parse the -append string once (copies it). */
 void cmdline_parse(const char *s);
 
-/* kernel/virtio/virtio_mmio.c: attach the virtio-mmio devices that the
- * command line names (virtio_mmio.device=, e.g. from QEMU's microvm). */
+/* kernel/bus/pci.c: enumerate PCI (pci.h), before any transport probes. */
+void pci_init(void);
+
+/* The virtio transports, after the device drivers registered with the
+ * virtio core: each finds its devices and attaches the matching drivers.
+ * kernel/virtio/virtio_pci.c: the virtio functions pci_init() found;
+ * kernel/virtio/virtio_mmio.c: the virtio-mmio devices the command line
+ * names (virtio_mmio.device=, e.g. from QEMU's microvm). */
+void virtio_pci_probe_all(void);
 void virtio_mmio_probe_all(void);
 
 /* kernel/console.c: the command prompt on COM1. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pci.h - PCI configuration access, BARs and capabilities
- * (kernel/drivers/pci.c). Config space through ports 0xCF8/0xCFC.
+ * (kernel/bus/pci.c). Config space through ports 0xCF8/0xCFC.
  */
 #ifndef KERNEL_PCI_H
 #define KERNEL_PCI_H
@@ -37,10 +37,9 @@ bool pci_get_bar(const struct pci_dev *d, int n, struct pci_bar *bar);
 /* Enable memory and I/O decoding and bus mastering. */
 void pci_enable(const struct pci_dev *d);
 
-/* pci_probe_all() enumerates bus 0 and the buses behind its bridges and
- * offers every function to the registered drivers, the first match
- * probing it (kernel/main.c calls it once, after the drivers registered
- * through pci_register_driver). */
+/* pci_init() (init.h) enumerates bus 0 and the buses behind its bridges
+ * once at boot; pci_probe_driver() then offers every function found to
+ * DRV, which probes those it matches. */
 struct pci_driver {
 	const char *name;
 	/* true when this driver takes the device */
@@ -48,7 +47,6 @@ struct pci_driver {
 	/* attach; returns 0 or a negative value after logging why it failed */
 	int (*probe)(struct pci_dev *d);
 };
-void pci_register_driver(const struct pci_driver *drv);
-void pci_probe_all(void);
+void pci_probe_driver(const struct pci_driver *drv);
 
 #endif

@@ -5,6 +5,9 @@
  * device-specific config space, split virtqueues and a few callbacks.
  * The transports (virtio-pci and virtio-mmio, each modern and legacy)
  * implement struct virtio_transport_ops.
+ *
+ * The section numbers in the kernel's comments (2.7, 5.5.6.1, ...) are
+ * those of the Virtual I/O Device (VIRTIO) specification, version 1.2.
  */
 #ifndef KERNEL_VIRTIO_H
 #define KERNEL_VIRTIO_H
@@ -12,7 +15,7 @@
 #include "kernel.h"
 #include "mm.h"
 
-/* Device status bits (virtio 1.x 2.1). */
+/* Device status bits (2.1). */
 #define VIRTIO_STATUS_ACKNOWLEDGE	1
 #define VIRTIO_STATUS_DRIVER		2
 #define VIRTIO_STATUS_DRIVER_OK		4
@@ -20,10 +23,10 @@
 #define VIRTIO_STATUS_NEEDS_RESET	64
 #define VIRTIO_STATUS_FAILED		128
 
-/* Reserved feature bits (virtio 1.x 6). */
+/* Reserved feature bits (section 6). */
 #define VIRTIO_F_VERSION_1		32
 
-/* ISR status bits (virtio 1.x 4.1.4.5): what an INTx interrupt was for. */
+/* ISR status bits (4.1.4.5): what an INTx interrupt was for. */
 #define VIRTIO_ISR_QUEUE		0x1
 #define VIRTIO_ISR_CONFIG		0x2
 
@@ -131,7 +134,7 @@ static inline void virtio_config_write32(struct virtio_device *vd, unsigned off,
 }
 
 /*
- * Split virtqueues (virtio 1.x 2.7), kernel/virtio/virtqueue.c. The driver
+ * Split virtqueues (2.7), kernel/virtio/virtqueue.c. The driver
  * adds single-buffer descriptors, publishes them all with one kick, and
  * collects them back from the used ring; each buffer carries a token
  * that comes back with it.

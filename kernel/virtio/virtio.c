@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio.c - the transport-neutral part of device initialisation (virtio
- * 1.x 3.1.1), feature negotiation, and interrupt-to-work dispatch.
+ * virtio.c - the transport-neutral part of device initialisation
+ * (3.1.1), feature negotiation, and interrupt-to-work dispatch.
  */
 #include "io.h"
 #include "virtio.h"
-#include "virtio_transport.h"
 
 #define MAX_DRIVERS	4
 /* How long a device may take to reset before we call it dead. */
@@ -19,9 +18,6 @@ void virtio_register_driver(struct virtio_driver *drv)
 	if (ndrivers == MAX_DRIVERS)
 		panic("virtio: too many drivers (%s)", drv->name);
 	drivers[ndrivers++] = drv;
-	/* The transports register with their buses once, on first use. */
-	if (ndrivers == 1)
-		virtio_pci_register();
 }
 
 struct virtio_driver *virtio_find_driver(uint16_t device_type)

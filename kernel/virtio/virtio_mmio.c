@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio_mmio.c - the virtio-mmio transport (virtio 1.x 4.2): devices
+ * virtio_mmio.c - the virtio-mmio transport (4.2): devices
  * the kernel command line names (virtio_mmio.device=SIZE@BASE:IRQ, as
  * QEMU's microvm appends them), both register layouts (version 2, and
  * version 1 "legacy", QEMU's default), interrupts through the IOAPIC,

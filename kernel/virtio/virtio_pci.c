@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio_pci.c - the virtio-pci transport's PCI driver (virtio 1.x 4.1):
+ * virtio_pci.c - the virtio-pci transport's PCI driver (4.1):
  * matches virtio functions whose device type has a driver, picks the
  * modern interface when offered, else the legacy one, wires up the
  * interrupt, and hands over to the transport-neutral virtio_attach().
  */
 #include "irq.h"
 #include "virtio_pci.h"
-#include "virtio_transport.h"
+#include "init.h"
 
 #define VIRTIO_PCI_VENDOR		0x1af4
 /* 4.1.2: 0x1000-0x103f transitional (device type in the subsystem id),
@@ -121,7 +121,7 @@ static const struct pci_driver virtio_pci_driver = {
 	.probe = virtio_pci_probe,
 };
 
-void virtio_pci_register(void)
+void virtio_pci_probe_all(void)
 {
-	pci_register_driver(&virtio_pci_driver);
+	pci_probe_driver(&virtio_pci_driver);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * virtio_pci_legacy.c - the legacy (virtio 0.9.5) PCI interface of
- * transitional devices (virtio 1.x 4.1.4.10): fixed registers in I/O BAR0.
+ * transitional devices (4.1.4.10): fixed registers in I/O BAR0.
  */
 #include "virtio_pci.h"
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio_pci_modern.c - the virtio 1.x PCI interface (virtio 1.x 4.1.4):
+ * virtio_pci_modern.c - the virtio 1.x PCI interface (4.1.4):
  * vendor capabilities locate the common config, notify, ISR and device
  * config structures inside the device's BARs.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtqueue.c - split virtqueues (virtio 1.x 2.7): ring memory, adding
+ * virtqueue.c - split virtqueues (2.7): ring memory, adding
  * single-buffer descriptors, kicking, and collecting used buffers.
  */
 #include "io.h"

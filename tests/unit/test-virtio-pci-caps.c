@@ -35,7 +35,7 @@ uint32_t pci_read32(const struct pci_dev *d, uint16_t off)
 	return v;
 }
 
-/* Same contract as kernel/drivers/pci.c: FROM 0 starts the list. */
+/* Same contract as kernel/bus/pci.c: FROM 0 starts the list. */
 uint8_t pci_find_cap(const struct pci_dev *d, uint8_t cap_id, uint8_t from)
 {
 	uint8_t off = from ? cfg[from + 1] : cfg[0x34];

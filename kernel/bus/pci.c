@@ -40,13 +40,10 @@
 #define PCI_BAR_MEM_TYPE_MASK	0x6
 
 #define PCI_MAX_DEVICES		64
-#define PCI_MAX_DRIVERS		8
 #define PCI_MAX_BUS_DEPTH	8	/* bridges behind bridges */
 
 static struct pci_dev devices[PCI_MAX_DEVICES];
 static int ndevices;
-static const struct pci_driver *drivers[PCI_MAX_DRIVERS];
-static int ndrivers;
 
 static void pci_select(const struct pci_dev *d, uint16_t off)
 {
@@ -154,13 +151,6 @@ void pci_enable(const struct pci_dev *d)
 		    PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
 }
 
-void pci_register_driver(const struct pci_driver *drv)
-{
-	if (ndrivers == PCI_MAX_DRIVERS)
-		panic("pci: too many drivers");
-	drivers[ndrivers++] = drv;
-}
-
 static void pci_scan_bus(uint8_t bus, int depth);
 
 static void pci_add_function(uint8_t bus, uint8_t slot, uint8_t func, int depth)
@@ -212,20 +202,16 @@ static void pci_scan_bus(uint8_t bus, int depth)
 	}
 }
 
-void pci_probe_all(void)
+void pci_init(void)
 {
-	int n;
-
 	/* Firmware (SeaBIOS) has numbered the buses and assigned BARs;
 	 * follow its bridges from bus 0. */
 	pci_scan_bus(0, 0);
-	n = ndevices;	/* bridges were scanned recursively: all are in */
-	for (int i = 0; i < n; i++) {
-		for (int j = 0; j < ndrivers; j++) {
-			if (!drivers[j]->match(&devices[i]))
-				continue;
-			drivers[j]->probe(&devices[i]);
-			break;
-		}
-	}
+}
+
+void pci_probe_driver(const struct pci_driver *drv)
+{
+	for (int i = 0; i < ndevices; i++)
+		if (drv->match(&devices[i]))
+			drv->probe(&devices[i]);
 }
