@@ -5,6 +5,8 @@
  * scattered in page-sized chunks, LIFO order, reservations, trimming,
  * and running out of memory.
  */
+#include "config.h"
+
 #include "balloon_pfns.h"
 #include "tap.h"
 

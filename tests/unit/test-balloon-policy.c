@@ -4,6 +4,8 @@
  * decisions (kernel/drivers/balloon_policy.c), single steps and whole
  * simulated runs against a model of the guest's free memory.
  */
+#include "config.h"
+
 #include "balloon_policy.h"
 #include "tap.h"
 

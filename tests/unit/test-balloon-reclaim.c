@@ -9,6 +9,8 @@
  * Then MUST_TELL_HOST (5.5.6.1), which QEMU never offers: deflated pages
  * are reused only once the device has used their deflate descriptor.
  */
+#include "config.h"
+
 #include <sys/mman.h>
 
 #include "tap.h"

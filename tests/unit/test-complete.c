@@ -5,6 +5,8 @@
  * a query-commands list and qom-list answers, with no QEMU running.
  * Each case is a half-typed line and exactly what Tab must offer.
  */
+#include "config.h"
+
 #include <errno.h>
 
 #include <json-c/json.h>

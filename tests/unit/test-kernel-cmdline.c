@@ -3,6 +3,8 @@
  * test-kernel-cmdline.c - host unit tests of the guest kernel's command
  * line parser (kernel/lib/cmdline.c) and size parser (parse_size.c).
  */
+#include "config.h"
+
 #include "tap.h"
 #include "kernel.h"
 #include "init.h"

@@ -6,6 +6,8 @@
  * free page reporting bookkeeping.
  * Physical memory is a page-aligned host buffer ("identity-mapped").
  */
+#include "config.h"
+
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,8 @@
  * values become JSON and which stay strings, how dotted keys nest, and
  * that every malformed or conflicting argument is refused by name.
  */
+#include "config.h"
+
 #include <errno.h>
 
 #include <json-c/json.h>

@@ -3,6 +3,8 @@
  * test-parser.c - libqmp's stream parser fed byte strings: messages split
  * anywhere, batched, huge integers, garbage and over-limit input.
  */
+#include "config.h"
+
 #include <errno.h>
 
 #include <json-c/json.h>

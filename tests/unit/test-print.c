@@ -4,6 +4,8 @@
  * (one document, or one line per stream item), text mode writes the text,
  * and a failed write is reported.
  */
+#include "config.h"
+
 #include <errno.h>
 
 #include <json-c/json.h>

@@ -4,6 +4,8 @@
  * bytes a user means, every malformed one is refused with a message that
  * names it; and human sizes read as IEC units with exact bytes.
  */
+#include "config.h"
+
 #include <errno.h>
 
 #include "../tap.h"

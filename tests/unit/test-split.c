@@ -4,6 +4,8 @@
  * types must become the words they meant, and a broken line must be
  * refused with a message naming what is wrong.
  */
+#include "config.h"
+
 #include "../tap.h"
 #include "../../tools/vbctl/split.h"
 

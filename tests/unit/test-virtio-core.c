@@ -5,6 +5,8 @@
  * sequence and feature negotiation, DEVICE_NEEDS_RESET, and the split
  * virtqueue (2.7) against a fake device that plays the other side.
  */
+#include "config.h"
+
 #include <stdlib.h>
 
 #include "tap.h"

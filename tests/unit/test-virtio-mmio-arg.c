@@ -4,6 +4,8 @@
  * parser (kernel/virtio/virtio_mmio_arg.c) on what QEMU's microvm puts on
  * the command line and what people type.
  */
+#include "config.h"
+
 #include "tap.h"
 #include "virtio_mmio_arg.h"
 

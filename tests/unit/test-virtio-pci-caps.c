@@ -7,6 +7,8 @@
  * after its registers). The PCI configuration space and the BARs are a
  * fake in this file.
  */
+#include "config.h"
+
 #include "tap.h"
 #include "../../kernel/virtio/virtio_pci_modern.c"
 #include "../../kernel/virtio/virtio_pci_legacy.c"

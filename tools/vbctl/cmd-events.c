@@ -2,6 +2,8 @@
 /*
  * cmd-events.c - "vbctl events [NAME...]": QMP events as they arrive.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <string.h>
 #include <strings.h>

@@ -3,6 +3,8 @@
  * cmd-help.c - "vbctl help [COMMAND]" and the usage text of --help, both
  * made from the command table.
  */
+#include "config.h"
+
 #include "vbctl.h"
 
 static const struct vbctl_arg help_args[] = {

@@ -3,6 +3,8 @@
  * cmd-qmp.c - "vbctl qmp COMMAND [KEY=VALUE...]": any QMP command, with
  * arguments in qmp-shell syntax (kv.h).
  */
+#include "config.h"
+
 #include <string.h>
 
 #include <json-c/json.h>

@@ -4,6 +4,8 @@
  * with "balloon" standing for the balloon device's path, and qom-set
  * converting its VALUE to the property's type.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -3,6 +3,8 @@
  * cmd-query.c - "vbctl query": the guest's current logical memory size,
  * QEMU's query-balloon "actual".
  */
+#include "config.h"
+
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 

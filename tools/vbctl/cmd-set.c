@@ -3,6 +3,8 @@
  * cmd-set.c - "vbctl set SIZE": give the balloon a new target, and with
  * --wait follow the guest until it gets there or stops short.
  */
+#include "config.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>

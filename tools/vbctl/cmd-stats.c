@@ -5,6 +5,8 @@
  * off and waiting for a fresh sample rather than printing stale or unset
  * values.
  */
+#include "config.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -3,6 +3,8 @@
  * commands.c - the command table: dispatch, help and (in the shell)
  * completion all read it. Each command lives in its own cmd-*.c.
  */
+#include "config.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>

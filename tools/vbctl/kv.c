@@ -3,6 +3,8 @@
  * kv.c - qmp-shell's KEY=VALUE syntax (see kv.h): JSON where the value
  * parses as JSON, a string otherwise; dotted keys build nested objects.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>

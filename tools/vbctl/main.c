@@ -3,12 +3,13 @@
  * main.c - the one-shot front end: global options, then one command from
  * the table, then a check that everything written reached stdout.
  */
+#include "config.h"
+
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "config.h"
 #include "print.h"
 
 #define DEFAULT_SOCKET "./qmp-sock"

@@ -3,6 +3,8 @@
  * print.c - the printer (see print.h). JSON is written with json-c, never
  * by hand, and without json-c's "\/" escaping so QOM paths stay readable.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>

@@ -4,6 +4,8 @@
  * SIZES) and IEC formatting. Arithmetic is exact: 128-bit intermediates,
  * no floating point, so "1.5G" is exactly 1610612736 bytes.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

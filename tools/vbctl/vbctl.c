@@ -4,6 +4,8 @@
  * argument checking, the lazy QMP connection, the balloon path cache and
  * waiting while watching the socket.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
