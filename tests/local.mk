@@ -55,7 +55,7 @@ EXTRA_DIST += $(LIBQMP_TEST_PROGS)
 
 # ---- vbctl -----------------------------------------------------------------
 # Unit tests (size grammar, KEY=VALUE parser, printer, the shell's line
-# splitter and completer) link libvbctl.la. Then the command line without
+# splitter and completer, doctor's rules) link libvbctl.la. Then the command line without
 # QEMU (usage errors, help, man page), end to end against real QEMU
 # without a guest (tests/lib/vbtest.py) and with one, and the shell
 # through a real terminal (tmux) and piped.
@@ -63,9 +63,9 @@ VBCTL_TEST_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 VBCTL_TEST_LDADD = tools/vbctl/libvbctl.la tools/libqmp/libqmp-internal.la \
 	$(JSONC_LIBS) $(READLINE_LIBS) -lm
 check_PROGRAMS += tests/unit/test-size tests/unit/test-kv tests/unit/test-print \
-	tests/unit/test-split tests/unit/test-complete
+	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor
 TESTS += tests/unit/test-size tests/unit/test-kv tests/unit/test-print \
-	tests/unit/test-split tests/unit/test-complete
+	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor
 tests_unit_test_size_SOURCES = tests/unit/test-size.c
 tests_unit_test_size_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_size_LDADD = $(VBCTL_TEST_LDADD)
@@ -81,6 +81,9 @@ tests_unit_test_split_LDADD = $(VBCTL_TEST_LDADD)
 tests_unit_test_complete_SOURCES = tests/unit/test-complete.c
 tests_unit_test_complete_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_complete_LDADD = $(VBCTL_TEST_LDADD)
+tests_unit_test_doctor_SOURCES = tests/unit/test-doctor.c
+tests_unit_test_doctor_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_doctor_LDADD = $(VBCTL_TEST_LDADD)
 EXTRA_DIST += tests/unit/qmp-schema-fragment.json
 VBCTL_TEST_PROGS = \
 	tests/unit/test-vbctl-usage.py \
@@ -88,6 +91,7 @@ VBCTL_TEST_PROGS = \
 	tests/e2e/test-vbctl-balloon.py \
 	tests/e2e/test-vbctl-errors.py \
 	tests/e2e/test-vbctl-guest.py \
+	tests/e2e/test-vbctl-doctor.py \
 	tests/e2e/test-shell-tty.py \
 	tests/e2e/test-shell-piped.py \
 	tests/e2e/test-shell-stats.py

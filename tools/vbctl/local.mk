@@ -1,15 +1,16 @@
 # vbctl: the command-line tool and its interactive shell.
 #
 # libvbctl.la holds every object but main(): the size grammar, KEY=VALUE
-# parser and printer, the command table and its commands, the shell, its
-# line splitter and completer. vbctl is main.c linked with it; unit tests
-# link it too instead of compiling vbctl's sources again.
+# parser and printer, doctor's rules, the command table and its commands,
+# the shell, its line splitter and completer. vbctl is main.c linked with
+# it; unit tests link it too instead of compiling vbctl's sources again.
 noinst_LTLIBRARIES += tools/vbctl/libvbctl.la
 tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/vbctl.h \
 	tools/vbctl/size.c tools/vbctl/size.h \
 	tools/vbctl/kv.c tools/vbctl/kv.h \
 	tools/vbctl/print.c tools/vbctl/print.h \
+	tools/vbctl/doctor.c tools/vbctl/doctor.h \
 	tools/vbctl/commands.c \
 	tools/vbctl/vbctl.c \
 	tools/vbctl/cmd-query.c \
@@ -17,6 +18,7 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/cmd-stats.c \
 	tools/vbctl/cmd-qom.c \
 	tools/vbctl/cmd-events.c \
+	tools/vbctl/cmd-doctor.c \
 	tools/vbctl/cmd-qmp.c \
 	tools/vbctl/cmd-help.c \
 	tools/vbctl/shell.c \

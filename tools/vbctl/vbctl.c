@@ -244,31 +244,49 @@ static void log_traffic(void *userdata, enum qmp_log_kind kind,
 	}
 }
 
-int vbctl_connect(struct vbctl *v)
+int vbctl_try_connect(struct vbctl *v, char *desc, size_t len)
 {
-	const char *desc, *path;
-	char hint[512];
-	struct stat st;
-	bool tcp;
+	const char *d;
 	int rc;
 
 	if (v->q)
 		return 0;
 	v->q = qmp_new();
-	if (!v->q)
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	if (!v->q) {
+		snprintf(desc, len, "out of memory");
+		return -ENOMEM;
+	}
 	qmp_set_timeout(v->q, v->timeout_ms);
 	if (v->verbose)
 		qmp_set_log_fn(v->q, log_traffic, v);
 	rc = qmp_connect(v->q, v->addr);
 	if (rc == 0)
 		return 0;
-
 	/* libqmp's description may already say "cannot connect to ...":
 	 * then the errno alone is the reason. */
-	desc = qmp_get_error_desc(v->q);
-	if (!desc || strncmp(desc, "cannot connect to ", 18) == 0)
-		desc = strerror(-rc);
+	d = qmp_get_error_desc(v->q);
+	if (!d || strncmp(d, "cannot connect to ", 18) == 0)
+		d = strerror(-rc);
+	snprintf(desc, len, "%s", d);
+	v->q = qmp_unref(v->q);
+	return rc;
+}
+
+int vbctl_connect(struct vbctl *v)
+{
+	char desc[256], hint[512];
+	const char *path;
+	struct stat st;
+	bool tcp;
+	int rc;
+
+	if (v->q)
+		return 0;
+	rc = vbctl_try_connect(v, desc, sizeof(desc));
+	if (rc == 0)
+		return 0;
+	if (rc == -ENOMEM)
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
 	tcp = strncmp(v->addr, "tcp:", 4) == 0;
 	path = strncmp(v->addr, "unix:", 5) == 0 ? v->addr + 5 : v->addr;
 	if (rc == -EINVAL) {
@@ -278,7 +296,6 @@ int vbctl_connect(struct vbctl *v)
 			    v->addr, tcp ? "expected tcp:HOST:PORT with a port number 1-65535" :
 			    !*path ? "the path is empty" :
 			    "the path is too long for a unix socket (use a shorter or a relative one)");
-		v->q = qmp_unref(v->q);
 		return VBCTL_EXIT_USAGE;
 	}
 	if (rc == -ETIMEDOUT || rc == -EAGAIN)
@@ -293,10 +310,8 @@ int vbctl_connect(struct vbctl *v)
 	else
 		snprintf(hint, sizeof(hint), "is QEMU running with -qmp %s%s,server=on,wait=off?",
 			 tcp || path != v->addr ? "" : "unix:", v->addr);
-	vbctl_error(v, VBCTL_EXIT_CONN, "cannot connect to %s: %s (%s)", v->addr,
-		    desc, hint);
-	v->q = qmp_unref(v->q);
-	return VBCTL_EXIT_CONN;
+	return vbctl_error(v, VBCTL_EXIT_CONN, "cannot connect to %s: %s (%s)",
+			   v->addr, desc, hint);
 }
 
 int vbctl_balloon_path(struct vbctl *v, const char **path)

@@ -85,7 +85,8 @@ struct vbctl_cmd {
 /* One per command file (cmd-*.c). */
 extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
-	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_help, vbctl_cmd_shell;
+	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_help, vbctl_cmd_shell,
+	vbctl_cmd_doctor;
 
 /* The table, NULL-terminated, in the order "vbctl help" lists it. */
 extern const struct vbctl_cmd *const vbctl_commands[];
@@ -160,6 +161,9 @@ int vbctl_parse_count(struct vbctl *v, const struct vbctl_cmd *cmd,
 /* Connects once (lazily): greeting and capabilities only. 0, 2 (a
  * malformed address) or 3. */
 int vbctl_connect(struct vbctl *v);
+/* The same without a word: 0, or qmp_connect()'s negative errno with the
+ * reason in DESC (v->q stays NULL then). */
+int vbctl_try_connect(struct vbctl *v, char *desc, size_t len);
 /* The balloon's QOM path (found once, cached in v). 0, 1 (none) or 3. */
 int vbctl_balloon_path(struct vbctl *v, const char **path);
 /* ARG as a QOM path: "balloon" is the balloon device. 0, 1 or 3. */
