@@ -152,7 +152,7 @@ int qmp_qom_list(struct qmp *q, const char *path, struct json_object **ret);
 /* qom-get PATH PROPERTY: *ret = the value (new reference). */
 int qmp_qom_get(struct qmp *q, const char *path, const char *property,
 		struct json_object **ret);
-/* qom-set PATH PROPERTY VALUE (borrowed). */
+/* qom-set PATH PROPERTY VALUE (borrowed; NULL sends JSON null). */
 int qmp_qom_set(struct qmp *q, const char *path, const char *property,
 		struct json_object *value);
 
@@ -182,7 +182,9 @@ int qmp_balloon_find(struct qmp *q, char **path);
 int qmp_balloon_get_polling(struct qmp *q, const char *path, int64_t *seconds);
 int qmp_balloon_set_polling(struct qmp *q, const char *path, int64_t seconds);
 
-/* The guest statistics QEMU knows, in virtio tag order. */
+/* The guest statistics QEMU knows, in virtio tag order. QMP_STAT_COUNT
+ * grows when a statistic is added: it bounds a loop, it is no array size
+ * the library and its callers share. */
 enum qmp_balloon_stat {
 	QMP_STAT_SWAP_IN,	/* bytes swapped in */
 	QMP_STAT_SWAP_OUT,	/* bytes swapped out */
@@ -203,30 +205,35 @@ enum qmp_balloon_stat {
 	QMP_STAT_COUNT
 };
 
-struct qmp_balloon_stats {
-	uint64_t value[QMP_STAT_COUNT];	/* valid where known */
-	uint32_t known;			/* bit (1u << stat) set: value known */
-	int64_t last_update;		/* seconds since epoch; 0: never */
-};
-
 /* "stat-free-memory" etc.; NULL for an out-of-range index. */
 const char *qmp_balloon_stat_key(enum qmp_balloon_stat stat);
 /* True when the stat is a size in bytes (else a count). */
 bool qmp_balloon_stat_is_bytes(enum qmp_balloon_stat stat);
-static inline bool qmp_balloon_stat_known(const struct qmp_balloon_stats *st,
-					  enum qmp_balloon_stat stat)
-{
-	return stat < QMP_STAT_COUNT && (st->known & (1u << stat));
-}
+
+/* One sample of the guest's statistics: opaque, read with the getters
+ * below, freed with qmp_balloon_stats_free(). */
+struct qmp_balloon_stats;
+
 /*
- * qom-get PATH guest-stats into *st: 2^64-1 (QEMU's "unset") and absent
- * keys are left unknown; keys this library does not know are ignored.
+ * qom-get PATH guest-stats into a new *st: 2^64-1 (QEMU's "unset") and
+ * absent keys are left unknown; keys this library does not know are
+ * ignored by the getters (qmp_balloon_stats_json() still has them).
  */
 int qmp_balloon_get_stats(struct qmp *q, const char *path,
-			  struct qmp_balloon_stats *st);
-/* Parse a guest-stats object (as returned by qom-get) into *st. */
+			  struct qmp_balloon_stats **st);
+/* Parse a guest-stats object (as returned by qom-get) into a new *st.
+ * -EINVAL when it is malformed (*st is NULL then). */
 int qmp_balloon_stats_parse(struct json_object *obj,
-			    struct qmp_balloon_stats *st);
+			    struct qmp_balloon_stats **st);
+void qmp_balloon_stats_free(struct qmp_balloon_stats *st);
+/* True when the guest reported STAT; its value goes to *value (may be
+ * NULL). False for an unknown or out-of-range STAT. */
+bool qmp_balloon_stats_get(const struct qmp_balloon_stats *st,
+			   enum qmp_balloon_stat stat, uint64_t *value);
+/* When the guest last answered, in seconds since the epoch; 0: never. */
+int64_t qmp_balloon_stats_last_update(const struct qmp_balloon_stats *st);
+/* The guest-stats object as QEMU sent it, borrowed from ST. */
+struct json_object *qmp_balloon_stats_json(const struct qmp_balloon_stats *st);
 
 #ifdef __cplusplus
 }

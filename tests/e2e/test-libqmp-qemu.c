@@ -93,7 +93,7 @@ static void test_balloon_vm(void)
 {
 	struct vm vm = { 0 };
 	struct json_object *v, *ev, *stats;
-	struct qmp_balloon_stats st;
+	struct qmp_balloon_stats *st = NULL;
 	int major = 0, minor = 0, micro = 0;
 	uint64_t bytes = 0;
 	int64_t secs = -1;
@@ -133,8 +133,11 @@ static void test_balloon_vm(void)
 	   "no guest: QEMU says 18446744073709551615, kept whole");
 	json_object_put(v);
 	is_int(qmp_balloon_get_stats(vm.q, path, &st), 0, "stats parsed");
-	ok(st.known == 0 && st.last_update == 0,
+	for (i = 0, n = 0; i < QMP_STAT_COUNT; i++)
+		n += st && qmp_balloon_stats_get(st, i, NULL);
+	ok(st && n == 0 && qmp_balloon_stats_last_update(st) == 0,
 	   "no guest driver: nothing known, never updated");
+	qmp_balloon_stats_free(st);
 	is_int(qmp_balloon_set_polling(vm.q, path, 2), 0, "polling set to 2 s");
 	is_int(qmp_balloon_get_polling(vm.q, path, &secs), 0, "polling read");
 	is_int(secs, 2, "polling is 2 s");

@@ -1063,30 +1063,36 @@ static void test_balloon_stats(void)
 	static const struct qom_node tree[] = { { NULL, NULL } };
 	struct responder r = { .tree = tree, .polling = 0 };
 	struct responder_server s;
-	struct qmp_balloon_stats st;
+	struct qmp_balloon_stats *st;
 	struct json_object *obj;
 	struct qmp *q;
 	int64_t secs = -1;
-	uint64_t base = 0;
+	uint64_t base = 0, value = 0;
+	int i, known;
 
 	q = responder_start(&s, &r);
 	is_int(qmp_balloon_get_stats(q, "/machine/peripheral/b", &st), 0,
 	       "guest-stats read");
-	ok(qmp_balloon_stat_known(&st, QMP_STAT_SWAP_IN) &&
-	   st.value[QMP_STAT_SWAP_IN] == 0, "a stat of 0 is known, 0");
-	ok(qmp_balloon_stat_known(&st, QMP_STAT_FREE_MEMORY), "free known");
-	is_u64(st.value[QMP_STAT_FREE_MEMORY], 1048576, "free memory value");
-	ok(!qmp_balloon_stat_known(&st, QMP_STAT_TOTAL_MEMORY),
+	ok(qmp_balloon_stats_get(st, QMP_STAT_SWAP_IN, &value) && value == 0,
+	   "a stat of 0 is known, 0");
+	ok(qmp_balloon_stats_get(st, QMP_STAT_FREE_MEMORY, &value), "free known");
+	is_u64(value, 1048576, "free memory value");
+	ok(!qmp_balloon_stats_get(st, QMP_STAT_TOTAL_MEMORY, NULL),
 	   "2^64-1 means unknown");
-	ok(!qmp_balloon_stat_known(&st, QMP_STAT_DISK_CACHES),
+	ok(!qmp_balloon_stats_get(st, QMP_STAT_DISK_CACHES, NULL),
 	   "absent means unknown");
-	ok(qmp_balloon_stat_known(&st, QMP_STAT_OOM_KILLS) &&
-	   st.value[QMP_STAT_OOM_KILLS] == 2, "a newer tag (oom-kills) read");
-	is_int(st.known, (1u << QMP_STAT_SWAP_IN) | (1u << QMP_STAT_FREE_MEMORY) |
-	       (1u << QMP_STAT_OOM_KILLS), "exactly three known; unknown key ignored");
-	is_int(st.last_update, 1700000001, "last-update");
-	ok(!qmp_balloon_stat_known(&st, QMP_STAT_COUNT),
+	ok(qmp_balloon_stats_get(st, QMP_STAT_OOM_KILLS, &value) && value == 2,
+	   "a newer tag (oom-kills) read");
+	for (i = 0, known = 0; i < QMP_STAT_COUNT; i++)
+		known += qmp_balloon_stats_get(st, i, NULL);
+	is_int(known, 3, "exactly three known; unknown key ignored");
+	is_int(qmp_balloon_stats_last_update(st), 1700000001, "last-update");
+	ok(!qmp_balloon_stats_get(st, QMP_STAT_COUNT, &value),
 	   "out-of-range stat is never known");
+	ok(json_object_object_get_ex(qmp_balloon_stats_json(st), "stats", &obj) &&
+	   json_object_object_get_ex(obj, "stat-from-the-future", NULL),
+	   "the object as QEMU sent it, unknown keys included");
+	qmp_balloon_stats_free(st);
 
 	is_int(qmp_balloon_set_polling(q, "/machine/peripheral/b", 5), 0,
 	       "set polling interval");
@@ -1112,12 +1118,18 @@ static void test_balloon_stats(void)
 				 "\"last-update\": 0}");
 	is_int(qmp_balloon_stats_parse(obj, &st), -EINVAL,
 	       "parse: negative value: -EINVAL");
-	is_int(st.known, 0, "nothing known after a failed parse");
+	ok(st == NULL, "no stats after a failed parse");
 	json_object_put(obj);
 	obj = json_tokener_parse("{\"stats\": {}, \"last-update\": 0}");
 	is_int(qmp_balloon_stats_parse(obj, &st), 0, "parse: empty stats");
-	ok(st.known == 0 && st.last_update == 0, "nothing known, never updated");
+	for (i = 0, known = 0; i < QMP_STAT_COUNT; i++)
+		known += qmp_balloon_stats_get(st, i, NULL);
+	ok(known == 0 && qmp_balloon_stats_last_update(st) == 0,
+	   "nothing known, never updated");
 	json_object_put(obj);
+	ok(qmp_balloon_stats_json(st) != NULL, "the sample keeps its own reference");
+	qmp_balloon_stats_free(st);
+	qmp_balloon_stats_free(NULL);
 
 	is_str(qmp_balloon_stat_key(QMP_STAT_FREE_MEMORY), "stat-free-memory",
 	       "stat key of free memory");

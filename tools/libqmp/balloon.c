@@ -263,17 +263,28 @@ QMP_EXPORT bool qmp_balloon_stat_is_bytes(enum qmp_balloon_stat stat)
 	}
 }
 
+struct qmp_balloon_stats {
+	struct json_object *raw;	/* QEMU's guest-stats object */
+	uint64_t value[QMP_STAT_COUNT];	/* valid where known */
+	uint64_t known;			/* bit (1ull << stat) set: value known */
+	int64_t last_update;		/* seconds since epoch; 0: never */
+};
+
 QMP_EXPORT int qmp_balloon_stats_parse(struct json_object *obj,
-				       struct qmp_balloon_stats *st)
+				       struct qmp_balloon_stats **stp)
 {
 	struct json_object *stats, *value;
+	struct qmp_balloon_stats *st;
 	uint64_t v;
 	int i;
 
-	memset(st, 0, sizeof(*st));
+	*stp = NULL;
 	if (!json_object_object_get_ex(obj, "stats", &stats) ||
 	    !json_object_is_type(stats, json_type_object))
 		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
 	for (i = 0; i < QMP_STAT_COUNT; i++) {
 		if (!json_object_object_get_ex(stats, stat_keys[i], &value))
 			continue;
@@ -281,7 +292,7 @@ QMP_EXPORT int qmp_balloon_stats_parse(struct json_object *obj,
 			goto malformed;
 		if (v != STAT_UNSET) {
 			st->value[i] = v;
-			st->known |= 1u << i;
+			st->known |= 1ull << i;
 		}
 	}
 	if (json_object_object_get_ex(obj, "last-update", &value)) {
@@ -289,24 +300,58 @@ QMP_EXPORT int qmp_balloon_stats_parse(struct json_object *obj,
 			goto malformed;
 		st->last_update = json_object_get_int64(value);
 	}
+	st->raw = json_object_get(obj);
+	*stp = st;
 	return 0;
 
 malformed:
-	memset(st, 0, sizeof(*st));
+	free(st);
 	return -EINVAL;
 }
 
+QMP_EXPORT void qmp_balloon_stats_free(struct qmp_balloon_stats *st)
+{
+	if (!st)
+		return;
+	json_object_put(st->raw);
+	free(st);
+}
+
+QMP_EXPORT bool qmp_balloon_stats_get(const struct qmp_balloon_stats *st,
+				      enum qmp_balloon_stat stat,
+				      uint64_t *value)
+{
+	if ((unsigned)stat >= QMP_STAT_COUNT || !(st->known & (1ull << stat)))
+		return false;
+	if (value)
+		*value = st->value[stat];
+	return true;
+}
+
+QMP_EXPORT int64_t
+qmp_balloon_stats_last_update(const struct qmp_balloon_stats *st)
+{
+	return st->last_update;
+}
+
+QMP_EXPORT struct json_object *
+qmp_balloon_stats_json(const struct qmp_balloon_stats *st)
+{
+	return st->raw;
+}
+
 QMP_EXPORT int qmp_balloon_get_stats(struct qmp *q, const char *path,
-				     struct qmp_balloon_stats *st)
+				     struct qmp_balloon_stats **st)
 {
 	struct json_object *obj;
 	int r;
 
-	memset(st, 0, sizeof(*st));
+	*st = NULL;
 	r = qmp_qom_get(q, path, "guest-stats", &obj);
 	if (r < 0)
 		return r;
-	if (qmp_balloon_stats_parse(obj, st) < 0)
+	r = qmp_balloon_stats_parse(obj, st);
+	if (r == -EINVAL)
 		r = qmp_fail(q, -EPROTO, "malformed guest-stats from QEMU");
 	json_object_put(obj);
 	return r;

@@ -11,10 +11,10 @@
 #include "libqmp-private.h"
 
 /* Execute COMMAND with {"path": PATH[, "property": PROPERTY][, "value":
- * VALUE (borrowed)]}. */
+ * VALUE (borrowed; NULL is JSON null) when HAS_VALUE]}. */
 static int qom_execute(struct qmp *q, const char *command, const char *path,
-		       const char *property, struct json_object *value,
-		       struct json_object **ret)
+		       const char *property, bool has_value,
+		       struct json_object *value, struct json_object **ret)
 {
 	struct json_object *args = json_object_new_object();
 	int r;
@@ -27,7 +27,7 @@ static int qom_execute(struct qmp *q, const char *command, const char *path,
 				   json_object_new_string(path)) < 0 ||
 	    (property && json_object_object_add(args, "property",
 				json_object_new_string(property)) < 0) ||
-	    (value && json_object_object_add(args, "value",
+	    (has_value && json_object_object_add(args, "value",
 					     json_object_get(value)) < 0)) {
 		json_object_put(args);
 		return -ENOMEM;
@@ -45,7 +45,7 @@ QMP_EXPORT int qmp_qom_list(struct qmp *q, const char *path,
 
 	if (ret)
 		*ret = NULL;
-	r = qom_execute(q, "qom-list", path, NULL, NULL, &list);
+	r = qom_execute(q, "qom-list", path, NULL, false, NULL, &list);
 	if (r < 0)
 		return r;
 	if (!json_object_is_type(list, json_type_array)) {
@@ -62,11 +62,11 @@ QMP_EXPORT int qmp_qom_list(struct qmp *q, const char *path,
 QMP_EXPORT int qmp_qom_get(struct qmp *q, const char *path,
 			   const char *property, struct json_object **ret)
 {
-	return qom_execute(q, "qom-get", path, property, NULL, ret);
+	return qom_execute(q, "qom-get", path, property, false, NULL, ret);
 }
 
 QMP_EXPORT int qmp_qom_set(struct qmp *q, const char *path,
 			   const char *property, struct json_object *value)
 {
-	return qom_execute(q, "qom-set", path, property, value, NULL);
+	return qom_execute(q, "qom-set", path, property, true, value, NULL);
 }

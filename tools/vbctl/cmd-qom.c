@@ -258,7 +258,7 @@ static struct json_object *convert_value(struct vbctl *v, const char *prop,
 
 static int run_qom_set(struct vbctl *v, int argc, char **argv)
 {
-	struct json_object *args, *value, *ret = NULL;
+	struct json_object *value, *ret;
 	const char *path, *prop, *text;
 	char *type;
 	int rc;
@@ -280,18 +280,17 @@ static int run_qom_set(struct vbctl *v, int argc, char **argv)
 	if (rc)
 		return rc;
 
-	/* qom-set itself rather than qmp_qom_set(): --json shows QEMU's
-	 * return value. */
-	args = json_object_new_object();
-	json_object_object_add(args, "path", json_object_new_string(path));
-	json_object_object_add(args, "property", json_object_new_string(prop));
-	json_object_object_add(args, "value", value);
-	rc = qmp_execute(v->q, "qom-set", args, &ret);
-	json_object_put(args);
+	rc = qmp_qom_set(v->q, path, prop, value);
+	json_object_put(value);
 	if (rc)
 		return vbctl_qmp_failed(v, rc, "qom-set");
-	if (v->json)
+	/* --json: qom-set's return value, {}. */
+	if (v->json) {
+		ret = vbctl_json_object(v, NULL, NULL);
+		if (!ret)
+			return VBCTL_EXIT_FAIL;
 		rc = vbctl_print(v, 0, ret, NULL);
-	json_object_put(ret);
+		json_object_put(ret);
+	}
 	return rc ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
 }

@@ -34,7 +34,7 @@ const struct vbctl_cmd vbctl_cmd_query = {
 static int run_query(struct vbctl *v, int argc, char **argv)
 {
 	char human[VBCTL_SIZE_HUMAN_MAX];
-	struct json_object *ret = NULL;
+	struct json_object *ret;
 	uint64_t actual;
 	int rc;
 
@@ -44,12 +44,15 @@ static int run_query(struct vbctl *v, int argc, char **argv)
 	rc = vbctl_connect(v);
 	if (rc)
 		return rc;
-	rc = qmp_execute(v->q, "query-balloon", NULL, &ret);
+	rc = qmp_balloon_query(v->q, &actual);
 	if (rc)
 		return vbctl_balloon_failed(v, rc, "query");
-	rc = vbctl_actual_from_reply(v, ret, &actual);
-	if (rc == 0 && vbctl_print(v, 0, ret, "actual: %s\n",
-				   vbctl_size_human(actual, human, sizeof(human))))
+	/* --json: query-balloon's return value, {"actual": BYTES}. */
+	ret = vbctl_json_object(v, "actual", json_object_new_uint64(actual));
+	if (!ret)
+		return VBCTL_EXIT_FAIL;
+	if (vbctl_print(v, 0, ret, "actual: %s\n",
+			vbctl_size_human(actual, human, sizeof(human))))
 		rc = VBCTL_EXIT_FAIL;
 	json_object_put(ret);
 	return rc;

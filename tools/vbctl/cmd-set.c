@@ -89,9 +89,12 @@ static int report_actual(struct vbctl *v, struct set_wait *w)
 	int rc = 0;
 
 	if (v->json) {
-		obj = json_object_new_object();
-		json_object_object_add(obj, "actual", json_object_new_uint64(w->actual));
-		json_object_object_add(obj, "target", json_object_new_uint64(w->target));
+		obj = vbctl_json_object(v, "actual", json_object_new_uint64(w->actual));
+		if (!obj || vbctl_json_add(v, obj, "target",
+					   json_object_new_uint64(w->target))) {
+			json_object_put(obj);
+			return VBCTL_EXIT_FAIL;
+		}
 		rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
 		json_object_put(obj);
 	} else if (w->progress) {
@@ -129,12 +132,15 @@ static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
 	vbctl_size_human(w->actual, a, sizeof(a));
 	vbctl_size_human(w->target, t, sizeof(t));
 	if (v->json) {
-		obj = json_object_new_object();
-		json_object_object_add(obj, "actual", json_object_new_uint64(w->actual));
-		json_object_object_add(obj, "target", json_object_new_uint64(w->target));
-		json_object_object_add(obj, "settled", json_object_new_boolean(settled));
-		if (!settled)
-			json_object_object_add(obj, "reason", json_object_new_string(why));
+		obj = vbctl_json_object(v, "actual", json_object_new_uint64(w->actual));
+		if (!obj ||
+		    vbctl_json_add(v, obj, "target", json_object_new_uint64(w->target)) ||
+		    vbctl_json_add(v, obj, "settled", json_object_new_boolean(settled)) ||
+		    (!settled && vbctl_json_add(v, obj, "reason",
+						json_object_new_string(why)))) {
+			json_object_put(obj);
+			return VBCTL_EXIT_FAIL;
+		}
 		rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
 		json_object_put(obj);
 	} else {
@@ -152,7 +158,7 @@ static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
 /* Follows the guest until it reaches the target, stalls, or time runs out. */
 static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 {
-	struct json_object *msg = NULL;
+	struct json_object *event;
 	int64_t now, asked_ms;
 	uint64_t previous;
 	int rc;
@@ -176,29 +182,27 @@ static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 				"the guest stopped moving (it may be keeping a minimum of free memory, or be short of memory to give back)");
 
 		previous = w->actual;
-		msg = NULL;
-		rc = qmp_wait_event(v->q, "BALLOON_CHANGE", WAIT_SLICE_MS, &msg);
+		event = NULL;
+		rc = qmp_wait_event(v->q, "BALLOON_CHANGE", WAIT_SLICE_MS, &event);
 		if (rc == -ETIMEDOUT && vbctl_now_ms() - asked_ms < WAIT_POLL_MS) {
 			rc = 0;
 		} else if (rc == -ETIMEDOUT) {
 			/* No event for a while: either nothing moved or the
 			 * event is being held back by QEMU's rate limit. Ask. */
 			asked_ms = vbctl_now_ms();
-			rc = qmp_execute(v->q, "query-balloon", NULL, &msg);
+			rc = qmp_balloon_query(v->q, &w->actual);
 			if (rc)
 				return vbctl_balloon_failed(v, rc, "set");
-			rc = vbctl_actual_from_reply(v, msg, &w->actual);
 		} else if (rc == 0) {
 			asked_ms = vbctl_now_ms();
-			rc = vbctl_actual_from_reply(v, qmp_event_data(msg),
-						     &w->actual);
+			rc = vbctl_actual_from_event(v, event, &w->actual);
 		} else {
 			return vbctl_qmp_failed(v, rc, "set");
 		}
-		json_object_put(msg);
+		json_object_put(event);
 		/* Events we do not follow must not pile up. */
-		while ((msg = qmp_event_pop(v->q)))
-			json_object_put(msg);
+		while ((event = qmp_event_pop(v->q)))
+			json_object_put(event);
 		if (rc == 0 && w->actual != previous) {
 			w->moved_ms = vbctl_now_ms();
 			rc = report_actual(v, w);
@@ -281,7 +285,7 @@ static int run_set(struct vbctl *v, int argc, char **argv)
 {
 	char err[VBCTL_SIZE_ERR_MAX], human[VBCTL_SIZE_HUMAN_MAX];
 	int c, rc, timeout_ms = WAIT_DEFAULT_MS;
-	struct json_object *args, *ret = NULL;
+	struct json_object *ret;
 	bool wait = false, timeout_given = false;
 	struct set_wait w = { 0 };
 	struct vbctl_size size;
@@ -325,16 +329,15 @@ static int run_set(struct vbctl *v, int argc, char **argv)
 	if (rc)
 		return rc;
 
-	args = json_object_new_object();
-	json_object_object_add(args, "value", json_object_new_uint64(w.target));
-	rc = qmp_execute(v->q, "balloon", args, &ret);
-	json_object_put(args);
+	rc = qmp_balloon_set_target(v->q, w.target);
 	if (rc)
 		return vbctl_balloon_failed(v, rc, "set");
-	if (wait) {
-		json_object_put(ret);
+	if (wait)
 		return wait_settled(v, &w, timeout_ms);
-	}
+	/* --json: balloon's return value, {}. */
+	ret = vbctl_json_object(v, NULL, NULL);
+	if (!ret)
+		return VBCTL_EXIT_FAIL;
 	rc = vbctl_print(v, 0, ret, "target: %s\n",
 			 vbctl_size_human(w.target, human, sizeof(human)));
 	json_object_put(ret);

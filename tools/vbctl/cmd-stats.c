@@ -71,70 +71,89 @@ const struct vbctl_cmd vbctl_cmd_stats = {
 	.run = run_stats,
 };
 
-struct sample {
-	struct json_object *raw;	/* QEMU's guest-stats object */
-	struct qmp_balloon_stats st;
-};
-
 /* A sample worth showing: the guest answered at least once. */
-static bool sample_usable(const struct sample *s)
+static bool sample_usable(const struct qmp_balloon_stats *st)
 {
-	return s->st.last_update != 0 && s->st.known != 0;
+	int i;
+
+	if (qmp_balloon_stats_last_update(st) == 0)
+		return false;
+	for (i = 0; i < QMP_STAT_COUNT; i++)
+		if (qmp_balloon_stats_get(st, i, NULL))
+			return true;
+	return false;
 }
 
-static int read_sample(struct vbctl *v, const char *path, struct sample *s)
+/* Replaces *ST with the latest sample. */
+static int read_sample(struct vbctl *v, const char *path,
+		       struct qmp_balloon_stats **st)
 {
 	int rc;
 
-	json_object_put(s->raw);
-	s->raw = NULL;
-	rc = qmp_qom_get(v->q, path, "guest-stats", &s->raw);
+	qmp_balloon_stats_free(*st);
+	rc = qmp_balloon_get_stats(v->q, path, st);
 	if (rc)
 		return vbctl_qmp_failed(v, rc, "stats");
-	rc = qmp_balloon_stats_parse(s->raw, &s->st);
-	if (rc)
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "stats: unexpected guest-stats from QEMU: %s",
-				   json_object_to_json_string(s->raw));
 	return 0;
 }
 
-/* Whether S differs from the sample OLD (taken earlier): QEMU's
+/* Whether ST differs from the sample OLD (taken earlier): QEMU's
  * last-update has one-second resolution, so a new answer within the same
  * second shows only in its values. */
-static bool sample_changed(const struct sample *s,
+static bool sample_changed(const struct qmp_balloon_stats *st,
 			   const struct qmp_balloon_stats *old)
 {
-	return s->st.last_update != old->last_update ||
-	       s->st.known != old->known ||
-	       memcmp(s->st.value, old->value, sizeof(old->value)) != 0;
+	uint64_t a, b;
+	bool ka, kb;
+	int i;
+
+	if (qmp_balloon_stats_last_update(st) !=
+	    qmp_balloon_stats_last_update(old))
+		return true;
+	for (i = 0; i < QMP_STAT_COUNT; i++) {
+		ka = qmp_balloon_stats_get(st, i, &a);
+		kb = qmp_balloon_stats_get(old, i, &b);
+		if (ka != kb || (ka && a != b))
+			return true;
+	}
+	return false;
 }
 
-/* Waits for a sample other than S's current one; 0, 1 (none came) or 3. */
+/* Waits for a sample other than *ST; 0, 1 (none came) or 3. */
 static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
-		       struct sample *s)
+		       struct qmp_balloon_stats **st)
 {
-	const struct qmp_balloon_stats old = s->st;
+	struct qmp_balloon_stats *old = *st;
 	int64_t waited_ms = interval_s * 1000 + v->timeout_ms;
 	int64_t deadline = vbctl_now_ms() + waited_ms;
 	char why[128];
 	int rc;
 
+	*st = NULL;
 	for (;;) {
 		rc = vbctl_idle(v, SAMPLE_POLL_MS, "stats");
 		if (rc || v->interrupted)
-			return rc;
-		rc = read_sample(v, path, s);
+			break;
+		rc = read_sample(v, path, st);
 		if (rc)
-			return rc;
-		if (sample_changed(s, &old) && sample_usable(s))
-			return 0;
-		if (vbctl_now_ms() >= deadline)
-			return vbctl_error(v, VBCTL_EXIT_FAIL,
-					   "stats: no statistics from the guest within %.1f s: %s",
-					   waited_ms / 1000.0,
-					   vbctl_not_running(v, why, sizeof(why)) ? why :
-					   "the guest driver is not reporting stats (no balloon driver in the guest, or it has no stats queue)");
+			break;
+		if (sample_changed(*st, old) && sample_usable(*st))
+			break;
+		if (vbctl_now_ms() >= deadline) {
+			rc = vbctl_error(v, VBCTL_EXIT_FAIL,
+					 "stats: no statistics from the guest within %.1f s: %s",
+					 waited_ms / 1000.0,
+					 vbctl_not_running(v, why, sizeof(why)) ? why :
+					 "the guest driver is not reporting stats (no balloon driver in the guest, or it has no stats queue)");
+			break;
+		}
 	}
+	/* Never leave *ST empty: the caller frees it and reads it. */
+	if (*st)
+		qmp_balloon_stats_free(old);
+	else
+		*st = old;
+	return rc;
 }
 
 /* "stat-free-memory" -> "free-memory". */
@@ -171,11 +190,12 @@ static bool known_key(const char *key)
  * vbctl does not know (a newer QEMU), as plain numbers. Returns a malloc()ed
  * string and its line count.
  */
-static char *format_table(const struct sample *s, int *lines)
+static char *format_table(const struct qmp_balloon_stats *st, int *lines)
 {
 	struct json_object *stats = NULL;
 	char when[64], *text = NULL;
-	time_t t = (time_t)s->st.last_update;
+	time_t t = (time_t)qmp_balloon_stats_last_update(st);
+	uint64_t n;
 	size_t size = 0;
 	struct tm tm;
 	FILE *f;
@@ -186,12 +206,12 @@ static char *format_table(const struct sample *s, int *lines)
 		return NULL;
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
 	fprintf(f, "%-18s %s\n", "updated", when);
-	json_object_object_get_ex(s->raw, "stats", &stats);
+	json_object_object_get_ex(qmp_balloon_stats_json(st), "stats", &stats);
 	for (i = 0; i < QMP_STAT_COUNT; i++) {
 		if (!json_object_object_get_ex(stats, qmp_balloon_stat_key(i), NULL))
 			continue;
 		format_row(f, qmp_balloon_stat_key(i),
-			   qmp_balloon_stat_known(&s->st, i) ? s->st.value[i] : STAT_UNSET,
+			   qmp_balloon_stats_get(st, i, &n) ? n : STAT_UNSET,
 			   qmp_balloon_stat_is_bytes(i));
 	}
 	json_object_object_foreach(stats, key, value) {
@@ -209,21 +229,22 @@ static char *format_table(const struct sample *s, int *lines)
 }
 
 /* Prints a sample; on a terminal with --watch, over the previous one. */
-static int print_sample(struct vbctl *v, const struct sample *s, bool stream,
-			bool redraw, int *drawn)
+static int print_sample(struct vbctl *v, const struct qmp_balloon_stats *st,
+			bool stream, bool redraw, int *drawn)
 {
+	struct json_object *raw = qmp_balloon_stats_json(st);
 	char *table;
 	int lines, rc;
 
 	if (v->json)
-		return vbctl_print(v, stream ? VBCTL_PRINT_STREAM : 0, s->raw, NULL);
-	table = format_table(s, &lines);
+		return vbctl_print(v, stream ? VBCTL_PRINT_STREAM : 0, raw, NULL);
+	table = format_table(st, &lines);
 	if (!table)
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
 	if (redraw && *drawn)
 		/* Cursor up over the last table, clear to the end. */
 		fprintf(v->out, "\033[%dA\033[J", *drawn);
-	rc = vbctl_print(v, stream ? VBCTL_PRINT_STREAM : 0, s->raw, "%s", table);
+	rc = vbctl_print(v, stream ? VBCTL_PRINT_STREAM : 0, raw, "%s", table);
 	*drawn = lines;
 	free(table);
 	return rc;
@@ -233,7 +254,7 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 {
 	int64_t interval = 0, current, count = 0, shown = 0;
 	bool watch = false, want_fresh = false, stream, redraw;
-	struct sample s = { 0 };
+	struct qmp_balloon_stats *st = NULL;
 	const char *path;
 	int c, rc, drawn = 0;
 	bool fresh;
@@ -271,7 +292,7 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 		interval = current ? current : DEFAULT_INTERVAL_S;
 	/* Read the latest sample before changing anything, so that a new
 	 * one can be told from it. */
-	rc = read_sample(v, path, &s);
+	rc = read_sample(v, path, &st);
 	if (rc)
 		goto out;
 	if (interval != current || want_fresh) {
@@ -290,21 +311,22 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 	 * older than one interval, is current; after a change, when asked
 	 * for a fresh one, or when the guest stopped answering (stats
 	 * frozen), wait for a new one. */
-	fresh = !want_fresh && interval == current && sample_usable(&s) &&
-		time(NULL) - s.st.last_update <= interval + SAMPLE_SLACK_S;
+	fresh = !want_fresh && interval == current && sample_usable(st) &&
+		time(NULL) - qmp_balloon_stats_last_update(st) <=
+		interval + SAMPLE_SLACK_S;
 
 	while (rc == 0 && !v->interrupted) {
 		if (!fresh)
-			rc = wait_sample(v, path, interval, &s);
+			rc = wait_sample(v, path, interval, &st);
 		if (rc || v->interrupted)
 			break;
-		rc = print_sample(v, &s, stream, redraw, &drawn);
+		rc = print_sample(v, st, stream, redraw, &drawn);
 		if (rc || ++shown == count)
 			break;
 		fresh = false;
 	}
 out:
-	json_object_put(s.raw);
+	qmp_balloon_stats_free(st);
 	if (rc < 0)
 		return VBCTL_EXIT_FAIL;
 	/* Interrupted before the first sample: nothing was shown. */

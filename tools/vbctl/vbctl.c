@@ -360,18 +360,46 @@ bool vbctl_not_running(struct vbctl *v, char *why, size_t len)
 	return stopped;
 }
 
-int vbctl_actual_from_reply(struct vbctl *v, struct json_object *ret,
+int vbctl_actual_from_event(struct vbctl *v, struct json_object *event,
 			    uint64_t *actual)
 {
 	struct json_object *member;
 
-	if (!json_object_object_get_ex(ret, "actual", &member) ||
+	if (!json_object_object_get_ex(qmp_event_data(event), "actual", &member) ||
 	    !json_object_is_type(member, json_type_int))
 		return vbctl_error(v, VBCTL_EXIT_FAIL,
 				   "unexpected message from QEMU (no \"actual\"): %s",
-				   json_object_to_json_string(ret));
+				   json_object_to_json_string(event));
 	*actual = json_object_get_uint64(member);
 	return 0;
+}
+
+/* ---- JSON built here ------------------------------------------------------- */
+
+int vbctl_json_add(struct vbctl *v, struct json_object *obj, const char *key,
+		   struct json_object *value)
+{
+	if (value && json_object_object_add(obj, key, value) == 0)
+		return 0;
+	json_object_put(value);
+	return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+}
+
+struct json_object *vbctl_json_object(struct vbctl *v, const char *key,
+				      struct json_object *value)
+{
+	struct json_object *obj = json_object_new_object();
+
+	if (!obj) {
+		json_object_put(value);
+		vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	if (key && vbctl_json_add(v, obj, key, value)) {
+		json_object_put(obj);
+		return NULL;
+	}
+	return obj;
 }
 
 int64_t vbctl_now_ms(void)

@@ -179,10 +179,24 @@ int vbctl_idle(struct vbctl *v, int ms, const char *what);
  * WHY, when it is not running; false when it runs, or when asking fails
  * (the guess stands). */
 bool vbctl_not_running(struct vbctl *v, char *why, size_t len);
-/* The "actual" member of a query-balloon reply or BALLOON_CHANGE data
- * (bytes). 0, or 1 (reported) when it is missing. */
-int vbctl_actual_from_reply(struct vbctl *v, struct json_object *ret,
+/* The "actual" member of a BALLOON_CHANGE event's data (bytes). 0, or 1
+ * (reported) when it is missing. */
+int vbctl_actual_from_event(struct vbctl *v, struct json_object *event,
 			    uint64_t *actual);
+/* ---- JSON that vbctl builds -------------------------------------------------
+ * The one policy for json-c allocation failures: every object vbctl builds
+ * itself goes through these; a failed allocation is reported as "vbctl: out
+ * of memory" and the command returns VBCTL_EXIT_FAIL. A json-c constructor
+ * that failed returns NULL: pass it straight in, it is checked here. */
+
+/* Adds KEY: VALUE to OBJ, taking VALUE over. 0, or 1 (reported). */
+int vbctl_json_add(struct vbctl *v, struct json_object *obj, const char *key,
+		   struct json_object *value);
+/* A new object {KEY: VALUE} ({} when KEY is NULL), taking VALUE over; NULL
+ * (reported) when out of memory. */
+struct json_object *vbctl_json_object(struct vbctl *v, const char *key,
+				      struct json_object *value);
+
 /* Milliseconds on a monotonic clock. */
 int64_t vbctl_now_ms(void);
 
