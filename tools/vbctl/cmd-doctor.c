@@ -225,8 +225,8 @@ static int watch(struct vbctl *v, const char *path, struct doctor_facts *f)
 {
 	bool want_stats = doctor_stats_stale(f);
 	bool want_move = f->target_given && f->running && f->actual != f->target;
-	int64_t limit, start = vbctl_now_ms();
-	struct qmp_balloon_stats st;
+	int64_t limit, start = vbctl_now_ms(), last_update;
+	struct qmp_balloon_stats *st;
 	int rc;
 
 	f->actual_before = f->actual;
@@ -245,8 +245,10 @@ static int watch(struct vbctl *v, const char *path, struct doctor_facts *f)
 			rc = qmp_balloon_get_stats(v->q, path, &st);
 			if (rc)
 				return vbctl_qmp_failed(v, rc, "doctor: reading guest-stats");
-			if (st.last_update != f->last_update) {
-				f->last_update = st.last_update;
+			last_update = qmp_balloon_stats_last_update(st);
+			qmp_balloon_stats_free(st);
+			if (last_update != f->last_update) {
+				f->last_update = last_update;
 				f->stats_moved = true;
 				want_stats = false;
 			}
@@ -268,7 +270,7 @@ static int watch(struct vbctl *v, const char *path, struct doctor_facts *f)
 static int gather(struct vbctl *v, struct doctor_facts *f, char *state,
 		  size_t state_len)
 {
-	struct qmp_balloon_stats st;
+	struct qmp_balloon_stats *st;
 	const char *path;
 	int rc;
 
@@ -308,7 +310,8 @@ static int gather(struct vbctl *v, struct doctor_facts *f, char *state,
 		rc = qmp_balloon_get_stats(v->q, path, &st);
 	if (rc)
 		return vbctl_qmp_failed(v, rc, "doctor");
-	f->last_update = st.last_update;
+	f->last_update = qmp_balloon_stats_last_update(st);
+	qmp_balloon_stats_free(st);
 	f->now = time(NULL);
 	return watch(v, path, f);
 }
