@@ -129,10 +129,12 @@ BALLOON_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kernel/drivers -I$(top_sr
 noinst_HEADERS += tests/unit/virtio-fake.h
 check_PROGRAMS += tests/unit/test-virtio-pci-caps tests/unit/test-virtio-core \
 	tests/unit/test-virtio-mmio-arg tests/unit/test-balloon-policy \
-	tests/unit/test-balloon-pfns tests/unit/test-balloon-reclaim
+	tests/unit/test-balloon-pfns tests/unit/test-balloon-reclaim \
+	tests/unit/test-balloon-device
 TESTS += tests/unit/test-virtio-pci-caps tests/unit/test-virtio-core \
 	tests/unit/test-virtio-mmio-arg tests/unit/test-balloon-policy \
-	tests/unit/test-balloon-pfns tests/unit/test-balloon-reclaim
+	tests/unit/test-balloon-pfns tests/unit/test-balloon-reclaim \
+	tests/unit/test-balloon-device
 tests_unit_test_virtio_pci_caps_SOURCES = tests/unit/test-virtio-pci-caps.c
 tests_unit_test_virtio_pci_caps_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
 tests_unit_test_virtio_core_SOURCES = tests/unit/test-virtio-core.c
@@ -149,6 +151,11 @@ tests_unit_test_balloon_pfns_CPPFLAGS = $(BALLOON_TEST_CPPFLAGS)
 tests_unit_test_balloon_reclaim_SOURCES = tests/unit/test-balloon-reclaim.c \
 	kernel/drivers/balloon_pfns.c kernel/drivers/balloon_policy.c kernel/lib/parse_size.c
 tests_unit_test_balloon_reclaim_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS) -I$(top_srcdir)/kernel/drivers
+# The driver against devices unlike QEMU's defaults (queue numbering,
+# missing queues), actual at attach, the report timer.
+tests_unit_test_balloon_device_SOURCES = tests/unit/test-balloon-device.c \
+	kernel/drivers/balloon_pfns.c kernel/drivers/balloon_policy.c kernel/lib/parse_size.c
+tests_unit_test_balloon_device_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS) -I$(top_srcdir)/kernel/drivers
 BALLOON_TEST_PROGS = \
 	tests/e2e/test-balloon-walkthrough.py \
 	tests/e2e/test-balloon-transports.py \
@@ -156,6 +163,8 @@ BALLOON_TEST_PROGS = \
 	tests/e2e/test-balloon-no-oom.py \
 	tests/e2e/test-balloon-inflight.py \
 	tests/e2e/test-balloon-microvm.py \
-	tests/e2e/test-balloon-reporting.py
+	tests/e2e/test-balloon-reporting.py \
+	tests/e2e/test-balloon-reset.py \
+	tests/e2e/test-balloon-pressure.py
 TESTS += $(BALLOON_TEST_PROGS)
 EXTRA_DIST += $(BALLOON_TEST_PROGS)

@@ -4,12 +4,14 @@
  * pages to and from the host towards the device's num_pages, answers the
  * host's statistics requests, and gives pages back under memory pressure.
  *
- * Command line: balloon.min=SIZE (default 16M) is the free memory that
- * inflation never goes below; balloon.threshold=SIZE (default min + 4M,
- * never less than min) is the free memory that allocations keep by
- * deflating first, when DEFLATE_ON_OOM was negotiated; after such a
- * deflate, inflation also stops at the threshold until the host sets a
- * new target. balloon.debug=1 prints a line per batch.
+ * Command line: balloon.min=SIZE (default 16M) is the floor: the free
+ * memory that inflation never goes below. With DEFLATE_ON_OOM (5.5.6.1:
+ * pages back only when the guest needs them), an allocation that would
+ * leave less than balloon.threshold=SIZE free (default: the floor, never
+ * less) deflates first, in whole batches; after such a deflate,
+ * inflation stops at the threshold until the host sets a new target (the
+ * same place unless the threshold was raised). balloon.debug=1 prints a
+ * line per batch.
  *
  * With PAGE_REPORTING (5.5.6.7), pages freed since their last report are
  * reported BALLOON_REPORT_DELAY_MS after BALLOON_REPORT_MIN bytes of them
@@ -42,13 +44,16 @@
 #define VIRTIO_BALLOON_F_DEFLATE_ON_OOM	2
 #define VIRTIO_BALLOON_F_PAGE_REPORTING	5
 
-/* 5.5.2 virtqueues: inflateq, deflateq, then statsq only if STATS_VQ
- * was negotiated, free_page_vq (FREE_PAGE_HINT, never negotiated), then
- * reporting_vq if PAGE_REPORTING (later queues shift down when a feature
- * is absent). */
+#define VIRTIO_BALLOON_F_FREE_PAGE_HINT	3	/* declined */
+
+/* 5.5.2 virtqueues: inflateq 0, deflateq 1, then statsq 2 (STATS_VQ),
+ * free_page_vq 3 (FREE_PAGE_HINT), reporting_vq 4 (PAGE_REPORTING).
+ * Devices differ on where a queue goes when an earlier feature is
+ * missing; see balloon_find_queues(). */
 #define BALLOON_VQ_INFLATE		0
 #define BALLOON_VQ_DEFLATE		1
 #define BALLOON_VQ_STATS		2
+#define BALLOON_VQ_NONE			VIRTIO_MAX_QUEUES
 
 /* 5.5.4 struct virtio_balloon_config: le32 fields, in 4 KiB pages */
 #define BALLOON_CFG_NUM_PAGES		0	/* device writes */
@@ -77,7 +82,6 @@ struct balloon_stat {
 #define BALLOON_BATCH_BYTES		(BALLOON_BATCH_PFNS * sizeof(uint32_t))
 
 #define BALLOON_DEFAULT_MIN		(16 * MiB)
-#define BALLOON_DEFAULT_HEADROOM	(4 * MiB)	/* threshold - min */
 /* Free page reporting: a round starts this long after this much freed
  * memory piled up; runs of at most BALLOON_REPORT_RUN_PAGES (4 MiB), so
  * a round takes out at most BALLOON_REPORT_RUNS of them. */
@@ -473,7 +477,9 @@ static void balloon_report_nudge(void *arg)
 {
 	struct balloon *b = arg;
 
-	if (!b->report_nruns)
+	/* Armed once: re-arming would push the round back each time churn
+	 * crosses BALLOON_REPORT_MIN again, perhaps forever. */
+	if (!b->report_nruns && !work_is_pending(&b->report))
 		work_schedule(&b->report, BALLOON_REPORT_DELAY_MS);
 }
 
@@ -602,13 +608,107 @@ static const char *balloon_alloc_buffers(struct balloon *b)
 	return NULL;
 }
 
+/* The optional queues, in 5.5.2's order, and the feature each needs. */
+static const unsigned balloon_queue_features[] = {
+	VIRTIO_BALLOON_F_STATS_VQ, VIRTIO_BALLOON_F_FREE_PAGE_HINT,
+	VIRTIO_BALLOON_F_PAGE_REPORTING,
+};
+#define BALLOON_OPTIONAL_QUEUES	ARRAY_SIZE(balloon_queue_features)
+
+/* Three numberings of the optional queues are in use: QEMU numbers the
+ * queues of the features it *offers* densely from 2 (a declined
+ * FREE_PAGE_HINT still holds index 3); 5.5.2's list read literally
+ * gives each its own index (2, 3, 4); Linux numbers the *negotiated*
+ * ones densely. */
+enum { BALLOON_QN_OFFERED, BALLOON_QN_LITERAL, BALLOON_QN_NEGOTIATED, BALLOON_QN_COUNT };
+
+/* The index of optional queue I under numbering SCHEME. */
+static unsigned balloon_queue_index(const struct virtio_device *vd, uint64_t offered,
+				    unsigned scheme, unsigned i)
+{
+	unsigned j, n = BALLOON_VQ_STATS;
+
+	for (j = 0; j < i; j++) {
+		unsigned bit = balloon_queue_features[j];
+
+		if (scheme == BALLOON_QN_LITERAL ||
+		    (scheme == BALLOON_QN_OFFERED ? (offered >> bit) & 1 :
+		     virtio_has_feature(vd, bit)))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * Where each optional queue is: under the first numbering in which
+ * every negotiated feature's queue exists; failing that, each where any
+ * numbering finds it. BALLOON_VQ_NONE: not negotiated, or the device has
+ * no such queue (the driver then runs without the feature).
+ */
+static void balloon_find_queues(struct virtio_device *vd, uint64_t offered,
+				unsigned idx[BALLOON_OPTIONAL_QUEUES])
+{
+	unsigned scheme, i;
+	bool all = false;
+
+	for (scheme = 0; scheme < BALLOON_QN_COUNT && !all; scheme++) {
+		all = true;
+		for (i = 0; i < BALLOON_OPTIONAL_QUEUES; i++) {
+			idx[i] = BALLOON_VQ_NONE;
+			if (!virtio_has_feature(vd, balloon_queue_features[i]))
+				continue;
+			idx[i] = balloon_queue_index(vd, offered, scheme, i);
+			if (!vd->ops->queue_size(vd, idx[i]))
+				all = false;
+		}
+	}
+	if (all)
+		return;
+	for (i = 0; i < BALLOON_OPTIONAL_QUEUES; i++) {
+		idx[i] = BALLOON_VQ_NONE;
+		if (!virtio_has_feature(vd, balloon_queue_features[i]))
+			continue;
+		for (scheme = 0; scheme < BALLOON_QN_COUNT; scheme++) {
+			unsigned n = balloon_queue_index(vd, offered, scheme, i);
+
+			if (vd->ops->queue_size(vd, n)) {
+				idx[i] = n;
+				break;
+			}
+		}
+	}
+}
+
+/* Optional queue INDEX for feature BIT (named NAME), if negotiated; when
+ * the device has no such queue, or it cannot be set up, say so and run
+ * without the feature (it stays off the ready line). */
+static struct virtqueue *balloon_optional_vq(struct virtio_device *vd, unsigned index,
+					     unsigned bit, const char *name,
+					     virtqueue_callback cb, struct balloon *b)
+{
+	struct virtqueue *vq;
+	const char *why = "device has no such queue";
+
+	if (!virtio_has_feature(vd, bit))
+		return NULL;
+	vq = index == BALLOON_VQ_NONE ? NULL : virtqueue_create(vd, index, cb, b, &why);
+	if (!vq) {
+		printk("balloon: running without %s: its queue: %s\n", name, why);
+		vd->features &= ~(1ull << bit);
+	}
+	return vq;
+}
+
 static const char *balloon_probe(struct virtio_device *vd)
 {
 	struct balloon *b = &balloon;
+	unsigned qidx[BALLOON_OPTIONAL_QUEUES];
+	uint64_t offered;
 	const char *why;
 
 	vd->priv = b;
 	b->vd = vd;
+	offered = vd->ops->get_features(vd);
 	/* 3.1.1 steps 4-6, 5.5.3: whichever of these the device offers. */
 	why = virtio_negotiate(vd, (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) |
 				   (1ull << VIRTIO_BALLOON_F_STATS_VQ) |
@@ -629,17 +729,12 @@ static const char *balloon_probe(struct virtio_device *vd)
 	b->deflate_vq = virtqueue_create(vd, BALLOON_VQ_DEFLATE, NULL, b, &why);
 	if (!b->deflate_vq)
 		goto fail;
-	if (virtio_has_feature(vd, VIRTIO_BALLOON_F_STATS_VQ)) {
-		b->stats_vq = virtqueue_create(vd, BALLOON_VQ_STATS,
-					       balloon_stats_done, b, &why);
-		if (!b->stats_vq)
-			goto fail;
-	}
-	if (virtio_has_feature(vd, VIRTIO_BALLOON_F_PAGE_REPORTING)) {
-		b->report_vq = virtqueue_create(vd, BALLOON_VQ_STATS + !!b->stats_vq,
-						balloon_report_done, b, &why);
-		if (!b->report_vq)
-			goto fail;
+	balloon_find_queues(vd, offered, qidx);
+	b->stats_vq = balloon_optional_vq(vd, qidx[0], VIRTIO_BALLOON_F_STATS_VQ,
+					  "stats-vq", balloon_stats_done, b);
+	b->report_vq = balloon_optional_vq(vd, qidx[2], VIRTIO_BALLOON_F_PAGE_REPORTING,
+					   "page-reporting", balloon_report_done, b);
+	if (b->report_vq) {
 		b->report_max_runs = MIN(BALLOON_REPORT_RUNS, b->report_vq->size);
 		work_init(&b->report, balloon_report_start, b);
 	}
@@ -657,6 +752,11 @@ static const char *balloon_probe(struct virtio_device *vd)
 			      sizeof(struct balloon_stat) * BALLOON_NR_STATS,
 			      false, b->stats);
 	}
+	/* 5.5.6.1: the balloon holds nothing yet. The device keeps
+	 * actual across a reset (QEMU does across system_reset), so a value
+	 * from before a reboot would stand until our first batch. */
+	virtio_config_write32(vd, BALLOON_CFG_ACTUAL, 0);
+	b->reported = 0;
 	/* 5.5.5 step 3: DRIVER_OK; step 4: then tell the device about the
 	 * stats buffer. */
 	virtio_device_ready(vd);
@@ -705,6 +805,9 @@ static void balloon_device_lost(struct virtio_device *vd)
 static struct virtio_driver balloon_driver = {
 	.name = "balloon",
 	.device_type = VIRTIO_ID_BALLOON,
+	/* All driver state is one static struct; the host has one
+	 * balloon per VM anyway (QEMU refuses a second). */
+	.max_devices = 1,
 	.probe = balloon_probe,
 	.config_size = BALLOON_CFG_SIZE,
 	.config_changed = balloon_config_changed,
@@ -735,7 +838,7 @@ void balloon_init(void)
 
 	b->min_free = BALLOON_DEFAULT_MIN;
 	balloon_size_option("balloon.min", &b->min_free);
-	b->threshold = b->min_free + BALLOON_DEFAULT_HEADROOM;
+	b->threshold = b->min_free;
 	balloon_size_option("balloon.threshold", &b->threshold);
 	/* Below min, the reclaim hook would fire before inflation stops. */
 	b->threshold = MAX(b->threshold, b->min_free);

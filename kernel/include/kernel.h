@@ -58,6 +58,11 @@ void work_queue(struct work *w);
 /* Queue W after DELAY_MS milliseconds (re-arming moves the deadline). */
 void work_schedule(struct work *w, uint64_t delay_ms);
 void work_cancel(struct work *w);
+/* Queued, or armed to be queued by a timer. */
+static inline bool work_is_pending(const struct work *w)
+{
+	return w->queued || w->timer_armed;
+}
 /* Run queued and due work until none is left; called by the idle loop. */
 void work_run_pending(void);
 

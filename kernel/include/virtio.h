@@ -76,7 +76,11 @@ struct virtio_driver {
 	/* The device is lost (it asked for a reset, 2.1): stop using it.
 	 * Work context; no callback runs for the device afterwards. */
 	void (*device_lost)(struct virtio_device *vd);
+	/* Devices it can drive at once; 0 for any number. virtio_attach
+	 * refuses more, without touching them. */
+	unsigned max_devices;
 	unsigned found;		/* devices of this type seen (transports write) */
+	unsigned attached;	/* devices attached (virtio_attach writes) */
 };
 
 typedef void (*virtqueue_callback)(struct virtqueue *vq);
@@ -103,13 +107,21 @@ void virtio_register_driver(struct virtio_driver *drv);
 /* The driver for DEVICE_TYPE, or NULL. */
 struct virtio_driver *virtio_find_driver(uint16_t device_type);
 /*
+ * A transport found a device for DRV: true if DRV can take one more.
+ * Else logs "NAME: cannot attach: ..." and the transport must leave the
+ * device (and its interrupt line) alone: it may be one DRV drives
+ * already, seen twice (two virtio_mmio.device= entries for one window).
+ */
+bool virtio_driver_has_room(const struct virtio_driver *drv);
+/*
  * Called by a transport that found a device of DRV's type and has filled
- * in VD's ops, transport state and config_len: reset, ACKNOWLEDGE,
+ * in VD's ops, transport state and config_len: refuse it without
+ * touching it unless virtio_driver_has_room(DRV), else reset, ACKNOWLEDGE,
  * DRIVER, check the config space is large enough, then DRV->probe. On
  * failure logs "NAME: cannot attach: REASON", marks the
  * device FAILED and returns false.
  */
-bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv);
+bool virtio_attach(struct virtio_device *vd, struct virtio_driver *drv);
 /* Interrupt context: the transport saw ISR bits ISR; defer the work. */
 void virtio_interrupt(struct virtio_device *vd, uint8_t isr);
 

@@ -127,10 +127,21 @@ static const char *virtio_check_config_len(const struct virtio_device *vd,
 	return why;
 }
 
-bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv)
+bool virtio_driver_has_room(const struct virtio_driver *drv)
+{
+	if (!drv->max_devices || drv->attached < drv->max_devices)
+		return true;
+	printk("%s: cannot attach: already driving %u device%s, ignoring this one\n",
+	       drv->name, drv->attached, drv->attached == 1 ? "" : "s");
+	return false;
+}
+
+bool virtio_attach(struct virtio_device *vd, struct virtio_driver *drv)
 {
 	const char *why;
 
+	if (!virtio_driver_has_room(drv))
+		return false;
 	work_init(&vd->config_work, virtio_config_work, vd);
 	work_init(&vd->queue_work, virtio_queue_work, vd);
 
@@ -159,6 +170,7 @@ bool virtio_attach(struct virtio_device *vd, const struct virtio_driver *drv)
 		vd->driver = NULL;
 		return false;
 	}
+	drv->attached++;
 	return true;
 }
 

@@ -297,6 +297,8 @@ static void virtio_mmio_probe(const char *value)
 		return;
 
 	drv->found++;
+	if (!virtio_driver_has_room(drv))
+		return;
 	if (ndevices == MAX_VIRTIO_MMIO_DEVICES) {
 		printk("%s: cannot attach: too many virtio-mmio devices\n", drv->name);
 		return;

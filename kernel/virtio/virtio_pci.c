@@ -93,6 +93,8 @@ static int virtio_pci_probe(struct pci_dev *d)
 	const char *why;
 
 	drv->found++;
+	if (!virtio_driver_has_room(drv))
+		return -1;
 	if (ndevices == MAX_VIRTIO_PCI_DEVICES) {
 		printk("%s: cannot attach: too many virtio-pci devices\n", drv->name);
 		return -1;

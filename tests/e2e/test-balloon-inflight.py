@@ -12,7 +12,7 @@ import sys
 from balloontest import MiB, wait_settled
 from guest import Guest, Tap
 
-THRESHOLD = 20 * MiB            # balloon.min=16M + 4M, the default headroom
+THRESHOLD = 16 * MiB            # balloon.threshold defaults to balloon.min=16M
 ROUNDS = 3
 
 

@@ -6,7 +6,8 @@ register layout QEMU uses by default and version 2 (modern, with
 device on the kernel command line (virtio_mmio.device=...). vbctl finds
 the balloon there and does query, set --wait and stats; then memory
 pressure on the console makes the guest deflate. A window too small for
-the balloon's config (num_pages, actual) is refused."""
+the balloon's config (num_pages, actual) is refused, and so is a second
+entry for the same device."""
 
 import os
 import re
@@ -18,7 +19,7 @@ from vbtest import run
 
 RAM = 1024 * MiB
 MIN = 16 * MiB
-THRESHOLD = MIN + 4 * MiB       # balloon.threshold's default
+THRESHOLD = MIN                 # balloon.threshold defaults to the floor
 SET_TIMEOUT = 200               # seconds, for vbctl set --wait under TCG
 
 CASES = [
@@ -111,11 +112,41 @@ def small_window(t):
              "...and QEMU's full-size entry for the device attaches")
 
 
+def second_entry(t):
+    """The same device named twice on the command line (ours, then
+    QEMU's): a second balloon for the driver, which must refuse it
+    without touching the device or its interrupt line, and go on
+    driving the first."""
+    args = dict(machine="microvm,acpi=off", mem="256M",
+                devices=["virtio-balloon-device"], qmp=True)
+    with Guest(**{k: v for k, v in args.items() if k != "qmp"}) as g:
+        g.boot()
+        m = re.search(r"virtio_mmio\.device=512@(0x[0-9a-f]+):(\d+)", g.log)
+    if not m:
+        t.ok(False, "second entry: QEMU names the device on the command line")
+        return
+    with Guest(append="virtio_mmio.device=512@%s:%s" % m.groups(), **args) as g:
+        g.boot()
+        t.is_(len(re.findall(r"^balloon: ready", g.log, re.M)), 1,
+              "a device named twice attaches once")
+        t.ok("balloon: cannot attach: already driving 1 device, ignoring this one\n"
+             in g.log, "...and the second entry is refused")
+        q = g.qmp()
+        want = expected_actual(256 * MiB, 128 * MiB)
+        q.execute("balloon", value=128 * MiB)
+        t.is_(wait_settled(q), want, "the first goes on working: inflates to 128 MiB")
+        t.is_(g.mem()["balloon"], 256 * MiB - want, "...and the guest holds the balloon")
+        q.execute("balloon", value=256 * MiB)
+        t.is_(wait_settled(q), 256 * MiB, "...and deflates back")
+        t.is_(g.mem()["balloon"], 0, "...completely")
+
+
 def main():
     t = Tap()
     for case in CASES:
         check(t, *case)
     small_window(t)
+    second_entry(t)
     return t.done()
 
 

@@ -4,7 +4,8 @@ VIRTIO_BALLOON_F_PAGE_REPORTING): with QEMU's free-page-reporting=on the
 guest reports memory it frees and QEMU discards it, so QEMU's resident
 memory falls back after `alloc 1G` + `free all`, and the guest's free
 count comes back exactly. Without the property nothing is reported and
-QEMU keeps the memory."""
+QEMU keeps the memory. With free-page-hint=on offered too, the reports
+must go to the reporting queue, not to the hint queue before it."""
 
 import re
 import sys
@@ -100,6 +101,16 @@ def main():
         t.ok(re.search(r"^balloon: ready \(legacy, features: stats-vq page-reporting\)$",
                        g.log, re.M), "legacy: balloon: ready names page-reporting")
         reported_round(t, g, "legacy", g.mem())
+
+    # QEMU with free-page-hint=on creates free_page_vq (index 3) whether or
+    # not the driver accepts the feature, and reporting_vq moves to 4.
+    with Guest(mem="2G", devices=[DEVICE + ",free-page-hint=on,iothread=io0,"
+                                  "free-page-reporting=on"],
+               extra=["-object", "iothread,id=io0"]) as g:
+        g.boot()
+        t.ok(re.search(r"^balloon: ready \(modern, features: .*page-reporting", g.log, re.M),
+             "free-page-hint offered: balloon: ready names page-reporting")
+        reported_round(t, g, "free-page-hint offered", g.mem())
 
     with Guest(mem="2G", devices=[DEVICE]) as g:
         g.boot()

@@ -15,7 +15,7 @@ from guest import Guest, Tap
 
 RAM = 2 * GiB
 MIN = 16 * MiB                  # balloon.min default
-THRESHOLD = MIN + 4 * MiB       # balloon.threshold default
+THRESHOLD = MIN                 # balloon.threshold defaults to the floor
 SLACK = 2 * MiB                 # the balloon's own bookkeeping pages
 
 

@@ -103,13 +103,9 @@ static void free_contig_pages(void)
 		free(contig_pages[--ncontig_pages]);
 }
 
-void virtio_pci_register(void)
-{
-}
-
 /* --- a fake device behind a fake transport ------------------------- */
 
-#define FAKE_QUEUES	3
+#define FAKE_QUEUES	5
 
 static struct fake {
 	struct virtio_device vd;	/* first: the ops get it back */

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-balloon-device.c - host unit tests of the balloon driver
+ * (kernel/drivers/balloon.c) against devices that differ from QEMU's
+ * defaults, on the fake transport of virtio-fake.h: where the optional
+ * queues are (5.5.2) under each numbering in use, running without a
+ * feature whose queue is missing, `actual` written at attach, and the
+ * free page report timer armed once however often freed memory piles up.
+ */
+#include "config.h"
+
+#include <sys/mman.h>
+
+#include "tap.h"
+#include "../../kernel/virtio/virtio.c"
+#include "../../kernel/virtio/virtqueue.c"
+#include "../../kernel/drivers/balloon.c"
+#include "virtio-fake.h"
+
+/* --- the rest of the kernel services the balloon uses --------------- */
+
+const char *cmdline_get(const char *key)
+{
+	if (strcmp(key, "balloon.min") == 0)
+		return "1M";
+	return NULL;
+}
+
+/* Like kernel/core/work.c: re-arming moves the deadline. */
+void work_schedule(struct work *w, uint64_t delay_ms)
+{
+	w->timer_armed = true;
+	w->due_ms = fake_ms + delay_ms;
+}
+
+void work_cancel(struct work *w)
+{
+	w->timer_armed = false;
+	w->queued = false;
+}
+
+/* Guest RAM below 4 GiB (32-bit PFNs), a free stack of pages. */
+#define RAM_PAGES	4096		/* 16 MiB */
+
+static uint8_t *ram;
+static paddr_t free_stack[RAM_PAGES];
+static size_t nfree;
+static void (*report_hook)(void *arg);
+static void *report_arg;
+
+paddr_t page_alloc_noreclaim(void)
+{
+	return nfree ? free_stack[--nfree] : 0;
+}
+
+void page_free(paddr_t page)
+{
+	if (page < virt_to_phys(ram) || page >= virt_to_phys(ram + RAM_PAGES * PAGE_SIZE) ||
+	    nfree == RAM_PAGES)
+		panic("page_free(%" PRIx64 "): not a free-able page\n", page);
+	free_stack[nfree++] = page;
+}
+
+void page_free_discarded(paddr_t page)
+{
+	page_free(page);
+}
+
+void mm_set_report_hook(void (*fn)(void *arg), void *arg, uint64_t threshold)
+{
+	(void)threshold;
+	report_hook = fn;
+	report_arg = arg;
+}
+
+uint64_t mm_unreported_bytes(void)
+{
+	return 0;
+}
+
+/* No round ever finds memory to report: the timer is what is tested. */
+size_t mm_report_take(struct mm_run *runs, size_t max_runs,
+		      uint64_t max_run_pages, uint64_t floor_bytes)
+{
+	(void)runs, (void)max_runs, (void)max_run_pages, (void)floor_bytes;
+	return 0;
+}
+
+void mm_report_return(const struct mm_run *runs, size_t n)
+{
+	(void)runs, (void)n;
+}
+
+uint64_t mm_free_bytes(void)
+{
+	return nfree * PAGE_SIZE;
+}
+
+uint64_t mm_total_bytes(void)
+{
+	return RAM_PAGES * PAGE_SIZE;
+}
+
+uint64_t mm_minor_faults(void)
+{
+	return 0;
+}
+
+void mm_set_reclaim_hook(mm_reclaim_fn fn, void *arg, uint64_t threshold)
+{
+	(void)fn, (void)arg, (void)threshold;
+}
+
+/* --- attaching to a fake device ------------------------------------- */
+
+#define F(bit)		(1ull << VIRTIO_BALLOON_F_##bit)
+
+/* Forget the previous device (the driver is one static struct, as in
+ * the kernel) and attach to one offering FEATURES with queues of size 64
+ * at the indices in QUEUES (a bit mask). */
+static bool attach(uint64_t features, unsigned queues)
+{
+	uint64_t min_free = balloon.min_free, threshold = balloon.threshold;
+
+	if (balloon.vd)
+		balloon_device_lost(balloon.vd);
+	balloon_driver.attached = 0;
+	balloon = (struct balloon){ .min_free = min_free, .threshold = threshold };
+	fake = (struct fake){
+		.vd = { .ops = &fake_ops, .config_len = BALLOON_CFG_SIZE },
+		.offered = (1ull << VIRTIO_F_VERSION_1) | features,
+		/* actual as a device may keep it from before a reset */
+		.config = { [BALLOON_CFG_ACTUAL / 4] = 12345 },
+	};
+	for (unsigned i = 0; i < FAKE_QUEUES; i++)
+		if (queues & (1u << i))
+			fake.queue_sizes[i] = 64;
+	report_hook = NULL;
+	return virtio_attach(&fake.vd, &balloon_driver);
+}
+
+static int vq_index(const struct virtqueue *vq)
+{
+	return vq ? vq->index : -1;
+}
+
+/* 5.5.2: the queues land where the device has them. */
+static void test_queue_numbering(void)
+{
+	/* QEMU, free-page-hint=on and free-page-reporting=on: queues for
+	 * every offered feature, densely; the hint is declined, yet its
+	 * queue holds index 3. */
+	ok(attach(F(STATS_VQ) | F(FREE_PAGE_HINT) | F(PAGE_REPORTING), 0x1f),
+	   "QEMU with the hint offered: attaches");
+	ok(!(fake.accepted & F(FREE_PAGE_HINT)), "...FREE_PAGE_HINT declined");
+	is_int(vq_index(balloon.stats_vq), 2, "...statsq at 2");
+	is_int(vq_index(balloon.report_vq), 4, "...reporting_vq at 4, after the hint's queue");
+	ok(fake.enabled[3] == NULL, "...the hint queue left alone");
+
+	/* QEMU without the hint: reporting_vq right after statsq. */
+	ok(attach(F(STATS_VQ) | F(PAGE_REPORTING), 0x0f), "QEMU without the hint: attaches");
+	is_int(vq_index(balloon.report_vq), 3, "...reporting_vq at 3");
+
+	/* No statsq offered; a device numbering the spec's list literally. */
+	ok(attach(F(PAGE_REPORTING), 0x13), "literal numbering, no STATS_VQ: attaches");
+	is_int(vq_index(balloon.report_vq), 4, "...reporting_vq at 4");
+	ok(balloon.stats_vq == NULL, "...no statsq");
+
+	/* The same features, numbered densely (QEMU's and Linux's way). */
+	ok(attach(F(PAGE_REPORTING), 0x07), "dense numbering, no STATS_VQ: attaches");
+	is_int(vq_index(balloon.report_vq), 2, "...reporting_vq at 2");
+
+	/* Linux's reading with the hint offered: the negotiated queues only. */
+	ok(attach(F(STATS_VQ) | F(FREE_PAGE_HINT) | F(PAGE_REPORTING), 0x0f),
+	   "hint offered, queues numbered by negotiated features: attaches");
+	is_int(vq_index(balloon.report_vq), 3, "...reporting_vq at 3");
+
+	/* PAGE_REPORTING offered without any queue for it. */
+	ok(attach(F(STATS_VQ) | F(PAGE_REPORTING), 0x07),
+	   "PAGE_REPORTING offered, its queue missing: the device still attaches");
+	ok(balloon.report_vq == NULL && !virtio_has_feature(&fake.vd, VIRTIO_BALLOON_F_PAGE_REPORTING),
+	   "...and runs without free page reporting");
+	ok(report_hook == NULL, "...with no report hook set");
+	is_int(vq_index(balloon.stats_vq), 2, "...statsq still at 2");
+	ok(fake.status & VIRTIO_STATUS_DRIVER_OK, "...and DRIVER_OK set");
+}
+
+/* 5.5.6.1: actual is written at attach, whatever the device kept. */
+static void test_actual_at_attach(void)
+{
+	ok(attach(F(STATS_VQ), 0x07), "attach to a device that kept actual = 12345");
+	is_int(fake.config[BALLOON_CFG_ACTUAL / 4], 0,
+	       "...actual is 0 at attach (the balloon holds nothing)");
+}
+
+/* The report timer is armed once; more frees do not push it back. */
+static void test_report_timer(void)
+{
+	uint64_t due;
+
+	ok(attach(F(STATS_VQ) | F(PAGE_REPORTING), 0x0f) && report_hook,
+	   "PAGE_REPORTING: the report hook is set");
+	report_hook(report_arg);
+	ok(balloon.report.timer_armed, "freed memory piled up: the report timer is armed");
+	due = balloon.report.due_ms;
+	fake_ms += 600;
+	report_hook(report_arg);
+	fake_ms += 600;
+	report_hook(report_arg);
+	is_u64(balloon.report.due_ms, due,
+	       "more frees 600 and 1200 ms later do not push the report back");
+}
+
+int main(void)
+{
+#if !defined(__x86_64__) || !defined(MAP_32BIT)
+	tap_skip_all("needs x86-64 Linux (io.h helpers, MAP_32BIT for 32-bit PFNs)");
+#endif
+	ram = mmap(NULL, RAM_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (ram == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	for (size_t i = RAM_PAGES; i > 0; i--)
+		page_free(virt_to_phys(ram + (i - 1) * PAGE_SIZE));
+	fake_ops.version_1 = true;
+	balloon_init();
+
+	test_queue_numbering();
+	test_actual_at_attach();
+	test_report_timer();
+
+	free_contig_pages();
+	munmap(ram, RAM_PAGES * PAGE_SIZE);
+	return tap_done();
+}
