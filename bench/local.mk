@@ -4,3 +4,6 @@ EXTRA_DIST += bench/oneshot
 EXTRA_DIST += bench/balloon
 # bench/shell: vbctl shell's time to the first prompt and first completions
 EXTRA_DIST += bench/shell
+# bench/soak: the guest under 1000 random targets, alloc/free and resets;
+# results in docs/RELIABILITY.md
+EXTRA_DIST += bench/soak

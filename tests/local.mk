@@ -24,7 +24,7 @@ AM_TESTS_ENVIRONMENT = \
 noinst_HEADERS += tests/tap.h
 EXTRA_DIST += tests/run-test tests/tap.h \
 	tests/lib/vbtest.py tests/lib/guest.py tests/lib/balloontest.py \
-	tests/lib/tmuxterm.py
+	tests/lib/tmuxterm.py tests/lib/soak.py
 
 # ---- libqmp ----------------------------------------------------------------
 # Unit tests link the convenience library to reach the parser; the e2e test
@@ -122,7 +122,8 @@ EXTRA_DIST += $(KERNEL_TEST_PROGS)
 # configuration space, the transport-neutral core and split virtqueues, the
 # balloon's bookkeeping and deflate-on-OOM against a fake device
 # (tests/unit/virtio-fake.h). End to end in real QEMU: one file per
-# independent case so that make -j runs them side by side.
+# independent case so that make -j runs them side by side; a short guest
+# soak (tests/lib/soak.py; bench/soak runs the long one).
 VIRTIO_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kernel/include \
 	-I$(top_srcdir)/kernel/virtio -I$(top_srcdir)/tests
 BALLOON_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kernel/drivers -I$(top_srcdir)/tests
@@ -165,6 +166,7 @@ BALLOON_TEST_PROGS = \
 	tests/e2e/test-balloon-microvm.py \
 	tests/e2e/test-balloon-reporting.py \
 	tests/e2e/test-balloon-reset.py \
-	tests/e2e/test-balloon-pressure.py
+	tests/e2e/test-balloon-pressure.py \
+	tests/e2e/test-guest-soak.py
 TESTS += $(BALLOON_TEST_PROGS)
 EXTRA_DIST += $(BALLOON_TEST_PROGS)

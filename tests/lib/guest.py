@@ -147,19 +147,22 @@ class Guest:
 
     machine, mem: -machine and -m; append: the kernel command line;
     devices: extra -device arguments (e.g. "virtio-balloon-pci");
-    qmp: open a QMP socket (see qmp()); extra: more QEMU arguments.
+    qmp: open a QMP socket (see qmp()); extra: more QEMU arguments;
+    reboot: a reset reboots the guest (else QEMU exits: -no-reboot).
     """
 
     def __init__(self, machine="q35", mem="2G", append="", devices=(),
-                 qmp=False, extra=()):
+                 qmp=False, extra=(), reboot=False):
         self.qemu, self.elf = require_guest()
         self.machine, self.mem_size = machine, mem
         self.tmpdir = tempfile.mkdtemp(prefix="vballoon-guest-")
         self.qmp_path = os.path.join(self.tmpdir, "qmp-sock") if qmp else None
         self.argv = [self.qemu, "-accel", default_accel(), "-machine", machine,
                      "-m", mem, "-nodefaults", "-display", "none",
-                     "-no-reboot", "-kernel", self.elf, "-append", append,
+                     "-kernel", self.elf, "-append", append,
                      "-serial", "stdio"]
+        if not reboot:
+            self.argv.append("-no-reboot")
         for d in devices:
             self.argv += ["-device", d]
         if self.qmp_path:
