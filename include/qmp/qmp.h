@@ -86,6 +86,10 @@ int qmp_get_version(const struct qmp *q, int *major, int *minor, int *micro);
 
 /* True once a transport/protocol error has broken the connection. */
 bool qmp_is_broken(const struct qmp *q);
+/* The negative errno that broke the connection (-ETIMEDOUT, -ECONNRESET,
+ * -EPROTO, ...), so a caller can tell why without reading the
+ * description; 0 while it is not broken. */
+int qmp_get_error(const struct qmp *q);
 /* The error class of the last QMP error reply ("GenericError",
  * "DeviceNotActive", ...), or NULL. Borrowed. */
 const char *qmp_get_error_class(const struct qmp *q);

@@ -284,6 +284,7 @@ static void test_error_reply(void)
 	is_str(qmp_get_error_desc(q), "No balloon device has been activated",
 	       "error description kept");
 	ok(!qmp_is_broken(q), "a QMP error does not break the connection");
+	is_int(qmp_get_error(q), 0, "no error code while not broken");
 	ok(qmp_clear_error(q), "qmp_clear_error: true (connection fine)");
 	ok(qmp_get_error_class(q) == NULL && qmp_get_error_desc(q) == NULL,
 	   "error cleared");
@@ -369,6 +370,7 @@ static void test_timeout(void)
 	ok(ms >= 300 && ms < 3000, "after the 300 ms timeout (%lld ms)",
 	   (long long)ms);
 	ok(qmp_is_broken(q), "a timed-out command breaks the connection");
+	is_int(qmp_get_error(q), -ETIMEDOUT, "the error that broke it");
 	ok(strstr(qmp_get_error_desc(q), "query-balloon") != NULL,
 	   "description names the command: %s", qmp_get_error_desc(q));
 	t0 = now_ms();

@@ -144,6 +144,11 @@ QMP_EXPORT bool qmp_is_broken(const struct qmp *q)
 	return q->err != 0;
 }
 
+QMP_EXPORT int qmp_get_error(const struct qmp *q)
+{
+	return q->err;
+}
+
 static const char *qmp_error_member(const struct qmp *q, const char *key)
 {
 	struct json_object *s;

@@ -214,22 +214,6 @@ static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 	return rc ? VBCTL_EXIT_FAIL : report_end(v, w, NULL);
 }
 
-/* Whether TOKEN is one of set's options that takes a value ("-t 5"). */
-static bool takes_value(const char *token)
-{
-	const struct option *o;
-
-	if (strncmp(token, "--", 2) == 0) {
-		for (o = set_options; o->name; o++)
-			if (strcmp(token + 2, o->name) == 0)
-				return o->has_arg == required_argument;
-		return false;
-	}
-	return token[0] == '-' && token[1] && !token[2] &&
-	       strchr(vbctl_cmd_set.shortopts, token[1]) &&
-	       strchr(vbctl_cmd_set.shortopts, token[1])[1] == ':';
-}
-
 /*
  * "-512M" looks like an option to getopt. Take the first argument that is
  * '-' and a digit or '.', and not an option's value, out of ARGV as SIZE
@@ -241,7 +225,7 @@ static char *take_negative_size(int *argc, char **argv)
 	int i;
 
 	for (i = 1; i < *argc && strcmp(argv[i], "--") != 0; i++) {
-		if (takes_value(argv[i])) {
+		if (vbctl_option_takes_value(&vbctl_cmd_set, argv[i])) {
 			i++;
 			continue;
 		}

@@ -65,9 +65,6 @@ int vbctl_run_command(struct vbctl *v, int argc, char **argv)
 	 * say so at once rather than let the command fail in its own way.
 	 * help needs no connection and still works. */
 	if ((cmd->flags & VBCTL_NEEDS_QMP) && v->q && qmp_is_broken(v->q))
-		return vbctl_error(v, VBCTL_EXIT_CONN,
-				   "%s: the connection to QEMU at %s was lost (%s)",
-				   cmd->name, v->addr,
-				   qmp_get_error_desc(v->q) ? qmp_get_error_desc(v->q) : "broken");
+		return vbctl_connection_lost(v, cmd->name);
 	return cmd->run(v, argc, argv);
 }

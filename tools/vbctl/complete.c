@@ -606,30 +606,6 @@ static void add_options(struct cands *l, const struct vbctl_cmd *cmd)
 		cands_add3(l, "--", o->name, "");
 }
 
-/* True when option word W of CMD takes the next word as its value. */
-static bool option_takes_next(const struct vbctl_cmd *cmd, const char *w)
-{
-	const struct option *o;
-	const char *s;
-
-	if (w[1] == '-') {
-		if (strchr(w, '='))
-			return false;
-		for (o = cmd->longopts; o && o->name; o++)
-			if (!strcmp(o->name, w + 2))
-				return o->has_arg == required_argument;
-		return false;
-	}
-	/* -abc: the first letter that takes an argument takes the rest, or
-	 * the next word when it is last. */
-	for (w++; *w; w++) {
-		s = cmd->shortopts ? strchr(cmd->shortopts, *w) : NULL;
-		if (s && s[1] == ':')
-			return !w[1];
-	}
-	return false;
-}
-
 /* Positional arguments of a vbctl command, completed by their kind. */
 static void add_vbctl_args(struct completer *c, struct cands *l,
 			   const struct vbctl_cmd *cmd, int nwords,
@@ -645,7 +621,7 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 	}
 	for (i = 1; i < nwords && npos < 64; i++) {
 		if (words[i][0] == '-' && words[i][1]) {
-			if (option_takes_next(cmd, words[i]))
+			if (vbctl_option_takes_value(cmd, words[i]))
 				i++;
 			continue;
 		}

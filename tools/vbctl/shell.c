@@ -232,12 +232,8 @@ static void history_add(struct shell *sh, const char *line)
 /* Notes that the connection is gone (say so once) and ends the shell. */
 static void connection_lost(struct shell *sh, bool reported)
 {
-	const char *desc = qmp_get_error_desc(sh->v->q);
-
 	if (!reported)
-		vbctl_error(sh->v, VBCTL_EXIT_CONN,
-			    "lost the connection to QEMU at %s: %s (did QEMU exit?)",
-			    sh->v->addr, desc ? desc : "connection closed");
+		vbctl_connection_lost(sh->v, NULL);
 	sh->lost = true;
 	sh->done = true;
 }

@@ -91,13 +91,23 @@ int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what)
 		desc = strerror(-rc);
 	if (!v->q || !qmp_is_broken(v->q))
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "%s: %s", what, desc);
-	if (rc == -ETIMEDOUT)
+	return vbctl_connection_lost(v, what);
+}
+
+int vbctl_connection_lost(struct vbctl *v, const char *what)
+{
+	const char *desc = v->q ? qmp_get_error_desc(v->q) : NULL;
+	char prefix[128] = "";
+
+	if (what)
+		snprintf(prefix, sizeof(prefix), "%s: ", what);
+	if (v->q && qmp_is_broken(v->q) && qmp_get_error(v->q) == -ETIMEDOUT)
 		return vbctl_error(v, VBCTL_EXIT_CONN,
-				   "%s: QEMU at %s did not answer within %g s (busy or stopped? try a longer -t)",
-				   what, v->addr, v->timeout_ms / 1000.0);
+				   "%sQEMU at %s did not answer within %g s (busy or stopped? try a longer -t)",
+				   prefix, v->addr, v->timeout_ms / 1000.0);
 	return vbctl_error(v, VBCTL_EXIT_CONN,
-			   "%s: lost the connection to QEMU at %s: %s (did QEMU exit?)",
-			   what, v->addr, desc);
+			   "%slost the connection to QEMU at %s: %s (did QEMU exit?)",
+			   prefix, v->addr, desc ? desc : "connection closed");
 }
 
 int vbctl_balloon_failed(struct vbctl *v, int rc, const char *what)
@@ -191,6 +201,32 @@ int vbctl_parse_plain(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 	return vbctl_check_args(v, cmd, argc, argv, optind);
 }
 
+bool vbctl_option_takes_value(const struct vbctl_cmd *cmd, const char *word)
+{
+	const struct option *o;
+	const char *s;
+
+	if (word[0] != '-' || !word[1])
+		return false;
+	if (word[1] == '-') {
+		if (strchr(word, '='))
+			return false;
+		for (o = cmd->longopts; o && o->name; o++)
+			if (!strcmp(o->name, word + 2))
+				return o->has_arg == required_argument;
+		return false;
+	}
+	/* -abc: the first letter that takes an argument takes the rest, or
+	 * the next word when it is last. */
+	for (word++; *word; word++) {
+		s = cmd->shortopts && *word != '+' && *word != ':' ?
+			strchr(cmd->shortopts, *word) : NULL;
+		if (s && s[1] == ':')
+			return !word[1];
+	}
+	return false;
+}
+
 int vbctl_parse_seconds(struct vbctl *v, const struct vbctl_cmd *cmd,
 			const char *opt, const char *text, int *ms)
 {
@@ -244,9 +280,33 @@ static void log_traffic(void *userdata, enum qmp_log_kind kind,
 	}
 }
 
+/*
+ * Why connecting failed, from the error code: a system error from
+ * connect() is its strerror; a timeout is said in -t's seconds; what only
+ * libqmp can tell (not a QMP server, a host that does not resolve, QEMU
+ * closing during the greeting) is its description.
+ */
+static void connect_reason(struct vbctl *v, int rc, char *desc, size_t len)
+{
+	const char *d = qmp_get_error_desc(v->q);
+
+	switch (rc) {
+	case -ETIMEDOUT:
+		snprintf(desc, len, "no answer within %g s", v->timeout_ms / 1000.0);
+		break;
+	case -EPROTO:
+	case -EHOSTUNREACH:
+	case -ECONNRESET:
+		snprintf(desc, len, "%s", d ? d : strerror(-rc));
+		break;
+	default:
+		snprintf(desc, len, "%s", strerror(-rc));
+		break;
+	}
+}
+
 int vbctl_try_connect(struct vbctl *v, char *desc, size_t len)
 {
-	const char *d;
 	int rc;
 
 	if (v->q)
@@ -262,12 +322,7 @@ int vbctl_try_connect(struct vbctl *v, char *desc, size_t len)
 	rc = qmp_connect(v->q, v->addr);
 	if (rc == 0)
 		return 0;
-	/* libqmp's description may already say "cannot connect to ...":
-	 * then the errno alone is the reason. */
-	d = qmp_get_error_desc(v->q);
-	if (!d || strncmp(d, "cannot connect to ", 18) == 0)
-		d = strerror(-rc);
-	snprintf(desc, len, "%s", d);
+	connect_reason(v, rc, desc, len);
 	v->q = qmp_unref(v->q);
 	return rc;
 }

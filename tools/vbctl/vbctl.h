@@ -126,6 +126,11 @@ int vbctl_usage_error(struct vbctl *v, const struct vbctl_cmd *cmd,
  */
 int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what);
 
+/* The one report of a lost connection: "WHAT: lost the connection to QEMU
+ * at ADDR: why (did QEMU exit?)", or that QEMU did not answer within -t.
+ * WHAT may be NULL. Returns 3. */
+int vbctl_connection_lost(struct vbctl *v, const char *what);
+
 /* Like vbctl_qmp_failed(), but DeviceNotActive (from query-balloon or
  * balloon) is reported as "no balloon device in this VM". */
 int vbctl_balloon_failed(struct vbctl *v, int rc, const char *what);
@@ -149,6 +154,10 @@ int vbctl_check_args(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
  * count. 0 or 2; the positional arguments start at optind. */
 int vbctl_parse_plain(struct vbctl *v, const struct vbctl_cmd *cmd, int argc,
 		      char **argv);
+/* True when WORD, an option of CMD ("-t", "--timeout", "-wt"), takes the
+ * next word as its value (not when the value is attached: "--timeout=5",
+ * "-t5"). */
+bool vbctl_option_takes_value(const struct vbctl_cmd *cmd, const char *word);
 /* Parses SECONDS (decimal, > 0) for option OPT into milliseconds. */
 int vbctl_parse_seconds(struct vbctl *v, const struct vbctl_cmd *cmd,
 			const char *opt, const char *text, int *ms);
