@@ -223,6 +223,11 @@ with vbtest.Vm(monitors=2) as vm:
             term.keys("C-c")
             tap.ok(at_prompt(term) and "vbctl: set: not settled" in term.screen(),
                    "Ctrl-C ends 'set --wait' (not settled) and returns to the prompt")
+            lines = term.screen().rstrip("\n").splitlines()
+            tap.ok(len(lines) >= 2 and lines[-2].strip() != "",
+                   "no blank line between set --wait's last words and the prompt")
+            if lines[-2:-1] == [""]:
+                tap.diag("screen:\n" + term.screen())
         check("Ctrl-C in a streaming command", stream)
 
         # --- QMP error, help, qmp-shell syntax ---

@@ -13,6 +13,8 @@
 
 #include "../tap.h"
 #include "../../tools/vbctl/complete.h"
+#include "../../tools/vbctl/qmp-schema.h"
+#include "../../tools/vbctl/shell-line.h"
 #include "../../tools/vbctl/split.h"
 #include "../../tools/vbctl/vbctl.h"
 
@@ -135,10 +137,10 @@ int main(void)
 	vbctl_init(&v);
 	/* The balloon alias resolves through the cache vbctl keeps. */
 	v.balloon_path = strdup(BALLOON);
+	/* The shell's completer: quit, exit and hmp are commands there. */
+	v.in_shell = true;
 	c = completer_new(&v);
 	ok(c != NULL, "completer_new");
-	completer_add_builtin(c, "quit");
-	completer_add_builtin(c, "hmp");
 	is_int(completer_set_schema(c, schema), 0, "schema loads");
 	completer_set_commands(c, json_tokener_parse(query_commands));
 	for (i = 0; i < sizeof(qom) / sizeof(*qom); i++)
@@ -152,6 +154,11 @@ int main(void)
 	offers(c, "qu", W("query", "query-balloon", "query-commands",
 			  "query-cpu-model-expansion", "quit"));
 	offers(c, "hm", W("hmp"));
+	v.in_shell = false;
+	offers(c, "hm", NONE);
+	offers(c, "ex", NONE);
+	v.in_shell = true;
+	offers(c, "ex", W("exit"));
 	offers(c, "  st", W("stats", "stop"));
 	offers(c, "zzz", NONE);
 
@@ -236,7 +243,7 @@ int main(void)
 
 	/* help for a QMP command comes from the schema */
 	f = open_memstream(&describe, &describe_len);
-	is_int(completer_describe(c, "set_password", f), 0, "set_password is described");
+	is_int(schema_describe(completer_schema(c), "set_password", f), 0, "set_password is described");
 	fclose(f);
 	ok(strstr(describe, "protocol=vnc|spice") != NULL, "enum values spelled out");
 	ok(strstr(describe, "connected=keep|fail|disconnect  (optional)") != NULL,
@@ -245,7 +252,7 @@ int main(void)
 	   "a union's variant members shown under its tag value");
 	free(describe);
 	f = fopen("/dev/null", "w");
-	is_int(completer_describe(c, "no-such-command", f), -ENOENT,
+	is_int(schema_describe(completer_schema(c), "no-such-command", f), -ENOENT,
 	       "an unknown command is not described");
 	fclose(f);
 

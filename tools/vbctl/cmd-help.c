@@ -50,8 +50,10 @@ void vbctl_print_usage(FILE *f)
 	      "  -V, --version          show the version\n"
 	      "\n"
 	      "Commands:\n", f);
+	/* The shell's own commands are listed by the shell's help. */
 	for (cmd = vbctl_commands; *cmd; cmd++)
-		fprintf(f, "  %-10s %s\n", (*cmd)->name, (*cmd)->summary);
+		if (!((*cmd)->flags & VBCTL_SHELL_ONLY))
+			fprintf(f, "  %-10s %s\n", (*cmd)->name, (*cmd)->summary);
 	fputs("\n"
 	      "'vbctl help COMMAND' shows a command's arguments and options.\n"
 	      "Exit status: 0 ok, 1 the command failed, 2 usage error,\n"
@@ -76,7 +78,7 @@ static int run_help(struct vbctl *v, int argc, char **argv)
 		vbctl_print_usage(v->out);
 		return VBCTL_EXIT_OK;
 	}
-	cmd = vbctl_find_command(argv[optind]);
+	cmd = vbctl_lookup_command(v, argv[optind]);
 	if (!cmd)
 		return vbctl_usage_error(v, &vbctl_cmd_help,
 					 "unknown command '%s' ('vbctl help' lists them)",

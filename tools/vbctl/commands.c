@@ -25,6 +25,9 @@ const struct vbctl_cmd *const vbctl_commands[] = {
 	&vbctl_cmd_qmp,
 	&vbctl_cmd_shell,
 	&vbctl_cmd_help,
+	&vbctl_cmd_hmp,
+	&vbctl_cmd_quit,
+	&vbctl_cmd_exit,
 	NULL,
 };
 
@@ -36,6 +39,16 @@ const struct vbctl_cmd *vbctl_find_command(const char *name)
 		if (strcmp((*cmd)->name, name) == 0)
 			return *cmd;
 	return NULL;
+}
+
+const struct vbctl_cmd *vbctl_lookup_command(const struct vbctl *v,
+					     const char *name)
+{
+	const struct vbctl_cmd *cmd = vbctl_find_command(name);
+
+	if (cmd && (cmd->flags & VBCTL_SHELL_ONLY) && !v->in_shell)
+		return NULL;
+	return cmd;
 }
 
 /* "CMD --help" or "CMD -h" anywhere before a "--": show CMD's help
@@ -50,7 +63,7 @@ static bool wants_help(int argc, char **argv)
 
 int vbctl_run_command(struct vbctl *v, int argc, char **argv)
 {
-	const struct vbctl_cmd *cmd = vbctl_find_command(argv[0]);
+	const struct vbctl_cmd *cmd = vbctl_lookup_command(v, argv[0]);
 
 	if (!cmd)
 		return vbctl_error(v, VBCTL_EXIT_USAGE,

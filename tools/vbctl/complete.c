@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * complete.c - the shell's Tab completion: candidates from the command
- * table, query-commands, query-qmp-schema and qom-list, each fetched once
- * per session on first need (see complete.h).
+ * table, query-commands, the QMP schema (qmp-schema.c) and qom-list, each
+ * fetched once per session on first need (see complete.h).
  */
 #include "config.h"
 
@@ -17,18 +17,16 @@
 #include <qmp/qmp.h>
 
 #include "complete.h"
+#include "qmp-schema.h"
+#include "shell-line.h"
 #include "vbctl.h"
 
 struct completer {
 	struct vbctl *v;
-	const char **builtins;		/* borrowed names */
-	size_t nbuiltins;
+	struct schema *schema;		/* argument types, event names */
 	struct json_object *commands;	/* query-commands return */
-	struct json_object *schema;	/* query-qmp-schema return */
-	struct json_object *by_name;	/* schema entries by name */
-	struct json_object *events;	/* event names */
 	struct json_object *qom;	/* qom-list returns by path */
-	bool commands_tried, schema_tried;
+	bool commands_tried;
 };
 
 /* A growing, NULL-terminated list of candidates. */
@@ -48,9 +46,10 @@ struct completer *completer_new(struct vbctl *v)
 	if (!c)
 		return NULL;
 	c->v = v;
+	c->schema = schema_new(v);
 	c->qom = json_object_new_object();
-	if (!c->qom) {
-		free(c);
+	if (!c->schema || !c->qom) {
+		completer_free(c);
 		return NULL;
 	}
 	return c;
@@ -60,25 +59,15 @@ void completer_free(struct completer *c)
 {
 	if (!c)
 		return;
-	free(c->builtins);
+	schema_free(c->schema);
 	json_object_put(c->commands);
-	json_object_put(c->schema);
-	json_object_put(c->by_name);
-	json_object_put(c->events);
 	json_object_put(c->qom);
 	free(c);
 }
 
-int completer_add_builtin(struct completer *c, const char *name)
+struct schema *completer_schema(struct completer *c)
 {
-	const char **b = realloc(c->builtins,
-				 (c->nbuiltins + 1) * sizeof(*b));
-
-	if (!b)
-		return -ENOMEM;
-	b[c->nbuiltins++] = name;
-	c->builtins = b;
-	return 0;
+	return c->schema;
 }
 
 int completer_set_commands(struct completer *c, struct json_object *commands)
@@ -89,36 +78,9 @@ int completer_set_commands(struct completer *c, struct json_object *commands)
 	return 0;
 }
 
-/* Indexes the schema by entry name, and lists the event names. */
 int completer_set_schema(struct completer *c, struct json_object *schema)
 {
-	size_t i, n;
-
-	json_object_put(c->schema);
-	json_object_put(c->by_name);
-	json_object_put(c->events);
-	c->schema = schema;
-	c->schema_tried = true;
-	c->by_name = json_object_new_object();
-	c->events = json_object_new_array();
-	if (!c->by_name || !c->events)
-		return -ENOMEM;
-	n = json_object_is_type(schema, json_type_array) ?
-		json_object_array_length(schema) : 0;
-	for (i = 0; i < n; i++) {
-		struct json_object *e = json_object_array_get_idx(schema, i);
-		struct json_object *name, *meta;
-
-		if (!json_object_object_get_ex(e, "name", &name) ||
-		    !json_object_is_type(name, json_type_string))
-			continue;
-		json_object_object_add(c->by_name, json_object_get_string(name),
-				       json_object_get(e));
-		if (json_object_object_get_ex(e, "meta-type", &meta) &&
-		    !strcmp(json_object_get_string(meta), "event"))
-			json_object_array_add(c->events, json_object_get(name));
-	}
-	return 0;
+	return schema_set(c->schema, schema);
 }
 
 int completer_set_qom_list(struct completer *c, const char *path,
@@ -129,35 +91,11 @@ int completer_set_qom_list(struct completer *c, const char *path,
 
 /* ---- fetching, once per session --------------------------------------- */
 
-static struct json_object *fetch(struct completer *c, const char *command,
-				 struct json_object *args)
-{
-	struct json_object *ret = NULL;
-
-	if (!c->v->q || qmp_is_broken(c->v->q))
-		return NULL;
-	/* A QMP error only means "nothing to offer"; forget it so the
-	 * next command does not see it. A broken connection is noticed by
-	 * the shell's loop. */
-	if (qmp_execute(c->v->q, command, args, &ret) < 0) {
-		qmp_clear_error(c->v->q);
-		return NULL;
-	}
-	return ret;
-}
-
 static struct json_object *qmp_commands(struct completer *c)
 {
 	if (!c->commands_tried)
-		completer_set_commands(c, fetch(c, "query-commands", NULL));
+		completer_set_commands(c, vbctl_fetch(c->v, "query-commands", NULL));
 	return c->commands;
-}
-
-static struct json_object *schema_index(struct completer *c)
-{
-	if (!c->schema_tried)
-		completer_set_schema(c, fetch(c, "query-qmp-schema", NULL));
-	return c->by_name;
 }
 
 static struct json_object *qom_list(struct completer *c, const char *path)
@@ -170,7 +108,7 @@ static struct json_object *qom_list(struct completer *c, const char *path)
 	if (!args)
 		return NULL;
 	json_object_object_add(args, "path", json_object_new_string(path));
-	list = fetch(c, "qom-list", args);
+	list = vbctl_fetch(c->v, "qom-list", args);
 	json_object_put(args);
 	/* Cache failures too (as null): asking again would fail again. */
 	if (completer_set_qom_list(c, path, list) < 0) {
@@ -263,12 +201,11 @@ void completer_free_list(char **list)
 static void add_vbctl_commands(struct completer *c, struct cands *l)
 {
 	const struct vbctl_cmd *const *cmd;
-	size_t i;
 
+	/* quit, exit, hmp: only where the shell runs them. */
 	for (cmd = vbctl_commands; *cmd; cmd++)
-		cands_add(l, (*cmd)->name);
-	for (i = 0; i < c->nbuiltins; i++)
-		cands_add(l, c->builtins[i]);
+		if (c->v->in_shell || !((*cmd)->flags & VBCTL_SHELL_ONLY))
+			cands_add(l, (*cmd)->name);
 }
 
 static void add_qmp_commands(struct completer *c, struct cands *l)
@@ -287,14 +224,12 @@ static void add_qmp_commands(struct completer *c, struct cands *l)
 
 static void add_events(struct completer *c, struct cands *l)
 {
-	size_t i, n;
+	struct json_object *events = schema_events(c->schema);
+	size_t i, n = events ? json_object_array_length(events) : 0;
 
-	if (!schema_index(c))
-		return;
-	n = json_object_array_length(c->events);
 	for (i = 0; i < n; i++)
 		cands_add(l, json_object_get_string(
-				     json_object_array_get_idx(c->events, i)));
+				     json_object_array_get_idx(events, i)));
 }
 
 /* QOM children and links are where a path goes on. */
@@ -373,125 +308,6 @@ static void add_qom_props(struct completer *c, struct cands *l,
 	}
 }
 
-/* The schema entry named NAME, or NULL. */
-static struct json_object *schema_entry(struct completer *c, const char *name)
-{
-	struct json_object *e;
-
-	if (!name || !schema_index(c) ||
-	    !json_object_object_get_ex(c->by_name, name, &e))
-		return NULL;
-	return e;
-}
-
-static const char *entry_str(struct json_object *e, const char *key)
-{
-	struct json_object *s;
-
-	return json_object_object_get_ex(e, key, &s) ?
-		json_object_get_string(s) : NULL;
-}
-
-/*
- * Members of the object type OBJ: its own, plus those of the variant that
- * TAGVAL (the value typed for the tag member, or NULL) selects.
- * Calls FN for each.
- */
-static void for_each_member(struct completer *c, struct json_object *obj,
-			    const char *tagval,
-			    void (*fn)(void *ctx, struct json_object *m),
-			    void *ctx)
-{
-	struct json_object *members, *variants;
-	size_t i, n;
-
-	if (!obj || strcmp(entry_str(obj, "meta-type") ?: "", "object"))
-		return;
-	if (json_object_object_get_ex(obj, "members", &members)) {
-		n = json_object_array_length(members);
-		for (i = 0; i < n; i++)
-			fn(ctx, json_object_array_get_idx(members, i));
-	}
-	if (!tagval || !json_object_object_get_ex(obj, "variants", &variants))
-		return;
-	n = json_object_array_length(variants);
-	for (i = 0; i < n; i++) {
-		struct json_object *var = json_object_array_get_idx(variants, i);
-
-		if (!strcmp(entry_str(var, "case") ?: "", tagval)) {
-			for_each_member(c, schema_entry(c, entry_str(var, "type")),
-					NULL, fn, ctx);
-			break;
-		}
-	}
-}
-
-struct member_find {
-	const char *name;
-	struct json_object *found;
-};
-
-static void member_find_fn(void *ctx, struct json_object *m)
-{
-	struct member_find *f = ctx;
-
-	if (!f->found && !strcmp(entry_str(m, "name") ?: "", f->name))
-		f->found = m;
-}
-
-/* The value typed for KEY among the KEY=VALUE words, or NULL. */
-static const char *typed_value(int nwords, char **words, const char *key)
-{
-	size_t len = strlen(key);
-	int i;
-
-	for (i = 0; i < nwords; i++)
-		if (!strncmp(words[i], key, len) && words[i][len] == '=')
-			return words[i] + len + 1;
-	return NULL;
-}
-
-/*
- * The schema type of dotted key KEY (LEN bytes) in the arguments of
- * COMMAND, or the arguments type itself for LEN 0. WORDS are the
- * KEY=VALUE words typed so far: a union's tag value picks its variant.
- */
-static struct json_object *key_type(struct completer *c, const char *command,
-				    int nwords, char **words, const char *key,
-				    size_t len)
-{
-	struct json_object *t = schema_entry(c, command);
-	const char *p = key, *end = key + len;
-
-	if (!t || strcmp(entry_str(t, "meta-type") ?: "", "command"))
-		return NULL;
-	t = schema_entry(c, entry_str(t, "arg-type"));
-	while (t && p < end) {
-		const char *dot = memchr(p, '.', end - p);
-		struct member_find f = { 0 };
-		struct json_object *tag;
-		char *name, *tagkey;
-		const char *tagval = NULL;
-
-		name = strndup(p, (dot ? dot : end) - p);
-		if (!name)
-			return NULL;
-		/* The tag's value is typed at this level's dotted prefix. */
-		if (json_object_object_get_ex(t, "tag", &tag) &&
-		    asprintf(&tagkey, "%.*s%s", (int)(p - key), key,
-			     json_object_get_string(tag)) >= 0) {
-			tagval = typed_value(nwords, words, tagkey);
-			free(tagkey);
-		}
-		f.name = name;
-		for_each_member(c, t, tagval, member_find_fn, &f);
-		free(name);
-		t = f.found ? schema_entry(c, entry_str(f.found, "type")) : NULL;
-		p = dot ? dot + 1 : end;
-	}
-	return t;
-}
-
 struct key_add {
 	struct completer *c;
 	struct cands *l;
@@ -503,15 +319,15 @@ struct key_add {
 static void key_add_fn(void *ctx, struct json_object *m)
 {
 	struct key_add *k = ctx;
-	const char *name = entry_str(m, "name");
-	struct json_object *t = schema_entry(k->c, entry_str(m, "type"));
-	bool object = t && !strcmp(entry_str(t, "meta-type") ?: "", "object");
+	const char *name = schema_str(m, "name");
+	struct json_object *t = schema_entry(k->c->schema, schema_str(m, "type"));
+	bool object = t && !strcmp(schema_str(t, "meta-type") ?: "", "object");
 	char *full;
 
 	if (!name || asprintf(&full, "%s%s", k->prefix, name) < 0)
 		return;
 	/* A key given already is not offered again. */
-	if (!typed_value(k->nwords, k->words, full))
+	if (!schema_typed_value(k->nwords, k->words, full))
 		/* An object member is usually filled in key by key. */
 		cands_add3(k->l, k->prefix, name, object ? "." : "=");
 	free(full);
@@ -532,14 +348,14 @@ static void add_keys(struct completer *c, struct cands *l, const char *command,
 	prefix = strndup(typed, plen);
 	if (!prefix)
 		return;
-	t = key_type(c, command, nwords, words, typed, plen ? plen - 1 : 0);
+	t = schema_key_type(c->schema, command, nwords, words, typed, plen ? plen - 1 : 0);
 	if (json_object_object_get_ex(t, "tag", &tag) &&
 	    asprintf(&tagkey, "%s%s", prefix, json_object_get_string(tag)) >= 0) {
-		tagval = typed_value(nwords, words, tagkey);
+		tagval = schema_typed_value(nwords, words, tagkey);
 		free(tagkey);
 	}
 	k.prefix = prefix;
-	for_each_member(c, t, tagval, key_add_fn, &k);
+	schema_for_each_member(c->schema, t, tagval, key_add_fn, &k);
 	free(prefix);
 }
 
@@ -566,12 +382,12 @@ static void add_values(struct completer *c, struct cands *l,
 		}
 		if (!strcmp(prefix, "property=")) {
 			add_qom_props(c, l, prefix,
-				      typed_value(nwords, words, "path"));
+				      schema_typed_value(nwords, words, "path"));
 			goto out;
 		}
 	}
-	t = key_type(c, command, nwords, words, typed, klen);
-	meta = entry_str(t, "meta-type") ?: "";
+	t = schema_key_type(c->schema, command, nwords, words, typed, klen);
+	meta = schema_str(t, "meta-type") ?: "";
 	if (!strcmp(meta, "enum") &&
 	    json_object_object_get_ex(t, "values", &values)) {
 		n = json_object_array_length(values);
@@ -579,7 +395,7 @@ static void add_values(struct completer *c, struct cands *l,
 			cands_add3(l, prefix, json_object_get_string(
 					   json_object_array_get_idx(values, i)), "");
 	} else if (!strcmp(meta, "builtin") &&
-		   !strcmp(entry_str(t, "json-type") ?: "", "boolean")) {
+		   !strcmp(schema_str(t, "json-type") ?: "", "boolean")) {
 		cands_add3(l, prefix, "true", "");
 		cands_add3(l, prefix, "false", "");
 	}
@@ -664,32 +480,6 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 	}
 }
 
-static bool looks_like_kv(const char *w)
-{
-	const char *p = w;
-
-	if (!isalpha((unsigned char)*p))
-		return false;
-	while (isalnum((unsigned char)*p) || *p == '_' || *p == '-' ||
-	       *p == '.')
-		p++;
-	return *p == '=';
-}
-
-bool shell_line_is_qmp(int argc, char **argv)
-{
-	int i;
-
-	if (!vbctl_find_command(argv[0]))
-		return true;
-	if (argc < 2)
-		return false;
-	for (i = 1; i < argc; i++)
-		if (!looks_like_kv(argv[i]))
-			return false;
-	return true;
-}
-
 char **completer_complete(struct completer *c, int nwords, char **words,
 			  const char *word, size_t *count)
 {
@@ -701,7 +491,7 @@ char **completer_complete(struct completer *c, int nwords, char **words,
 	if (nwords == 0) {
 		add_vbctl_commands(c, &l);
 		add_qmp_commands(c, &l);
-	} else if ((cmd = vbctl_find_command(words[0]))) {
+	} else if ((cmd = vbctl_lookup_command(c->v, words[0]))) {
 		/* A vbctl command that is also a QMP command (qom-get)
 		 * takes either form until the line says which. */
 		if (nwords == 1 || !shell_line_is_qmp(nwords, words))
@@ -709,8 +499,7 @@ char **completer_complete(struct completer *c, int nwords, char **words,
 		if (nwords == 1 || shell_line_is_qmp(nwords, words))
 			add_kv(c, &l, words[0], nwords - 1, words + 1, word);
 	} else {
-		/* hmp and the other builtins have no schema entry, so
-		 * this offers nothing for them. */
+		/* A QMP command: its arguments from the schema. */
 		add_kv(c, &l, words[0], nwords - 1, words + 1, word);
 	}
 	if (!l.n) {
@@ -727,114 +516,4 @@ char **completer_complete(struct completer *c, int nwords, char **words,
 	l.v[o] = NULL;
 	*count = o;
 	return l.v;
-}
-
-/* ---- describing a QMP command (help in the shell) ---------------------- */
-
-/* A short name for schema type T: builtins by name, enums by their values,
- * objects by their members, arrays by their element. */
-static void describe_type(struct completer *c, FILE *out,
-			  struct json_object *t)
-{
-	const char *meta = entry_str(t, "meta-type") ?: "";
-	struct json_object *list;
-	size_t i, n;
-
-	if (!strcmp(meta, "builtin")) {
-		fputs(entry_str(t, "name"), out);
-	} else if (!strcmp(meta, "enum") &&
-		   json_object_object_get_ex(t, "values", &list)) {
-		n = json_object_array_length(list);
-		for (i = 0; i < n; i++)
-			fprintf(out, "%s%s", i ? "|" : "", json_object_get_string(
-					json_object_array_get_idx(list, i)));
-	} else if (!strcmp(meta, "array")) {
-		fputs("array of ", out);
-		describe_type(c, out, schema_entry(c, entry_str(t, "element-type")));
-	} else if (!strcmp(meta, "alternate") &&
-		   json_object_object_get_ex(t, "members", &list)) {
-		n = json_object_array_length(list);
-		for (i = 0; i < n; i++) {
-			fputs(i ? " or " : "", out);
-			describe_type(c, out, schema_entry(c, entry_str(
-				json_object_array_get_idx(list, i), "type")));
-		}
-	} else if (!strcmp(meta, "object") &&
-		   json_object_object_get_ex(t, "members", &list)) {
-		/* Member names only: they are typed as dotted keys. */
-		n = json_object_array_length(list);
-		fputs("object {", out);
-		for (i = 0; i < n; i++) {
-			struct json_object *m = json_object_array_get_idx(list, i);
-
-			fprintf(out, "%s%s%s", i ? ", " : "", entry_str(m, "name"),
-				json_object_object_get_ex(m, "default", NULL) ?
-					"?" : "");
-		}
-		fputs("}", out);
-	} else {
-		fputs(meta[0] ? meta : "?", out);
-	}
-}
-
-static void describe_members(struct completer *c, FILE *out,
-			     struct json_object *obj, const char *indent)
-{
-	struct json_object *list;
-	size_t i, n;
-
-	if (!json_object_object_get_ex(obj, "members", &list))
-		return;
-	n = json_object_array_length(list);
-	for (i = 0; i < n; i++) {
-		struct json_object *m = json_object_array_get_idx(list, i);
-
-		fprintf(out, "%s%s=", indent, entry_str(m, "name"));
-		describe_type(c, out, schema_entry(c, entry_str(m, "type")));
-		fputs(json_object_object_get_ex(m, "default", NULL) ?
-		      "  (optional)\n" : "\n", out);
-	}
-}
-
-bool completer_has_qmp_command(struct completer *c, const char *command)
-{
-	struct json_object *cmd = schema_entry(c, command);
-
-	return cmd && !strcmp(entry_str(cmd, "meta-type") ?: "", "command");
-}
-
-int completer_describe(struct completer *c, const char *command, FILE *out)
-{
-	struct json_object *cmd = schema_entry(c, command), *args, *variants;
-	struct json_object *members;
-	size_t i, n;
-
-	if (!completer_has_qmp_command(c, command))
-		return -ENOENT;
-	args = schema_entry(c, entry_str(cmd, "arg-type"));
-	if (json_object_object_get_ex(args, "members", &members) &&
-	    json_object_array_length(members))
-		fprintf(out, "QMP command %s KEY=VALUE...:\n", command);
-	else
-		fprintf(out, "QMP command %s, no arguments\n", command);
-	describe_members(c, out, args, "  ");
-	if (json_object_object_get_ex(args, "variants", &variants)) {
-		n = json_object_array_length(variants);
-		for (i = 0; i < n; i++) {
-			struct json_object *var = json_object_array_get_idx(variants, i);
-			struct json_object *t = schema_entry(c, entry_str(var, "type"));
-			struct json_object *vmembers;
-
-			if (!json_object_object_get_ex(t, "members", &vmembers) ||
-			    !json_object_array_length(vmembers))
-				continue;
-			fprintf(out, "  with %s=%s:\n", entry_str(args, "tag"),
-				entry_str(var, "case"));
-			describe_members(c, out, t, "    ");
-		}
-	}
-	fprintf(out, "Returns: ");
-	describe_type(c, out, schema_entry(c, entry_str(cmd, "ret-type")));
-	fputc('\n', out);
-	return 0;
 }

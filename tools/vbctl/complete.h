@@ -21,9 +21,9 @@ struct completer;
 struct completer *completer_new(struct vbctl *v);
 void completer_free(struct completer *c);
 
-/* A command name the front end handles itself ("quit", "hmp"). NAME is
- * borrowed and must outlive C. */
-int completer_add_builtin(struct completer *c, const char *name);
+/* The QMP schema the completer reads (the shell's help describes QMP
+ * commands from it). Borrowed. */
+struct schema *completer_schema(struct completer *c);
 
 /*
  * Give data instead of fetching it (each takes over the reference):
@@ -43,27 +43,11 @@ int completer_set_qom_list(struct completer *c, const char *path,
  * a backslash so the shell's splitter reads it back as one word. A
  * candidate ending in '=', '.' or '/' expects more to be typed after it.
  * Returns a NULL-terminated array of *COUNT malloc()ed strings (free with
- * completer_free_list), or NULL when there is nothing to offer.
+ * completer_free_list), or NULL when there is nothing to offer. Needs no
+ * readline: any front end can call it with the words of a line.
  */
 char **completer_complete(struct completer *c, int nwords, char **words,
 			  const char *word, size_t *count);
 void completer_free_list(char **list);
-
-/*
- * Writes what QMP command COMMAND takes (KEY=VALUE with each type, enum
- * values spelled out, optional ones marked) and returns, from the schema.
- * -ENOENT when QEMU has no such command.
- */
-int completer_describe(struct completer *c, const char *command, FILE *out);
-/* True when QEMU's schema has a command named COMMAND. */
-bool completer_has_qmp_command(struct completer *c, const char *command);
-
-/*
- * True when a line in the shell is a QMP command in qmp-shell syntax
- * rather than the vbctl command of that name: the name is not a vbctl
- * command, or every argument after it is KEY=VALUE (qom-get path=...
- * property=...), which no vbctl command takes.
- */
-bool shell_line_is_qmp(int argc, char **argv);
 
 #endif

@@ -2,7 +2,8 @@
 #
 # libvbctl.la holds every object but main(): the size grammar, KEY=VALUE
 # parser and printer, doctor's rules, the command table and its commands,
-# the shell, its line splitter and completer. vbctl is main.c linked with
+# the shell, its line splitter and classifier, history, completer and
+# QMP schema index. vbctl is main.c linked with
 # it; unit tests link it too instead of compiling vbctl's sources again.
 noinst_LTLIBRARIES += tools/vbctl/libvbctl.la
 tools_vbctl_libvbctl_la_SOURCES = \
@@ -21,9 +22,12 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/cmd-doctor.c \
 	tools/vbctl/cmd-qmp.c \
 	tools/vbctl/cmd-help.c \
-	tools/vbctl/shell.c \
+	tools/vbctl/cmd-shell.c \
+	tools/vbctl/shell-line.c tools/vbctl/shell-line.h \
+	tools/vbctl/shell-history.c tools/vbctl/shell-history.h \
 	tools/vbctl/split.c tools/vbctl/split.h \
-	tools/vbctl/complete.c tools/vbctl/complete.h
+	tools/vbctl/complete.c tools/vbctl/complete.h \
+	tools/vbctl/qmp-schema.c tools/vbctl/qmp-schema.h
 tools_vbctl_libvbctl_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(READLINE_CFLAGS)
 # What a program linking libvbctl.la links with it. vbctl links the
 # public libqmp only: it is a client like any other.

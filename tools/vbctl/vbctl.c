@@ -34,8 +34,11 @@ void vbctl_release(struct vbctl *v)
 
 void vbctl_progress_clear(struct vbctl *v)
 {
-	if (v->progress_shown)
+	if (v->progress_shown) {
 		fputs("\r\033[K", stderr);
+		if (v->interrupted)
+			v->interrupt_echo_erased = true;
+	}
 	v->progress_shown = false;
 }
 
@@ -455,6 +458,20 @@ struct json_object *vbctl_json_object(struct vbctl *v, const char *key,
 		return NULL;
 	}
 	return obj;
+}
+
+struct json_object *vbctl_fetch(struct vbctl *v, const char *command,
+				struct json_object *args)
+{
+	struct json_object *ret = NULL;
+
+	if (!v->q || qmp_is_broken(v->q))
+		return NULL;
+	if (qmp_execute(v->q, command, args, &ret) < 0) {
+		qmp_clear_error(v->q);
+		return NULL;
+	}
+	return ret;
 }
 
 int64_t vbctl_now_ms(void)

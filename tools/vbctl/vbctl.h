@@ -41,6 +41,11 @@ struct vbctl {
 	/* A progress line (set --wait) is on stderr, cursor at its end:
 	 * vbctl_progress_clear() erases it before anything else is shown. */
 	bool progress_shown;
+	/* vbctl_progress_clear() after a Ctrl-C: the line it erased held
+	 * the terminal's ^C echo too. */
+	bool interrupt_echo_erased;
+	bool in_shell;		/* run by the shell: shell-only commands too */
+	bool leave_shell;	/* set by quit/exit: the shell ends */
 };
 
 /* What a positional argument is, so the shell can complete it. */
@@ -65,6 +70,10 @@ struct vbctl_arg {
 #define VBCTL_NEEDS_QMP	(1u << 0)	/* talks to QEMU (not help): refused
 					 * once the connection is lost */
 #define VBCTL_STREAM	(1u << 1)	/* may run until interrupted */
+#define VBCTL_SHELL_ONLY (1u << 2)	/* quit, exit, hmp: the shell runs
+					 * them; elsewhere they are unknown */
+#define VBCTL_RAW_ARGS	(1u << 3)	/* in the shell: argv[1] is the rest
+					 * of the line as typed (hmp) */
 
 struct vbctl_cmd {
 	const char *name;
@@ -86,11 +95,17 @@ struct vbctl_cmd {
 extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
 	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_help, vbctl_cmd_shell,
+	vbctl_cmd_quit, vbctl_cmd_exit, vbctl_cmd_hmp,
 	vbctl_cmd_doctor;
 
 /* The table, NULL-terminated, in the order "vbctl help" lists it. */
 extern const struct vbctl_cmd *const vbctl_commands[];
+/* The row named NAME, or NULL. */
 const struct vbctl_cmd *vbctl_find_command(const char *name);
+/* The same, but a VBCTL_SHELL_ONLY row only when V runs in the shell:
+ * what V may run. */
+const struct vbctl_cmd *vbctl_lookup_command(const struct vbctl *v,
+					     const char *name);
 /* Run argv[0] from the table (unknown: usage error; a VBCTL_NEEDS_QMP
  * command on a lost connection: exit 3). */
 int vbctl_run_command(struct vbctl *v, int argc, char **argv);
@@ -206,6 +221,12 @@ int vbctl_json_add(struct vbctl *v, struct json_object *obj, const char *key,
 struct json_object *vbctl_json_object(struct vbctl *v, const char *key,
 				      struct json_object *value);
 
+/* COMMAND's return value (new reference), or NULL when it fails: for what
+ * is only nice to have (completion data, the schema), so a QMP error is
+ * forgotten and nothing is printed; a broken connection is noticed later
+ * by whoever needs it. */
+struct json_object *vbctl_fetch(struct vbctl *v, const char *command,
+				struct json_object *args);
 /* Milliseconds on a monotonic clock. */
 int64_t vbctl_now_ms(void);
 

@@ -1,18 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * shell.c - "vbctl shell": an interactive GNU readline front end to the
- * same command table as the one-shot CLI, plus raw QMP (qmp-shell syntax
- * or a JSON object), HMP, Tab completion and events shown as they arrive.
+ * cmd-shell.c - "vbctl shell": an interactive GNU readline front end to
+ * the same command table as the one-shot CLI, plus raw QMP (qmp-shell
+ * syntax or a JSON object), Tab completion and events shown as they
+ * arrive; and the commands only the shell runs: quit, exit, hmp.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -22,11 +21,12 @@
 
 #include "complete.h"
 #include "print.h"
+#include "qmp-schema.h"
+#include "shell-history.h"
+#include "shell-line.h"
 #include "split.h"
 
 #define SHELL_PROMPT "vbctl> "
-/* Lines kept in the history file. */
-#define SHELL_HISTORY_MAX 1000
 
 struct shell {
 	struct vbctl *v;
@@ -35,8 +35,7 @@ struct shell {
 	bool done;		/* quit, exit, Ctrl-D or end of input */
 	bool failed;		/* a command failed: piped mode exits 1 */
 	bool lost;		/* the connection is gone: exit 3 */
-	bool history_warned;
-	char *history_path;	/* NULL: no history */
+	struct shell_history history;
 	sigset_t loop_mask;	/* signals held while reading a line */
 	/* SIGTSTP's action outside the prompt (interactive: the prompt
 	 * has its own, see suspend()). */
@@ -89,8 +88,57 @@ const struct vbctl_cmd vbctl_cmd_shell = {
 	.run = run_shell,
 };
 
-/* Names the shell handles itself, before the table. */
-static const char *const shell_builtins[] = { "quit", "exit", "hmp" };
+static int run_quit(struct vbctl *v, int argc, char **argv);
+static int run_hmp(struct vbctl *v, int argc, char **argv);
+
+static const struct vbctl_arg no_args[] = { { NULL } };
+
+const struct vbctl_cmd vbctl_cmd_quit = {
+	.name = "quit",
+	.usage = "",
+	.summary = "leave the shell",
+	.help = "Leaves the shell, as exit and Ctrl-D do.\n",
+	.flags = VBCTL_SHELL_ONLY,
+	.shortopts = "+",
+	.args = no_args,
+	.min_args = 0,
+	.max_args = 0,
+	.run = run_quit,
+};
+
+const struct vbctl_cmd vbctl_cmd_exit = {
+	.name = "exit",
+	.usage = "",
+	.summary = "leave the shell",
+	.help = "Leaves the shell, as quit and Ctrl-D do.\n",
+	.flags = VBCTL_SHELL_ONLY,
+	.shortopts = "+",
+	.args = no_args,
+	.min_args = 0,
+	.max_args = 0,
+	.run = run_quit,
+};
+
+static const struct vbctl_arg hmp_args[] = {
+	{ "COMMAND", VBCTL_ARG_NONE, true },
+	{ NULL },
+};
+
+const struct vbctl_cmd vbctl_cmd_hmp = {
+	.name = "hmp",
+	.usage = "COMMAND...",
+	.summary = "run a human monitor command",
+	.help =
+	"Runs COMMAND in QEMU's human monitor (QMP human-monitor-command) and\n"
+	"prints what it says, e.g. hmp info balloon. The rest of the line goes\n"
+	"to the monitor as typed, quotes included.\n",
+	.flags = VBCTL_SHELL_ONLY | VBCTL_NEEDS_QMP | VBCTL_RAW_ARGS,
+	.shortopts = "+",
+	.args = hmp_args,
+	.min_args = 1,
+	.max_args = -1,
+	.run = run_hmp,
+};
 
 /* ---- signals ------------------------------------------------------------- */
 
@@ -128,7 +176,7 @@ static void async_begin(struct shell *sh)
 
 static void async_end(struct shell *sh)
 {
-	fflush(stdout);
+	fflush(sh->v->out);
 	if (sh->interactive)
 		rl_forced_update_display();
 }
@@ -148,83 +196,6 @@ static void flush_events(struct shell *sh)
 		json_object_put(event);
 	}
 	async_end(sh);
-}
-
-/* ---- history ------------------------------------------------------------ */
-
-/* $XDG_STATE_HOME/vbctl/history (directory made if missing), else
- * ~/.vbctl_history; NULL when neither can be had. */
-static char *history_path(void)
-{
-	const char *state = getenv("XDG_STATE_HOME");
-	const char *home = getenv("HOME");
-	char *path = NULL;
-
-	if (state && *state) {
-		if (asprintf(&path, "%s/vbctl", state) < 0)
-			return NULL;
-		/* mkdir -p, one level at a time; 0700: the history is
-		 * private (it may hold QOM paths, HMP commands). */
-		for (char *p = path + 1; *p; p++) {
-			if (*p != '/')
-				continue;
-			*p = '\0';
-			mkdir(path, 0700);
-			*p = '/';
-		}
-		mkdir(path, 0700);
-		free(path);
-		if (asprintf(&path, "%s/vbctl/history", state) < 0)
-			return NULL;
-		return path;
-	}
-	if (home && *home && asprintf(&path, "%s/.vbctl_history", home) >= 0)
-		return path;
-	return NULL;
-}
-
-static void history_open(struct shell *sh)
-{
-	int fd;
-
-	sh->history_path = history_path();
-	if (!sh->history_path)
-		return;
-	stifle_history(SHELL_HISTORY_MAX);
-	/* Create it 0600 whatever the umask grants; an existing file keeps
-	 * its mode (readline rewrites it through a 0600 temporary). */
-	fd = open(sh->history_path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		close(fd);
-	read_history(sh->history_path);
-	history_set_pos(history_length);
-}
-
-/*
- * Adds LINE, dropping older copies of it (bash's erasedups), so Up walks
- * through distinct commands; then saves the file right away, so no
- * history is lost when the shell is killed or QEMU goes away.
- */
-static void history_add(struct shell *sh, const char *line)
-{
-	int i, err;
-
-	if (!sh->history_path)
-		return;
-	for (i = history_length - 1; i >= 0; i--) {
-		HIST_ENTRY *he = history_get(history_base + i);
-
-		if (he && strcmp(he->line, line) == 0)
-			free_history_entry(remove_history(i));
-	}
-	add_history(line);
-	err = write_history(sh->history_path);
-	/* Said once: the line was entered, so this starts a line of its own. */
-	if (err && !sh->history_warned) {
-		sh->history_warned = true;
-		vbctl_error(sh->v, 0, "cannot save the history in %s: %s",
-			    sh->history_path, strerror(err));
-	}
 }
 
 /* ---- running one line --------------------------------------------------- */
@@ -295,23 +266,28 @@ static int run_json(struct shell *sh, const char *line)
 	return rc;
 }
 
-/* "hmp REST": REST goes to human-monitor-command exactly as typed (HMP
- * has its own syntax; the splitter would eat its quotes). */
-static int run_hmp(struct shell *sh, const char *rest)
+static int run_quit(struct vbctl *v, int argc, char **argv)
 {
-	struct vbctl *v = sh->v;
+	int rc = vbctl_parse_plain(v, &vbctl_cmd_quit, argc, argv);
+
+	if (rc == 0)
+		v->leave_shell = true;
+	return rc;
+}
+
+/* "hmp REST": REST (argv[1], see VBCTL_RAW_ARGS) goes to
+ * human-monitor-command exactly as typed (HMP has its own syntax). */
+static int run_hmp(struct vbctl *v, int argc, char **argv)
+{
 	struct json_object *args, *ret = NULL;
 	int rc;
 
-	rest += strspn(rest, " \t");
-	if (!*rest)
-		return vbctl_error(v, VBCTL_EXIT_USAGE,
-				   "hmp: missing the command; e.g. hmp info balloon");
-	args = json_object_new_object();
+	if (argc < 2 || !*argv[1])
+		return vbctl_usage_error(v, &vbctl_cmd_hmp,
+					 "missing the command; e.g. hmp info balloon");
+	args = vbctl_json_object(v, "command-line", json_object_new_string(argv[1]));
 	if (!args)
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
-	json_object_object_add(args, "command-line",
-			       json_object_new_string(rest));
+		return VBCTL_EXIT_FAIL;
 	rc = qmp_execute(v->q, "human-monitor-command", args, &ret);
 	json_object_put(args);
 	if (rc)
@@ -348,16 +324,12 @@ static int run_qmp_words(struct shell *sh, int argc, char **argv)
  */
 static int run_help(struct shell *sh, int argc, char **argv)
 {
+	struct schema *schema = completer_schema(sh->comp);
 	struct vbctl *v = sh->v;
-	char *shell_help[] = { argv[0], (char *)vbctl_cmd_shell.name, NULL };
-	size_t i;
 	int rc;
 
-	if (argc == 2 && !vbctl_find_command(argv[1])) {
-		for (i = 0; i < sizeof(shell_builtins) / sizeof(*shell_builtins); i++)
-			if (!strcmp(argv[1], shell_builtins[i]))
-				return vbctl_run_command(v, 2, shell_help);
-		if (completer_describe(sh->comp, argv[1], v->out) == 0)
+	if (argc == 2 && !vbctl_lookup_command(v, argv[1])) {
+		if (schema_describe(schema, argv[1], v->out) == 0)
 			return VBCTL_EXIT_OK;
 		if (v->q && qmp_is_broken(v->q))
 			return VBCTL_EXIT_CONN;
@@ -368,9 +340,9 @@ static int run_help(struct shell *sh, int argc, char **argv)
 	rc = vbctl_run_command(v, argc, argv);
 	/* qom-get and friends are QMP commands too, with other arguments. */
 	if (rc == VBCTL_EXIT_OK && argc == 2 &&
-	    completer_has_qmp_command(sh->comp, argv[1])) {
+	    schema_has_command(schema, argv[1])) {
 		fputc('\n', v->out);
-		completer_describe(sh->comp, argv[1], v->out);
+		schema_describe(schema, argv[1], v->out);
 	}
 	if (rc == VBCTL_EXIT_OK && argc == 1)
 		fputs("\n"
@@ -381,35 +353,40 @@ static int run_help(struct shell *sh, int argc, char **argv)
 	return rc;
 }
 
-/* Runs one line; returns its VBCTL_EXIT_* status. */
+/* Runs one line (LINE starts at its first word); returns its
+ * VBCTL_EXIT_* status. */
 static int run_line(struct shell *sh, const char *line)
 {
+	const struct vbctl_cmd *cmd = NULL;
 	struct vbctl *v = sh->v;
+	const char *start, *rest = NULL;
 	struct split s;
-	size_t len;
 	int rc;
 
-	line += strspn(line, " \t");
-	if (*line == '{' || *line == '[')
-		return run_json(sh, line);
-	len = strcspn(line, " \t");
-	if (len == 3 && strncmp(line, "hmp", 3) == 0)
-		return run_hmp(sh, line + 3);
-	if (split_line(line, 0, &s))
+	switch (shell_line_classify(line, &start, &cmd, &rest)) {
+	case SHELL_LINE_EMPTY:
+		return VBCTL_EXIT_OK;
+	case SHELL_LINE_JSON:
+		return run_json(sh, start);
+	case SHELL_LINE_RAW: {
+		char *argv[] = { (char *)cmd->name, (char *)rest, NULL };
+
+		return vbctl_run_command(v, 2, argv);
+	}
+	case SHELL_LINE_WORDS:
+		break;
+	}
+	if (split_line(start, 0, &s))
 		return vbctl_error(v, VBCTL_EXIT_USAGE, "%s", s.error);
-	if (!strcmp(s.argv[0], "quit") || !strcmp(s.argv[0], "exit")) {
-		sh->done = true;
-		rc = VBCTL_EXIT_OK;
-	} else if (!strcmp(s.argv[0], vbctl_cmd_shell.name)) {
+	if (!strcmp(s.argv[0], vbctl_cmd_shell.name))
 		rc = vbctl_error(v, VBCTL_EXIT_USAGE,
 				 "already in the shell (quit or Ctrl-D leaves it)");
-	} else if (!strcmp(s.argv[0], vbctl_cmd_help.name)) {
+	else if (!strcmp(s.argv[0], vbctl_cmd_help.name))
 		rc = run_help(sh, s.argc, s.argv);
-	} else if (shell_line_is_qmp(s.argc, s.argv)) {
+	else if (shell_line_is_qmp(s.argc, s.argv))
 		rc = run_qmp_words(sh, s.argc, s.argv);
-	} else {
+	else
 		rc = vbctl_run_command(v, s.argc, s.argv);
-	}
 	split_free(&s);
 	return rc;
 }
@@ -418,15 +395,17 @@ static int run_line(struct shell *sh, const char *line)
  * went: a failure is remembered, a lost connection ends the shell. */
 static void execute(struct shell *sh, const char *line)
 {
-	const char *p = line + strspn(line, " \t\r\n");
+	const struct vbctl_cmd *cmd;
 	struct sigaction prompt_tstp;
+	const char *p, *rest;
 	sigset_t held;
 	int rc;
 
 	/* Blank lines and # comments (handy in piped scripts) do nothing. */
-	if (!*p || *p == '#')
+	if (shell_line_classify(line, &p, &cmd, &rest) == SHELL_LINE_EMPTY)
 		return;
 	sh->v->interrupted = 0;
+	sh->v->interrupt_echo_erased = false;
 	/* A running command stops on Ctrl-Z like any program (readline
 	 * has given the terminal back meanwhile). */
 	sigaction(SIGTSTP, &sh->tstp_action, &prompt_tstp);
@@ -435,13 +414,18 @@ static void execute(struct shell *sh, const char *line)
 	sigprocmask(SIG_SETMASK, &held, NULL);
 	sigaction(SIGTSTP, &prompt_tstp, NULL);
 	/* The terminal echoed ^C where the output stood: the prompt goes on
-	 * a line of its own, as after a job interrupted in bash. */
-	if (sh->v->interrupted && sh->interactive)
+	 * a line of its own, as after a job interrupted in bash (unless
+	 * the command erased the echo with its progress line and ended
+	 * its last line itself: set --wait). */
+	if (sh->v->interrupted && sh->interactive &&
+	    !sh->v->interrupt_echo_erased)
 		fputc('\n', sh->v->out);
 	sh->v->interrupted = 0;
 	fflush(sh->v->out);
 	if (rc != VBCTL_EXIT_OK)
 		sh->failed = true;
+	if (sh->v->leave_shell)
+		sh->done = true;
 	if (sh->v->q && qmp_is_broken(sh->v->q))
 		connection_lost(sh, rc == VBCTL_EXIT_CONN);
 }
@@ -455,11 +439,11 @@ static void on_line(char *line)
 	if (!line) {
 		/* Ctrl-D: end the prompt's line so the terminal's next
 		 * prompt starts on a fresh one. */
-		fputc('\n', stdout);
+		fputc('\n', sh->v->out);
 		sh->done = true;
 	} else {
 		if (line[strspn(line, " \t")])
-			history_add(sh, line);
+			shell_history_add(&sh->history, sh->v, line);
 		execute(sh, line);
 		free(line);
 	}
@@ -660,7 +644,6 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 {
 	struct shell sh = { .v = v };
 	struct sigaction sa = { 0 }, old_int, old_winch;
-	size_t i;
 	int c, rc;
 
 	vbctl_getopt_begin();
@@ -677,11 +660,10 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 		return rc;
 
 	sh.interactive = isatty(STDIN_FILENO);
+	v->in_shell = true;
 	sh.comp = completer_new(v);
 	if (!sh.comp)
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
-	for (i = 0; i < sizeof(shell_builtins) / sizeof(*shell_builtins); i++)
-		completer_add_builtin(sh.comp, shell_builtins[i]);
 	the_shell = &sh;
 
 	/* No SA_RESTART: a Ctrl-C must wake the poll() of a running
@@ -702,10 +684,10 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 	if (sh.interactive) {
 		int major = 0, minor = 0, micro = 0;
 
-		history_open(&sh);
+		shell_history_open(&sh.history);
 		qmp_get_version(v->q, &major, &minor, &micro);
-		printf("Connected to QEMU %d.%d.%d at %s. Type help, or press Tab; Ctrl-D leaves.\n",
-		       major, minor, micro, v->addr);
+		fprintf(v->out, "Connected to QEMU %d.%d.%d at %s. Type help, or press Tab; Ctrl-D leaves.\n",
+			major, minor, micro, v->addr);
 		interactive_loop(&sh);
 	} else {
 		piped_loop(&sh);
@@ -716,7 +698,8 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 	sigaction(SIGTSTP, &sh.tstp_action, NULL);
 	the_shell = NULL;
 	completer_free(sh.comp);
-	free(sh.history_path);
+	shell_history_close(&sh.history);
+	v->in_shell = false;
 	if (sh.lost)
 		return VBCTL_EXIT_CONN;
 	return sh.failed && !sh.interactive ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
