@@ -98,6 +98,8 @@ struct balloon_batch {
 	uint32_t count;
 	uint32_t runs;			/* inflate: PFN-store runs it may need */
 	bool give_back;			/* deflate: free the pages when used */
+	bool in_flight;			/* given to the device, not returned */
+	bool inflate;			/* ... on the inflate queue */
 	struct balloon_batch *next;	/* free list */
 };
 
@@ -120,8 +122,11 @@ static struct balloon {
 	struct pfn_store held;		/* in the balloon, acknowledged */
 
 	struct balloon_batch batches[BALLOON_BATCHES];
+	unsigned nbatches;		/* of batches[] in use */
 	struct balloon_batch *free_batches;
 	unsigned nfree_batches;
+	paddr_t buffers;		/* batch and stats buffers, kept across */
+	unsigned buffers_nbatches;	/* ... device resets: for this many */
 	struct balloon_stat *stats;	/* the stats buffer, device-readable */
 
 	struct mm_run report_runs[BALLOON_REPORT_RUNS];	/* out for a report */
@@ -197,6 +202,8 @@ static void batch_submit(struct balloon *b, struct virtqueue *vq,
 	if (!virtqueue_add(vq, virt_to_phys(batch->pfns),
 			   batch->count * sizeof(uint32_t), false, batch))
 		panic("balloon: virtqueue %u full", vq->index);
+	batch->in_flight = true;
+	batch->inflate = vq == b->inflate_vq;
 }
 
 /* 5.5.6.1: tell the device how many pages the balloon holds. Pages in
@@ -225,6 +232,7 @@ static void balloon_reap(struct balloon *b)
 				panic("balloon: PFN store lost its reservation");
 		b->inflating -= batch->count;
 		b->inflating_runs -= batch->runs;
+		batch->in_flight = false;
 		bdbg(b, "inflated %u pages (held %llu, in flight %llu)", batch->count,
 		     (unsigned long long)b->held.count,
 		     (unsigned long long)b->inflating);
@@ -237,6 +245,7 @@ static void balloon_reap(struct balloon *b)
 			b->given_back += batch->count;
 		}
 		b->deflating -= batch->count;
+		batch->in_flight = false;
 		bdbg(b, "deflated %u pages (held %llu, in flight %llu)", batch->count,
 		     (unsigned long long)b->held.count,
 		     (unsigned long long)b->deflating);
@@ -491,9 +500,11 @@ static bool balloon_wait_device(struct balloon *b, uint64_t deadline)
 {
 	unsigned before = b->nfree_batches;
 
-	if (b->unresponsive)
+	if (b->unresponsive || b->vd->broken)
 		return false;
 	while (b->nfree_batches == before) {
+		if (b->vd->broken)
+			return false;
 		if (time_ms() > deadline) {
 			b->unresponsive = true;
 			return false;
@@ -595,12 +606,22 @@ static const char *balloon_alloc_buffers(struct balloon *b)
 				MIN(b->inflate_vq->size, b->deflate_vq->size));
 	size_t bytes = nbatches * BALLOON_BATCH_BYTES +
 		       sizeof(struct balloon_stat) * BALLOON_NR_STATS;
-	paddr_t mem = page_alloc_contig(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+	paddr_t mem = b->buffers;
 	unsigned i;
 
-	if (!mem)
-		return "out of memory for batch buffers";
+	/* Reattached after a reset: the same buffers do, if they fit. */
+	if (!mem || b->buffers_nbatches < nbatches) {
+		mem = page_alloc_contig(ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+		if (!mem)
+			return "out of memory for batch buffers";
+		b->buffers = mem;
+		b->buffers_nbatches = nbatches;
+	}
+	b->nbatches = nbatches;
+	b->free_batches = NULL;
+	b->nfree_batches = 0;
 	for (i = 0; i < nbatches; i++) {
+		b->batches[i].in_flight = false;
 		b->batches[i].pfns = phys_to_virt(mem + i * BALLOON_BATCH_BYTES);
 		batch_put(b, &b->batches[i]);
 	}
@@ -708,6 +729,13 @@ static const char *balloon_probe(struct virtio_device *vd)
 
 	vd->priv = b;
 	b->vd = vd;
+	/* A fresh session (also after a device reset): nothing held. */
+	b->target = b->reported = 0;
+	b->inflating = b->inflating_runs = b->deflating = 0;
+	b->unresponsive = b->pressure = false;
+	b->retry_ms = 0;
+	b->report_nruns = b->report_pending = 0;
+	b->stats_vq = b->report_vq = NULL;
 	offered = vd->ops->get_features(vd);
 	/* 3.1.1 steps 4-6, 5.5.3: whichever of these the device offers. */
 	why = virtio_negotiate(vd, (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) |
@@ -783,14 +811,19 @@ fail:
 }
 
 /*
- * The device asked for a reset (the virtio core gives up on it): batches
- * in flight will never come back, so stop moving pages and stop waiting
- * on the device for memory under pressure. What the balloon holds, and
- * pages out for a free page report, stay with the host.
+ * The device is lost (it asked for a reset, or broke the queue protocol;
+ * the core may attach it again next). Stop moving pages and stop waiting
+ * on it under pressure. When it has been reset, every page it had is
+ * ours again: held pages, both kinds of batches in flight, and pages out
+ * for a free page report (their contents are undefined, 5.5.6.1, and
+ * none is needed). Without a reset they stay with the host.
  */
-static void balloon_device_lost(struct virtio_device *vd)
+static void balloon_device_lost(struct virtio_device *vd, bool reset)
 {
 	struct balloon *b = vd->priv;
+	uint64_t back = 0;
+	uint32_t pfn;
+	unsigned i;
 
 	if (b->deflate_on_oom)
 		mm_set_reclaim_hook(NULL, NULL, 0);
@@ -800,6 +833,31 @@ static void balloon_device_lost(struct virtio_device *vd)
 	}
 	work_cancel(&b->retry);
 	b->vd = NULL;
+	if (!reset)
+		return;
+	while (pfn_store_pop(&b->held, &pfn, 1)) {
+		page_free_discarded((paddr_t)pfn << BALLOON_PFN_SHIFT);
+		back++;
+	}
+	for (i = 0; i < b->nbatches; i++) {
+		struct balloon_batch *batch = &b->batches[i];
+
+		if (!batch->in_flight)
+			continue;
+		/* A deflate that is not give_back freed its pages already. */
+		if (batch->inflate || batch->give_back) {
+			batch_free_pages(batch, true);
+			back += batch->count;
+		}
+		batch->in_flight = false;
+	}
+	pfn_store_trim(&b->held, 0);
+	if (b->report_nruns)
+		mm_report_return(b->report_runs, b->report_nruns);
+	b->report_nruns = b->report_pending = 0;
+	b->inflating = b->inflating_runs = b->deflating = 0;
+	printk("balloon: took back %llu pages from the reset device\n",
+	       (unsigned long long)back);
 }
 
 static struct virtio_driver balloon_driver = {

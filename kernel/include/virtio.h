@@ -31,6 +31,8 @@
 #define VIRTIO_ISR_CONFIG		0x2
 
 #define VIRTIO_MAX_QUEUES		8
+/* Resets and reattaches of a device that keeps asking for one. */
+#define VIRTIO_MAX_RECOVERIES		3
 
 struct virtio_device;
 struct virtqueue;
@@ -73,9 +75,13 @@ struct virtio_driver {
 	uint32_t config_size;
 	/* The device changed its config space (work context). */
 	void (*config_changed)(struct virtio_device *vd);
-	/* The device is lost (it asked for a reset, 2.1): stop using it.
-	 * Work context; no callback runs for the device afterwards. */
-	void (*device_lost)(struct virtio_device *vd);
+	/* The device is lost (it asked for a reset, 2.1, or broke the queue
+	 * protocol): stop using it. RESET: the device has been reset and
+	 * touches no buffer any more, so every page given to it is the
+	 * driver's again; else (the reset failed) they may never be. Work
+	 * context; no other callback runs for this session afterwards. When
+	 * the device asked for a reset, probe runs again next. */
+	void (*device_lost)(struct virtio_device *vd, bool reset);
 	/* Devices it can drive at once; 0 for any number. virtio_attach
 	 * refuses more, without touching them. */
 	unsigned max_devices;
@@ -88,8 +94,10 @@ typedef void (*virtqueue_callback)(struct virtqueue *vq);
 struct virtio_device {
 	const struct virtio_transport_ops *ops;
 	void *transport;		/* the transport's own state */
-	const struct virtio_driver *driver;
+	struct virtio_driver *driver;
 	void *priv;			/* the driver's state */
+	const char *broken;		/* why it broke the queue protocol, or NULL */
+	unsigned recoveries;		/* resets after DEVICE_NEEDS_RESET */
 	uint64_t features;		/* negotiated (driver writes once) */
 	uint32_t config_len;		/* device config bytes (transport sets) */
 	struct virtqueue *vqs[VIRTIO_MAX_QUEUES];
@@ -122,6 +130,10 @@ bool virtio_driver_has_room(const struct virtio_driver *drv);
  * device FAILED and returns false.
  */
 bool virtio_attach(struct virtio_device *vd, struct virtio_driver *drv);
+/* The device broke the queue protocol (WHY, a constant string): stop
+ * using it; from work context, reset it and take everything back
+ * (device_lost), then leave it FAILED. Safe in any context but IRQs. */
+void virtio_device_broken(struct virtio_device *vd, const char *why);
 /* Interrupt context: the transport saw ISR bits ISR; defer the work. */
 void virtio_interrupt(struct virtio_device *vd, uint8_t isr);
 

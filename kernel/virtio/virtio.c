@@ -30,14 +30,49 @@ struct virtio_driver *virtio_find_driver(uint16_t device_type)
 	return NULL;
 }
 
+static const char *virtio_reset(struct virtio_device *vd);
+
+/*
+ * Give up on VD's current session: reset the device (after which it
+ * touches none of the memory we gave it), let the driver take everything
+ * back, and attach again when REATTACH, at most VIRTIO_MAX_RECOVERIES
+ * times per device. Else, or when the reset fails, the device is FAILED
+ * and left alone. Work context only.
+ */
+static void virtio_recover(struct virtio_device *vd, const char *why, bool reattach)
+{
+	struct virtio_driver *drv = vd->driver;
+	const char *err;
+	unsigned i;
+
+	vd->driver = NULL;	/* no driver callback runs for it meanwhile */
+	drv->attached--;
+	err = virtio_reset(vd);
+	reattach = reattach && !err && vd->recoveries < VIRTIO_MAX_RECOVERIES;
+	printk("%s: %s; %s\n", drv->name, why,
+	       err ? err : reattach ? "device reset, attaching again" :
+	       "device reset, giving up on it");
+	if (drv->device_lost)
+		drv->device_lost(vd, !err);
+	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
+		vd->vqs[i] = NULL;
+	vd->broken = NULL;
+	if (!reattach) {
+		vd->ops->set_status(vd, vd->ops->get_status(vd) | VIRTIO_STATUS_FAILED);
+		return;
+	}
+	vd->recoveries++;
+	virtio_attach(vd, drv);
+}
+
 /*
  * 2.1: a device that has hit an error it cannot recover from sets
  * DEVICE_NEEDS_RESET and sends a config change notification; nothing in
- * flight can be relied on any more. We do not re-initialise devices, so
- * give up on it: FAILED, and no driver callback runs for it again.
+ * flight can be relied on any more (2.1.2: the driver resets it).
  */
 static bool virtio_device_needs_reset(struct virtio_device *vd)
 {
+	static char why[48];
 	uint8_t status;
 
 	if (!virtio_has_feature(vd, VIRTIO_F_VERSION_1))
@@ -45,12 +80,8 @@ static bool virtio_device_needs_reset(struct virtio_device *vd)
 	status = vd->ops->get_status(vd);
 	if (!(status & VIRTIO_STATUS_NEEDS_RESET))
 		return false;
-	printk("%s: device needs a reset (status %x); giving up on it\n",
-	       vd->driver->name, status);
-	vd->ops->set_status(vd, status | VIRTIO_STATUS_FAILED);
-	if (vd->driver->device_lost)
-		vd->driver->device_lost(vd);
-	vd->driver = NULL;
+	snprintk(why, sizeof(why), "device needs a reset (status %x)", status);
+	virtio_recover(vd, why, true);
 	return true;
 }
 
@@ -71,9 +102,22 @@ static void virtio_queue_work(void *arg)
 	if (!vd->driver)
 		return;
 	/* An INTx interrupt does not say which queue: ask them all. */
-	for (i = 0; i < VIRTIO_MAX_QUEUES; i++)
+	for (i = 0; i < VIRTIO_MAX_QUEUES && !vd->broken; i++)
 		if (vd->vqs[i] && vd->vqs[i]->callback)
 			vd->vqs[i]->callback(vd->vqs[i]);
+	/* A device that broke the queue protocol is not reattached: it
+	 * would likely do it again. */
+	if (vd->broken)
+		virtio_recover(vd, vd->broken, false);
+}
+
+void virtio_device_broken(struct virtio_device *vd, const char *why)
+{
+	if (vd->broken)
+		return;
+	vd->broken = why;
+	/* Recovery needs work context, not (say) an allocation's reclaim. */
+	work_queue(&vd->queue_work);
 }
 
 void virtio_interrupt(struct virtio_device *vd, uint8_t isr)
@@ -142,8 +186,12 @@ bool virtio_attach(struct virtio_device *vd, struct virtio_driver *drv)
 
 	if (!virtio_driver_has_room(drv))
 		return false;
-	work_init(&vd->config_work, virtio_config_work, vd);
-	work_init(&vd->queue_work, virtio_queue_work, vd);
+	/* Once per device: on a reattach one of them may be queued (or
+	 * running); with no driver set they do nothing meanwhile. */
+	if (!vd->config_work.fn) {
+		work_init(&vd->config_work, virtio_config_work, vd);
+		work_init(&vd->queue_work, virtio_queue_work, vd);
+	}
 
 	/* 3.1.1 step 1: reset the device. */
 	why = virtio_reset(vd);
@@ -165,9 +213,14 @@ bool virtio_attach(struct virtio_device *vd, struct virtio_driver *drv)
 		why = drv->probe(vd);
 	if (why) {
 		printk("%s: cannot attach: %s\n", drv->name, why);
-		/* 3.1.1: "set the FAILED status bit" and give up on it. */
-		vd->ops->set_status(vd, vd->ops->get_status(vd) | VIRTIO_STATUS_FAILED);
 		vd->driver = NULL;
+		/* The probe may have enabled queues whose memory the driver
+		 * does not keep: reset the device so that it forgets them,
+		 * then (3.1.1) set FAILED and give up on it. */
+		if (virtio_reset(vd))
+			vd->ops->set_status(vd, vd->ops->get_status(vd) | VIRTIO_STATUS_FAILED);
+		else
+			vd->ops->set_status(vd, VIRTIO_STATUS_FAILED);
 		return false;
 	}
 	drv->attached++;

@@ -166,16 +166,21 @@ void *virtqueue_get_used(struct virtqueue *vq)
 	uint32_t id;
 	void *token;
 
-	if (used->idx == vq->last_used)
+	if (vq->vd->broken || used->idx == vq->last_used)
 		return NULL;
 	/* 2.7.14: read the element only after seeing the index that
 	 * covers it. */
 	smp_rmb();
 	id = used->ring[vq->last_used & (vq->size - 1)].id;
+	/* A descriptor returned twice, or never made available: the
+	 * device is broken, not the guest. */
+	if (id >= vq->size || !vq->tokens[id]) {
+		printk("virtio: queue %u: device returned descriptor %u, which is not in flight\n",
+		       vq->index, id);
+		virtio_device_broken(vq->vd, "device broke the queue protocol");
+		return NULL;
+	}
 	vq->last_used++;
-	if (id >= vq->size || !vq->tokens[id])
-		panic("virtqueue %u: device returned descriptor %u, not in flight",
-		      vq->index, id);
 
 	token = vq->tokens[id];
 	vq->tokens[id] = NULL;

@@ -4,8 +4,9 @@
  * (kernel/drivers/balloon.c) against devices that differ from QEMU's
  * defaults, on the fake transport of virtio-fake.h: where the optional
  * queues are (5.5.2) under each numbering in use, running without a
- * feature whose queue is missing, `actual` written at attach, and the
- * free page report timer armed once however often freed memory piles up.
+ * feature whose queue is missing, `actual` written at attach, the free
+ * page report timer armed once however often freed memory piles up, and
+ * a device lost (DEVICE_NEEDS_RESET, or broken) giving its pages back.
  */
 #include "config.h"
 
@@ -123,7 +124,7 @@ static bool attach(uint64_t features, unsigned queues)
 	uint64_t min_free = balloon.min_free, threshold = balloon.threshold;
 
 	if (balloon.vd)
-		balloon_device_lost(balloon.vd);
+		balloon_device_lost(balloon.vd, false);
 	balloon_driver.attached = 0;
 	balloon = (struct balloon){ .min_free = min_free, .threshold = threshold };
 	fake = (struct fake){
@@ -211,6 +212,83 @@ static void test_report_timer(void)
 	       "more frees 600 and 1200 ms later do not push the report back");
 }
 
+/* The host sets num_pages; the config interrupt's work runs. */
+static void set_target(uint32_t pages)
+{
+	fake.config[BALLOON_CFG_NUM_PAGES / 4] = pages;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.config_work);
+}
+
+/* The device uses every inflate and deflate buffer, and the queue
+ * interrupt's work runs, until neither moves. */
+static void device_settle(void)
+{
+	unsigned n;
+
+	do {
+		n = 0;
+		for (unsigned q = BALLOON_VQ_INFLATE; q <= BALLOON_VQ_DEFLATE; q++)
+			if (fake.enabled[q])
+				n += device_use_all(q);
+		virtio_interrupt(&fake.vd, VIRTIO_ISR_QUEUE);
+		run_work(&fake.vd.queue_work);
+	} while (n);
+}
+
+/* 2.1.2: DEVICE_NEEDS_RESET: the driver resets the device, takes back
+ * every page it had (held and in flight) and attaches again. */
+static void test_needs_reset(void)
+{
+	size_t free_at_1000;
+
+	ok(attach(F(STATS_VQ) | F(DEFLATE_ON_OOM), 0x07), "attach for the reset test");
+	set_target(1000);
+	device_settle();
+	is_u64(balloon.held.count, 1000, "inflated to 1000 pages");
+	free_at_1000 = nfree;
+	/* 500 more go into inflate descriptors the device never uses. */
+	set_target(1500);
+	is_u64(balloon.inflating, 500, "500 more pages in flight");
+
+	fake.status |= VIRTIO_STATUS_NEEDS_RESET;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.config_work);
+	ok(fake.status & VIRTIO_STATUS_DRIVER_OK && !(fake.status & VIRTIO_STATUS_FAILED),
+	   "DEVICE_NEEDS_RESET: the device is reset and live again (status %x)", fake.status);
+	is_int(balloon_driver.attached, 1, "...attached once more");
+	device_settle();
+	is_u64(balloon.held.count, 1500, "...and the balloon inflates afresh to the target");
+	is_u64(fake.config[BALLOON_CFG_ACTUAL / 4], 1500, "...actual is 1500");
+	ok(nfree + 2 >= free_at_1000 - 500 && nfree <= free_at_1000 - 500 + 2,
+	   "...and no page was lost: free memory is 500 pages below what it was at 1000 "
+	   "(%zu, was %zu)", nfree, free_at_1000);
+}
+
+/* A device returning a descriptor that is not in flight: no panic; the
+ * device is reset and left FAILED, and every page it had comes back. */
+static void test_broken_device(void)
+{
+	struct virtqueue *vq;
+	size_t free_before;
+
+	ok(attach(F(STATS_VQ) | F(DEFLATE_ON_OOM), 0x07), "attach a device that will misbehave");
+	free_before = nfree;
+	set_target(1000);
+	device_settle();
+	set_target(1200);	/* 200 pages in flight */
+	vq = fake.enabled[BALLOON_VQ_INFLATE];
+	vq->used->ring[vq->used->idx & (vq->size - 1)].id = vq->size - 1;
+	vq->used->idx++;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_QUEUE);
+	run_work(&fake.vd.queue_work);
+	ok(fake.status & VIRTIO_STATUS_FAILED, "a descriptor not in flight: the device is FAILED");
+	is_int(balloon_driver.attached, 0, "...and no longer attached");
+	is_u64(balloon_size_bytes(), 0, "...the balloon holds nothing");
+	is_u64(nfree, free_before, "...every page it had, held or in flight, is free again");
+	is_u64(balloon.held.chunks, 0, "...and the PFN store's chunks too");
+}
+
 int main(void)
 {
 #if !defined(__x86_64__) || !defined(MAP_32BIT)
@@ -230,6 +308,8 @@ int main(void)
 	test_queue_numbering();
 	test_actual_at_attach();
 	test_report_timer();
+	test_needs_reset();
+	test_broken_device();
 
 	free_contig_pages();
 	munmap(ram, RAM_PAGES * PAGE_SIZE);

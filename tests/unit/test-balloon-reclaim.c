@@ -244,7 +244,7 @@ static void reattach(uint64_t features)
 	settle();
 	if (balloon_size_bytes() != 0)
 		panic("reattach: the balloon still holds pages\n");
-	balloon_device_lost(&fake.vd);
+	balloon_device_lost(&fake.vd, false);
 	balloon_driver.attached = 0;	/* the driver takes one device */
 	balloon = (struct balloon){ .min_free = min_free, .threshold = threshold };
 	fake = (struct fake){

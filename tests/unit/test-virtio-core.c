@@ -19,13 +19,18 @@
 #define WANTED	((1ull << 0) | (1ull << 2))
 
 static struct {
-	unsigned probes, config_changes, queue_callbacks, lost;
+	unsigned probes, config_changes, queue_callbacks, lost, lost_reset;
+	unsigned used;		/* buffers the queue callback collected */
 } drv_calls;
 
 static void fake_vq_callback(struct virtqueue *vq)
 {
 	drv_calls.queue_callbacks++;
+	while (virtqueue_get_used(vq))
+		drv_calls.used++;
 }
+
+static bool second_queue;	/* probe needs queue 1 too */
 
 static const char *fake_probe(struct virtio_device *vd)
 {
@@ -37,6 +42,8 @@ static const char *fake_probe(struct virtio_device *vd)
 		return why;
 	if (!virtqueue_create(vd, 0, fake_vq_callback, NULL, &why))
 		return why;
+	if (second_queue && !virtqueue_create(vd, 1, NULL, NULL, &why))
+		return why;
 	virtio_device_ready(vd);
 	return NULL;
 }
@@ -46,9 +53,10 @@ static void fake_config_changed(struct virtio_device *vd)
 	drv_calls.config_changes++;
 }
 
-static void fake_device_lost(struct virtio_device *vd)
+static void fake_device_lost(struct virtio_device *vd, bool reset)
 {
 	drv_calls.lost++;
+	drv_calls.lost_reset += reset;
 }
 
 static struct virtio_driver fake_driver = {
@@ -142,29 +150,115 @@ static void test_initialisation(void)
 	ok(!virtio_attach(&fake.vd, &fake_driver), "a queue of size 0 does not exist");
 }
 
+/* The device status went through 0 (a reset) after position FROM. */
+static bool reset_since(unsigned from)
+{
+	for (unsigned i = from; i < fake.nstatuses; i++)
+		if (fake.statuses[i] == 0)
+			return true;
+	return false;
+}
+
 static void test_needs_reset(void)
 {
+	unsigned n, round;
+
 	new_device(true, V1 | 0x7, 128);
 	virtio_attach(&fake.vd, &fake_driver);
 	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
 	run_work(&fake.vd.config_work);
 	is_int(drv_calls.config_changes, 1, "a config interrupt reaches the driver");
 
-	/* 2.1: the device hit an error and wants a reset. */
+	/* 2.1: the device hit an error and wants a reset (2.1.2). */
+	n = fake.nstatuses;
 	fake.status |= VIRTIO_STATUS_NEEDS_RESET;
 	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG | VIRTIO_ISR_QUEUE);
 	run_work(&fake.vd.config_work);
 	is_int(drv_calls.config_changes, 1, "DEVICE_NEEDS_RESET: the config change is not passed on");
-	is_int(drv_calls.lost, 1, "...the driver is told the device is lost");
-	ok(fake.status & VIRTIO_STATUS_FAILED, "...the device is marked FAILED");
-	ok(strstr(last_log, "fake: device needs a reset") != NULL, "...and the console says so");
+	ok(drv_calls.lost == 1 && drv_calls.lost_reset == 1,
+	   "...the driver is told the device is lost, and was reset");
+	ok(reset_since(n), "...the device is reset");
+	is_int(drv_calls.probes, 2, "...and probed again");
+	ok(fake.status == (VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+			   VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK),
+	   "...and is live again (status %x)", fake.status);
+	ok(fake.enabled[0] != NULL, "...with its queue set up afresh");
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.config_work);
+	is_int(drv_calls.config_changes, 2, "...and its config changes reach the driver again");
+
+	/* A device that keeps asking: reset and reattached a few times,
+	 * then given up on. */
+	for (round = 2; round <= VIRTIO_MAX_RECOVERIES + 1; round++) {
+		fake.status |= VIRTIO_STATUS_NEEDS_RESET;
+		virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+		run_work(&fake.vd.config_work);
+	}
+	is_int(drv_calls.probes, VIRTIO_MAX_RECOVERIES + 1,
+	       "a device that keeps needing a reset is reattached %d times",
+	       VIRTIO_MAX_RECOVERIES);
+	ok(fake.status & VIRTIO_STATUS_FAILED, "...then reset and marked FAILED");
+	ok(strstr(last_log, "device reset, giving up on it") != NULL, "...and the console says so");
 	run_work(&fake.vd.queue_work);
-	is_int(drv_calls.queue_callbacks, 0, "...queue work already queued does not reach the driver");
 	virtio_interrupt(&fake.vd, VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
 	run_work(&fake.vd.queue_work);
 	run_work(&fake.vd.config_work);
-	ok(drv_calls.queue_callbacks == 0 && drv_calls.config_changes == 1 && drv_calls.lost == 1,
-	   "...nor does anything after it");
+	is_int(drv_calls.config_changes, 2, "...no callback reaches the driver after that");
+}
+
+/* A device that returns a descriptor twice, or one never made available:
+ * no panic; the device is reset and left FAILED, the guest goes on. */
+static void test_broken_device(void)
+{
+	static int token;
+	struct virtqueue *vq;
+	unsigned n;
+
+	new_device(true, V1, 8);
+	ok(virtio_attach(&fake.vd, &fake_driver), "attach a device that will misbehave");
+	vq = fake.enabled[0];
+	virtqueue_add(vq, 0x1000, 4, false, &token);
+	virtqueue_kick(vq);
+	device_use_all(0);
+	/* ...and returns descriptor 0 a second time. */
+	vq->used->ring[vq->used->idx & 7].id = 0;
+	vq->used->idx++;
+	n = fake.nstatuses;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_QUEUE);
+	run_work(&fake.vd.queue_work);
+	is_int(drv_calls.used, 1, "a descriptor returned twice: the driver gets it once");
+	ok(strstr(last_log, "fake: device broke the queue protocol; device reset, giving up on it")
+	   != NULL, "...the console says the device broke the protocol");
+	ok(drv_calls.lost == 1 && drv_calls.lost_reset == 1,
+	   "...the driver is told the device is lost, and was reset");
+	ok(reset_since(n) && (fake.status & VIRTIO_STATUS_FAILED),
+	   "...the device is reset and marked FAILED");
+	is_int(drv_calls.probes, 1, "...and not probed again");
+
+	new_device(true, V1, 8);
+	virtio_attach(&fake.vd, &fake_driver);
+	vq = fake.enabled[0];
+	vq->used->ring[0].id = 3;	/* never made available */
+	vq->used->idx = 1;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_QUEUE);
+	run_work(&fake.vd.queue_work);
+	ok(drv_calls.used == 0 && drv_calls.lost == 1 && (fake.status & VIRTIO_STATUS_FAILED),
+	   "a descriptor never made available: the same, no panic");
+}
+
+/* 3.1.1: a probe that fails after enabling queues resets the device, so
+ * it forgets rings the driver does not keep, then marks it FAILED. */
+static void test_failed_probe(void)
+{
+	/* The probe enables queue 0, then fails: the device has no queue 1. */
+	new_device(true, V1, 8);
+	second_queue = true;
+	ok(!virtio_attach(&fake.vd, &fake_driver), "a probe that fails after enabling a queue");
+	second_queue = false;
+	ok(fake.nstatuses >= 2 && fake.statuses[fake.nstatuses - 2] == 0 &&
+	   fake.statuses[fake.nstatuses - 1] == VIRTIO_STATUS_FAILED,
+	   "...resets the device, then sets FAILED");
+	ok(fake.enabled[0] == NULL, "...which forgot the queue it had enabled");
 }
 
 static void test_virtqueue(void)
@@ -245,6 +339,8 @@ int main(void)
 	virtio_register_driver(&fake_driver);
 	test_initialisation();
 	test_needs_reset();
+	test_broken_device();
+	test_failed_probe();
 	test_virtqueue();
 	free_contig_pages();
 	return tap_done();

@@ -140,6 +140,10 @@ static void fake_set_status(struct virtio_device *vd, uint8_t status)
 		f->statuses[f->nstatuses++] = status;
 	if (status == 0 && f->stuck_in_reset)
 		return;
+	if (status == 0) {	/* a reset: the device forgets its queues */
+		memset(f->enabled, 0, sizeof(f->enabled));
+		memset(f->seen_avail, 0, sizeof(f->seen_avail));
+	}
 	if (f->refuse_features)
 		status &= ~VIRTIO_STATUS_FEATURES_OK;
 	f->status = status;
