@@ -78,6 +78,21 @@ tests_unit_test_print_LDADD = $(VBCTL_TEST_LDADD)
 tests_unit_test_split_SOURCES = tests/unit/test-split.c
 tests_unit_test_split_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_split_LDADD = $(VBCTL_TEST_LDADD)
+# vbctl auto: the policy as a pure function, and the host reader on
+# fixture /proc trees.
+check_PROGRAMS += tests/unit/test-autopilot-policy tests/unit/test-hostmem
+TESTS += tests/unit/test-autopilot-policy tests/unit/test-hostmem
+tests_unit_test_autopilot_policy_SOURCES = tests/unit/test-autopilot-policy.c
+tests_unit_test_autopilot_policy_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_autopilot_policy_LDADD = $(VBCTL_TEST_LDADD)
+tests_unit_test_hostmem_SOURCES = tests/unit/test-hostmem.c
+tests_unit_test_hostmem_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_hostmem_LDADD = $(VBCTL_TEST_LDADD)
+EXTRA_DIST += tests/unit/fixtures/proc-psi/meminfo \
+	tests/unit/fixtures/proc-psi/pressure/memory \
+	tests/unit/fixtures/proc-old/meminfo \
+	tests/unit/fixtures/proc-bad/meminfo \
+	tests/unit/fixtures/proc-bad/pressure/memory
 tests_unit_test_complete_SOURCES = tests/unit/test-complete.c
 tests_unit_test_complete_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_complete_LDADD = $(VBCTL_TEST_LDADD)
