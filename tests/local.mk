@@ -107,6 +107,7 @@ VBCTL_TEST_PROGS = \
 	tests/e2e/test-vbctl-errors.py \
 	tests/e2e/test-vbctl-guest.py \
 	tests/e2e/test-vbctl-doctor.py \
+	tests/e2e/test-vbctl-reconnect.py \
 	tests/e2e/test-shell-tty.py \
 	tests/e2e/test-shell-piped.py \
 	tests/e2e/test-shell-stats.py

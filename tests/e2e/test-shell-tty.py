@@ -3,7 +3,8 @@
 against a real QEMU without a guest: typing, Tab completion from live
 data, an event arriving over a half-typed line, Ctrl-C at the prompt and
 in a streaming command, set --wait's progress, history, help, a QMP
-error, Ctrl-D, Ctrl-Z and fg, and a lost connection (exit 3)."""
+error, Ctrl-D, Ctrl-Z and fg, a lost connection (exit 3 with
+--no-reconnect), and QEMU restarted under the shell (it reconnects)."""
 
 import atexit
 import os
@@ -354,8 +355,9 @@ with vbtest.Vm(monitors=2) as vm:
     finally:
         term.close()
 
-    # --- QEMU goes away: clear message, exit 3 ---
-    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "shell"], env=env)
+    # --- QEMU goes away with --no-reconnect: clear message, exit 3 ---
+    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "--no-reconnect", "shell"],
+                         env=env)
     try:
         def lost():
             term.wait_text(PROMPT_SEEN)
@@ -371,7 +373,8 @@ with vbtest.Vm(monitors=2) as vm:
 # --- QEMU goes away under set --wait's progress line: the message takes
 # the line's place ---
 with vbtest.Vm() as vm:
-    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "shell"], env=env)
+    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "--no-reconnect", "shell"],
+                         env=env)
     try:
         def lost_waiting():
             term.wait_text(PROMPT_SEEN)
@@ -386,6 +389,39 @@ with vbtest.Vm() as vm:
                               for l in lines), "the message starts its own line"):
                 tap.diag(term.screen())
         check("connection lost under set --wait", lost_waiting)
+    finally:
+        term.close()
+
+# --- QEMU goes away and comes back (the shell's default): the shell says
+# both, keeps the half-typed line, and the next command runs on the new
+# QEMU; Ctrl-C while it waits ends it with exit 3 ---
+with vbtest.Vm() as vm:
+    term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock, "shell"], env=env)
+    try:
+        def comes_back():
+            term.wait_text(PROMPT_SEEN)
+            term.type("que")
+            vm.kill()
+            term.wait_text("vbctl: shell: QEMU at %s went away" % vm.sock)
+            vm.start(greet=vm.socks[1:])
+            term.wait_text("vbctl: shell: QEMU at %s is back" % vm.sock)
+            tap.ok(at_prompt(term, "que"), "the prompt and the half-typed line are back")
+            term.type("ry")
+            screen = run(term, "")
+            tap.ok("actual: 2.00 GiB (2147483648 bytes)" in screen,
+                   "a command after the reconnect runs on the new QEMU")
+            vm.qmp().execute("stop")
+            term.wait(lambda s: " STOP" in term.last_line() or " STOP" in s,
+                      what="an event from the new QEMU")
+            tap.ok(True, "events from the new QEMU are printed")
+            vm.qmp().execute("cont")
+            vm.kill()
+            term.wait(lambda s: s.count("went away") == 2, what="the second went away")
+            term.keys("C-c")
+            tap.is_(term.exit_status(), 3, "Ctrl-C while reconnecting: exit 3")
+            tap.ok("interrupted while waiting for QEMU" in term.screen(),
+                   "and says it gave up waiting")
+        check("QEMU restarted under the shell", comes_back)
     finally:
         term.close()
 

@@ -24,7 +24,9 @@ API
                                       overruns: rc None).
   Vm(balloon="virtio-balloon-pci", mem="2G", machine="q35", extra=(),
      kernel=None, append="", serial=False, monitors=2, accel="tcg")
-      .start()           launch; returns once every QMP socket answers.
+      .start(greet=None) launch (or relaunch after kill(), same sockets);
+                         returns once the QMP sockets in GREET (default
+                         all) answer.
       .sock              QMP socket for vbctl (-s).
       .qmp()             a Qmp on a second monitor (QEMU serves one client
                          per monitor, so the test and vbctl each get one).
@@ -132,14 +134,23 @@ class Vm:
         self.proc = None
         self._qmp = None
 
-    def start(self):
+    def start(self, greet=None):
+        """Launch QEMU (again, after kill(): same sockets); return once the
+        monitors in GREET (default: all) answer. A restart under a vbctl
+        that reconnects leaves its monitor out: QEMU greets one client at
+        a time, and vbctl may be first."""
+        if self._qmp:
+            self._qmp.close()
+            self._qmp = None
+        if self.proc:
+            self._stderr.close()
         self._stderr = open(os.path.join(self.tmpdir, "qemu-stderr"), "wb+")
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=self._stderr, stderr=self._stderr,
                                      preexec_fn=_die_with_parent)
         track(self)
         deadline = time.monotonic() + START_TIMEOUT
-        for s in self.socks:
+        for s in self.socks if greet is None else greet:
             self._await_greeting(s, deadline)
         return self
 

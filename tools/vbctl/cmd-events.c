@@ -39,6 +39,7 @@ const struct vbctl_cmd vbctl_cmd_events = {
 	"name and the data. With NAMEs (e.g. BALLOON_CHANGE; case does not\n"
 	"matter), only those events.\n"
 	"With --json: each event as QEMU sent it, one JSON object per line.\n"
+	"With -r (--reconnect), goes on through QEMU restarts.\n"
 	"\n"
 	"  -n, --count N  stop after N events\n",
 	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
@@ -87,6 +88,9 @@ static int run_events(struct vbctl *v, int argc, char **argv)
 						  optarg, &count))
 			return VBCTL_EXIT_USAGE;
 	rc = vbctl_connect(v);
+	/* With --reconnect, QEMU going away is a pause in the stream: the
+	 * new connection gets the events from then on. */
+	v->rearm = vbctl_wants_reconnect(v, false);
 	while (rc == 0 && !v->interrupted && (!count || shown < count)) {
 		rc = qmp_wait_event(v->q, NULL, EVENT_SLICE_MS, &event);
 		if (rc == -ETIMEDOUT) {
@@ -95,6 +99,10 @@ static int run_events(struct vbctl *v, int argc, char **argv)
 		}
 		if (rc) {
 			rc = vbctl_qmp_failed(v, rc, "events");
+			if (rc == VBCTL_REARM) {
+				rc = 0;
+				continue;
+			}
 			break;
 		}
 		if (wanted(qmp_event_name(event), argc - optind, argv + optind)) {
@@ -104,5 +112,6 @@ static int run_events(struct vbctl *v, int argc, char **argv)
 		}
 		json_object_put(event);
 	}
+	v->rearm = false;
 	return rc;
 }

@@ -33,7 +33,8 @@ void vbctl_print_usage(FILE *f)
 {
 	const struct vbctl_cmd *const *cmd;
 
-	fputs("Usage: vbctl [-s|--socket ADDR] [-j|--json] [-t|--timeout SECONDS] [-v|--verbose] COMMAND [ARGS...]\n"
+	fputs("Usage: vbctl [-s|--socket ADDR] [-j|--json] [-t|--timeout SECONDS] [-v|--verbose]\n"
+	      "             [-r|--reconnect|--no-reconnect] COMMAND [ARGS...]\n"
 	      "\n"
 	      "Controls the virtio-balloon device of a QEMU VM over QMP.\n"
 	      "\n"
@@ -46,6 +47,10 @@ void vbctl_print_usage(FILE *f)
 	      "                         (default 10)\n"
 	      "  -v, --verbose          show the QMP traffic on stderr (twice: also\n"
 	      "                         libqmp's notes)\n"
+	      "  -r, --reconnect        streams (events, stats --watch, set --wait):\n"
+	      "                         when QEMU goes away, say so, connect again\n"
+	      "                         until it is back, re-arm and go on (the shell\n"
+	      "                         does this unless --no-reconnect)\n"
 	      "  -h, --help             show this help\n"
 	      "  -V, --version          show the version\n"
 	      "\n"

@@ -64,7 +64,9 @@ const struct vbctl_cmd vbctl_cmd_set = {
 	"                   every second) until it reaches the target; progress on\n"
 	"                   a terminal; exit 1 if it stops short (no movement for\n"
 	"                   3 s, or none within 5 s of the new target)\n"
-	"  -t, --timeout S  with --wait: give up after S seconds (default 60)\n",
+	"  -t, --timeout S  with --wait: give up after S seconds (default 60)\n"
+	"With -r (--reconnect) and --wait: goes on through QEMU restarts,\n"
+	"sending the target again to the new QEMU.\n",
 	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
 	.shortopts = "wt:",
 	.longopts = set_options,
@@ -77,6 +79,7 @@ const struct vbctl_cmd vbctl_cmd_set = {
 struct set_wait {
 	uint64_t target, actual;
 	int64_t start_ms, moved_ms;	/* moved_ms: last change; 0: none */
+	int64_t armed_ms;		/* target last sent (start, reconnect) */
 	bool progress;			/* redraw a line on stderr */
 };
 
@@ -155,15 +158,31 @@ static int report_end(struct vbctl *v, struct set_wait *w, const char *why)
 			   a, t, why);
 }
 
+/* After a reconnect (--reconnect): the new QEMU knows nothing of the
+ * target, so send it again and give the guest time to start moving. */
+static int rearm_target(struct vbctl *v, struct set_wait *w)
+{
+	int rc = VBCTL_REARM;
+
+	while (rc == VBCTL_REARM) {
+		rc = qmp_balloon_set_target(v->q, w->target);
+		if (rc)
+			rc = vbctl_balloon_failed(v, rc, "set");
+	}
+	w->armed_ms = vbctl_now_ms();
+	w->moved_ms = 0;
+	return rc;
+}
+
 /* Follows the guest until it reaches the target, stalls, or time runs out. */
-static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
+static int follow(struct vbctl *v, struct set_wait *w, int timeout_ms)
 {
 	struct json_object *event;
 	int64_t now, asked_ms;
 	uint64_t previous;
 	int rc;
 
-	w->start_ms = asked_ms = vbctl_now_ms();
+	w->start_ms = w->armed_ms = asked_ms = vbctl_now_ms();
 	w->progress = !v->json && isatty(STDERR_FILENO);
 	rc = report_actual(v, w);
 	while (rc == 0 && !reached(w)) {
@@ -174,7 +193,7 @@ static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 			return report_end(v, w, w->moved_ms ?
 				"the guest was still moving when the time ran out (try a longer --timeout)" :
 				"the guest did not move at all (no balloon driver in the guest, or it is not running)");
-		if (!w->moved_ms && now - w->start_ms >= WAIT_START_MS)
+		if (!w->moved_ms && now - w->armed_ms >= WAIT_START_MS)
 			return report_end(v, w,
 				"the guest did not move at all (no balloon driver in the guest, it is not running, or it cannot give more memory)");
 		if (w->moved_ms && now - w->moved_ms >= WAIT_STALL_MS)
@@ -192,12 +211,18 @@ static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 			asked_ms = vbctl_now_ms();
 			rc = qmp_balloon_query(v->q, &w->actual);
 			if (rc)
-				return vbctl_balloon_failed(v, rc, "set");
+				rc = vbctl_balloon_failed(v, rc, "set");
 		} else if (rc == 0) {
 			asked_ms = vbctl_now_ms();
 			rc = vbctl_actual_from_event(v, event, &w->actual);
 		} else {
-			return vbctl_qmp_failed(v, rc, "set");
+			rc = vbctl_qmp_failed(v, rc, "set");
+		}
+		if (rc == VBCTL_REARM)
+			rc = rearm_target(v, w);
+		if (rc) {
+			json_object_put(event);
+			break;
 		}
 		json_object_put(event);
 		/* Events we do not follow must not pile up. */
@@ -211,7 +236,20 @@ static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
 			rc = report_actual(v, w);
 		}
 	}
+	if (rc == VBCTL_EXIT_CONN || rc == VBCTL_EXIT_FAIL)
+		return rc;
 	return rc ? VBCTL_EXIT_FAIL : report_end(v, w, NULL);
+}
+
+/* follow(), going on through QEMU restarts with --reconnect. */
+static int wait_settled(struct vbctl *v, struct set_wait *w, int timeout_ms)
+{
+	int rc;
+
+	v->rearm = vbctl_wants_reconnect(v, false);
+	rc = follow(v, w, timeout_ms);
+	v->rearm = false;
+	return rc;
 }
 
 /*

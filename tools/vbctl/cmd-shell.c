@@ -36,6 +36,7 @@ struct shell {
 	bool failed;		/* a command failed: piped mode exits 1 */
 	bool lost;		/* the connection is gone: exit 3 */
 	struct shell_history history;
+	bool reconnect;		/* a lost connection is made again */
 	sigset_t loop_mask;	/* signals held while reading a line */
 	/* SIGTSTP's action outside the prompt (interactive: the prompt
 	 * has its own, see suspend()). */
@@ -74,8 +75,12 @@ const struct vbctl_cmd vbctl_cmd_shell = {
 	"paths and properties. Events are printed as they arrive. Ctrl-C stops\n"
 	"a running command (stats --watch, events) or clears the line.\n"
 	"History: $XDG_STATE_HOME/vbctl/history, else ~/.vbctl_history.\n"
+	"When QEMU goes away, the shell says so, connects again until it is\n"
+	"back (Ctrl-C gives up: exit 3), and goes on; streams running in it do\n"
+	"the same (vbctl --no-reconnect shell: exit 3 at once).\n"
 	"When standard input is not a terminal, lines are read without prompts\n"
-	"and the exit status is 1 if any command failed.\n"
+	"and the exit status is 1 if any command failed; a lost connection ends\n"
+	"it with exit 3 unless vbctl -r shell.\n"
 	"\n"
 	"  -p, --pretty   indent JSON results also with --json (without it,\n"
 	"                 JSON is indented already)\n",
@@ -200,9 +205,26 @@ static void flush_events(struct shell *sh)
 
 /* ---- running one line --------------------------------------------------- */
 
-/* Notes that the connection is gone (say so once) and ends the shell. */
+/* The connection is gone: with reconnect on (the interactive default),
+ * connect again until QEMU is back or Ctrl-C; else, or when interrupted,
+ * say so (once) and end the shell. */
 static void connection_lost(struct shell *sh, bool reported)
 {
+	const char *desc = qmp_get_error_desc(sh->v->q);
+	sigset_t held;
+	int rc;
+
+	if (sh->reconnect) {
+		/* Ctrl-C stops the waiting, as it stops a command. */
+		sigprocmask(SIG_UNBLOCK, &sh->loop_mask, &held);
+		rc = vbctl_reconnect(sh->v, "shell",
+				     desc ? desc : "connection closed");
+		sigprocmask(SIG_SETMASK, &held, NULL);
+		sh->v->interrupted = 0;
+		if (rc == VBCTL_REARM)
+			return;
+		reported = true;
+	}
 	if (!reported)
 		vbctl_connection_lost(sh->v, NULL);
 	sh->lost = true;
@@ -592,6 +614,8 @@ static void interactive_loop(struct shell *sh)
 		 * yet read, and a command or a completion may have read
 		 * events while waiting for its reply. */
 		flush_events(sh);
+		/* A new one after a reconnect. */
+		pfd[1].fd = qmp_get_fd(v->q);
 		r = ppoll(pfd, 2, NULL, &wait_mask);
 		if (r < 0 && errno != EINTR)
 			break;
@@ -613,7 +637,10 @@ static void interactive_loop(struct shell *sh)
 			if (qmp_pump(v->q, 0) < 0) {
 				async_begin(sh);
 				connection_lost(sh, false);
-				break;
+				if (sh->done)
+					break;
+				async_end(sh);
+				continue;
 			}
 		}
 		if (pfd[0].revents)
@@ -661,6 +688,11 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 
 	sh.interactive = isatty(STDIN_FILENO);
 	v->in_shell = true;
+	/* At a prompt, QEMU restarting is a pause; a script (piped) stops
+	 * with exit 3 unless -r asks otherwise. Streams run in the shell
+	 * follow the shell's choice. */
+	sh.reconnect = vbctl_wants_reconnect(v, sh.interactive);
+	v->reconnect = sh.reconnect;
 	sh.comp = completer_new(v);
 	if (!sh.comp)
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");

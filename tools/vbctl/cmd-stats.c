@@ -61,7 +61,9 @@ const struct vbctl_cmd vbctl_cmd_stats = {
 	"  -n, --count N     stop after N samples\n"
 	"  -f, --fresh       ask the guest for a new sample now instead of showing\n"
 	"                    the latest one (e.g. right after 'set'): polling is\n"
-	"                    turned off and on again, which makes QEMU ask at once\n",
+	"                    turned off and on again, which makes QEMU ask at once\n"
+	"With -r (--reconnect) and several samples: goes on through QEMU\n"
+	"restarts, turning polling on again at the same interval.\n",
 	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
 	.shortopts = "i:wn:f",
 	.longopts = stats_options,
@@ -250,9 +252,52 @@ static int print_sample(struct vbctl *v, const struct qmp_balloon_stats *st,
 	return rc;
 }
 
+/*
+ * Sets polling up: WANT seconds (0: keep the current interval, or 2 when
+ * polling is off), restarted when FORCE asks for a sample now; reads the
+ * latest sample into *ST first, so a new one can be told from it. *fresh:
+ * that sample is current and can be shown at once.
+ */
+static int arm_polling(struct vbctl *v, int64_t want, bool force,
+		       const char **path, int64_t *interval,
+		       struct qmp_balloon_stats **st, bool *fresh)
+{
+	int64_t current;
+	int rc;
+
+	rc = vbctl_balloon_path(v, path);
+	if (rc)
+		return rc;
+	rc = qmp_balloon_get_polling(v->q, *path, &current);
+	if (rc)
+		return vbctl_qmp_failed(v, rc, "stats: reading the polling interval");
+	*interval = want ? want : current ? current : DEFAULT_INTERVAL_S;
+	rc = read_sample(v, *path, st);
+	if (rc)
+		return rc;
+	if (*interval != current || force) {
+		/* QEMU asks the guest at once only when polling starts; a
+		 * changed interval would take effect one interval later. */
+		if (current)
+			rc = qmp_balloon_set_polling(v->q, *path, 0);
+		if (rc == 0)
+			rc = qmp_balloon_set_polling(v->q, *path, *interval);
+		if (rc)
+			return vbctl_qmp_failed(v, rc, "stats: setting the polling interval");
+	}
+	/* A sample taken while polling already ran at this interval, no
+	 * older than one interval, is current; after a change, when asked
+	 * for a fresh one, or when the guest stopped answering (stats
+	 * frozen), wait for a new one. */
+	*fresh = !force && *interval == current && sample_usable(*st) &&
+		 time(NULL) - qmp_balloon_stats_last_update(*st) <=
+		 *interval + SAMPLE_SLACK_S;
+	return 0;
+}
+
 static int run_stats(struct vbctl *v, int argc, char **argv)
 {
-	int64_t interval = 0, current, count = 0, shown = 0;
+	int64_t interval = 0, count = 0, shown = 0;
 	bool watch = false, want_fresh = false, stream, redraw;
 	struct qmp_balloon_stats *st = NULL;
 	const char *path;
@@ -282,50 +327,32 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 	stream = count != 1;
 	redraw = watch && !v->json && isatty(fileno(v->out));
 
-	rc = vbctl_balloon_path(v, &path);
+	rc = vbctl_connect(v);
 	if (rc)
 		return rc;
-	rc = qmp_balloon_get_polling(v->q, path, &current);
-	if (rc)
-		return vbctl_qmp_failed(v, rc, "stats: reading the polling interval");
-	if (!interval)
-		interval = current ? current : DEFAULT_INTERVAL_S;
-	/* Read the latest sample before changing anything, so that a new
-	 * one can be told from it. */
-	rc = read_sample(v, path, &st);
-	if (rc)
-		goto out;
-	if (interval != current || want_fresh) {
-		/* QEMU asks the guest at once only when polling starts; a
-		 * changed interval would take effect one interval later. */
-		if (current)
-			rc = qmp_balloon_set_polling(v->q, path, 0);
-		if (rc == 0)
-			rc = qmp_balloon_set_polling(v->q, path, interval);
-		if (rc) {
-			rc = vbctl_qmp_failed(v, rc, "stats: setting the polling interval");
-			goto out;
+	/* With --reconnect, a QEMU that comes back gets polling turned on
+	 * again at the same interval, and the stream goes on. */
+	v->rearm = stream && vbctl_wants_reconnect(v, false);
+	rc = arm_polling(v, interval, want_fresh, &path, &interval, &st, &fresh);
+	while (rc == 0 || rc == VBCTL_REARM) {
+		if (rc == VBCTL_REARM) {
+			rc = arm_polling(v, interval, false, &path, &interval,
+					 &st, &fresh);
+			fresh = false;
+			continue;
 		}
-	}
-	/* A sample taken while polling already ran at this interval, no
-	 * older than one interval, is current; after a change, when asked
-	 * for a fresh one, or when the guest stopped answering (stats
-	 * frozen), wait for a new one. */
-	fresh = !want_fresh && interval == current && sample_usable(st) &&
-		time(NULL) - qmp_balloon_stats_last_update(st) <=
-		interval + SAMPLE_SLACK_S;
-
-	while (rc == 0 && !v->interrupted) {
+		if (v->interrupted)
+			break;
 		if (!fresh)
 			rc = wait_sample(v, path, interval, &st);
 		if (rc || v->interrupted)
-			break;
+			continue;
 		rc = print_sample(v, st, stream, redraw, &drawn);
 		if (rc || ++shown == count)
 			break;
 		fresh = false;
 	}
-out:
+	v->rearm = false;
 	qmp_balloon_stats_free(st);
 	if (rc < 0)
 		return VBCTL_EXIT_FAIL;

@@ -13,12 +13,16 @@
 #include "print.h"
 
 #define DEFAULT_SOCKET "./qmp-sock"
+/* Long options without a short form. */
+#define OPT_NO_RECONNECT 256
 
 static const struct option global_options[] = {
 	{ "socket", required_argument, NULL, 's' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "reconnect", no_argument, NULL, 'r' },
+	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -58,7 +62,7 @@ static void catch_sigint(struct vbctl *v)
 static const struct vbctl_cmd global_cmd = {
 	.name = "",
 	/* '+': stop at the command; its options are its own. */
-	.shortopts = "+s:jt:vhV",
+	.shortopts = "+s:jt:vrhV",
 	.longopts = global_options,
 };
 
@@ -83,6 +87,12 @@ static int parse_global_options(struct vbctl *v, int argc, char **argv)
 			break;
 		case 'v':
 			v->verbose++;
+			break;
+		case 'r':
+			v->reconnect = 1;
+			break;
+		case OPT_NO_RECONNECT:
+			v->reconnect = 0;
 			break;
 		case 'h':
 			vbctl_print_usage(v->out);

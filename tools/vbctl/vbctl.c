@@ -23,6 +23,7 @@ void vbctl_init(struct vbctl *v)
 	memset(v, 0, sizeof(*v));
 	v->out = stdout;
 	v->timeout_ms = QMP_DEFAULT_TIMEOUT_MS;
+	v->reconnect = -1;
 }
 
 void vbctl_release(struct vbctl *v)
@@ -80,6 +81,70 @@ int vbctl_usage_error(struct vbctl *v, const struct vbctl_cmd *cmd,
 			   cmd->usage);
 }
 
+/* Reconnect pauses: the first, and the most it grows to. */
+#define RECONNECT_FIRST_MS 100
+#define RECONNECT_MAX_MS 5000
+
+/* Whether RC (on a broken connection) is QEMU going away, worth waiting
+ * for, rather than a peer that breaks the protocol (that one would do it
+ * again). */
+static bool went_away(int rc)
+{
+	switch (rc) {
+	case -EPROTO:
+	case -EMSGSIZE:
+	case -ENOBUFS:
+	case -ENOMEM:
+	case -EINVAL:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* Sleeps MS milliseconds in short slices; false when interrupted. */
+static bool pause_ms(struct vbctl *v, int64_t ms)
+{
+	int64_t end = vbctl_now_ms() + ms, left;
+	struct timespec ts;
+
+	while (!v->interrupted && (left = end - vbctl_now_ms()) > 0) {
+		if (left > 100)
+			left = 100;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left * 1000000;
+		nanosleep(&ts, NULL);
+	}
+	return !v->interrupted;
+}
+
+int vbctl_reconnect(struct vbctl *v, const char *what, const char *reason)
+{
+	int64_t delay = RECONNECT_FIRST_MS;
+	char desc[256];
+	int rc;
+
+	vbctl_error(v, 0, "%s: QEMU at %s went away (%s); reconnecting (Ctrl-C to stop)",
+		    what, v->addr, reason);
+	v->q = qmp_unref(v->q);
+	free(v->balloon_path);
+	v->balloon_path = NULL;
+	for (;;) {
+		if (!pause_ms(v, delay))
+			return vbctl_error(v, VBCTL_EXIT_CONN,
+					   "%s: interrupted while waiting for QEMU at %s to come back",
+					   what, v->addr);
+		rc = vbctl_try_connect(v, desc, sizeof(desc));
+		if (rc == 0)
+			break;
+		if (v->verbose)
+			vbctl_error(v, 0, "%s: not yet: %s", what, desc);
+		delay = delay * 2 > RECONNECT_MAX_MS ? RECONNECT_MAX_MS : delay * 2;
+	}
+	vbctl_error(v, 0, "%s: QEMU at %s is back", what, v->addr);
+	return VBCTL_REARM;
+}
+
 int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what)
 {
 	const char *desc = v->q ? qmp_get_error_desc(v->q) : NULL;
@@ -94,6 +159,8 @@ int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what)
 		desc = strerror(-rc);
 	if (!v->q || !qmp_is_broken(v->q))
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "%s: %s", what, desc);
+	if (v->rearm && went_away(rc))
+		return vbctl_reconnect(v, what, desc);
 	return vbctl_connection_lost(v, what);
 }
 

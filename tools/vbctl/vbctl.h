@@ -23,6 +23,10 @@ enum {
 	VBCTL_EXIT_FAIL = 1,	/* QMP error, no balloon device, not settled */
 	VBCTL_EXIT_USAGE = 2,	/* bad command line: nothing was sent */
 	VBCTL_EXIT_CONN = 3,	/* cannot connect, or the connection was lost */
+	/* Not an exit status: a stream's connection was lost and made
+	 * again (--reconnect); the stream re-arms what it set up and goes
+	 * on. Never returned from a command. */
+	VBCTL_REARM = 4,
 };
 
 /* Everything a command needs; one per process (or per shell session). */
@@ -38,6 +42,12 @@ struct vbctl {
 	 * --wait) stop at the next check and return. */
 	volatile sig_atomic_t interrupted;
 	char *balloon_path;	/* cached qmp_balloon_find() result */
+	/* --reconnect: 1 on, 0 off (--no-reconnect), -1 not given (the
+	 * shell's default is on, the other commands' off). */
+	int reconnect;
+	/* Set by a stream while it can re-arm: a lost connection is then
+	 * made again (vbctl_qmp_failed returns VBCTL_REARM). */
+	bool rearm;
 	/* A progress line (set --wait) is on stderr, cursor at its end:
 	 * vbctl_progress_clear() erases it before anything else is shown. */
 	bool progress_shown;
@@ -138,6 +148,8 @@ int vbctl_usage_error(struct vbctl *v, const struct vbctl_cmd *cmd,
  * Reports a failed libqmp call (RC < 0) made for WHAT and returns the exit
  * status: 1 for a QMP error reply (class and description shown; the error
  * is cleared so the connection goes on), 3 when the connection is gone.
+ * In a stream that can re-arm (v->rearm), QEMU going away is said, the
+ * connection is made again (vbctl_reconnect) and VBCTL_REARM returned.
  */
 int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what);
 
@@ -145,6 +157,20 @@ int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what);
  * at ADDR: why (did QEMU exit?)", or that QEMU did not answer within -t.
  * WHAT may be NULL. Returns 3. */
 int vbctl_connection_lost(struct vbctl *v, const char *what);
+
+/*
+ * Says that QEMU at v->addr went away (REASON), drops the connection and
+ * connects again with a growing pause (0.1 s doubling to 5 s) until it
+ * answers or Ctrl-C, then says that it is back. VBCTL_REARM, or 3 when
+ * interrupted first. WHAT names the command in the messages.
+ */
+int vbctl_reconnect(struct vbctl *v, const char *what, const char *reason);
+/* Whether the stream command CMD should reconnect (--reconnect, or the
+ * default given). */
+static inline bool vbctl_wants_reconnect(const struct vbctl *v, bool dflt)
+{
+	return v->reconnect < 0 ? dflt : v->reconnect;
+}
 
 /* Like vbctl_qmp_failed(), but DeviceNotActive (from query-balloon or
  * balloon) is reported as "no balloon device in this VM". */
