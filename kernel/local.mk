@@ -33,6 +33,7 @@ KERNEL_HDR = \
 	kernel/include/kernel.h \
 	kernel/include/mm.h \
 	kernel/include/pci.h \
+	kernel/arch/x86_64/pvclock.h \
 	kernel/arch/x86_64/x86.h \
 	kernel/arch/x86_64/x86_asm.h
 

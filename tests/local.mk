@@ -119,8 +119,12 @@ EXTRA_DIST += $(VBCTL_TEST_PROGS)
 # (freestanding code, built here with the host compiler); boot tests in
 # real QEMU (tests/lib/guest.py boots the guest and drives its console).
 KERNEL_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/kernel/include -I$(top_srcdir)/tests
-check_PROGRAMS += tests/unit/test-kernel-mm tests/unit/test-kernel-cmdline
-TESTS += tests/unit/test-kernel-mm tests/unit/test-kernel-cmdline
+check_PROGRAMS += tests/unit/test-kernel-mm tests/unit/test-kernel-cmdline \
+	tests/unit/test-kernel-pvclock
+TESTS += tests/unit/test-kernel-mm tests/unit/test-kernel-cmdline \
+	tests/unit/test-kernel-pvclock
+tests_unit_test_kernel_pvclock_SOURCES = tests/unit/test-kernel-pvclock.c
+tests_unit_test_kernel_pvclock_CPPFLAGS = $(KERNEL_TEST_CPPFLAGS) -I$(top_srcdir)/kernel/arch/x86_64
 tests_unit_test_kernel_mm_SOURCES = tests/unit/test-kernel-mm.c
 tests_unit_test_kernel_mm_CPPFLAGS = $(KERNEL_TEST_CPPFLAGS)
 tests_unit_test_kernel_cmdline_SOURCES = tests/unit/test-kernel-cmdline.c \

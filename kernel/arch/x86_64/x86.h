@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * x86.h - tiny inline helpers for the x86-64 instructions the kernel uses
- * (MSRs, TSC, control registers, halting).
+ * (CPUID, MSRs, TSC, control registers, halting).
  */
 #ifndef KERNEL_X86_H
 #define KERNEL_X86_H
@@ -20,6 +20,11 @@ static inline uint64_t rdmsr(uint32_t msr)
 static inline void wrmsr(uint32_t msr, uint64_t v)
 {
 	__asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+	__asm__ volatile("cpuid" : "=a"(*a), "=b"(*b), "=c"(*c), "=d"(*d) : "a"(leaf), "c"(0));
 }
 
 static inline uint64_t rdtsc(void)
