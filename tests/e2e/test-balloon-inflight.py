@@ -3,7 +3,7 @@
 inflation (deflate-on-oom): the console's alloc arrives right behind the
 host's new target, while most of the balloon is still in inflate
 descriptors the device has not returned. Those pages cannot be deflated
-before the device has them (virtio 1.x 5.5.6), so the reclaim hook must
+before the device has them (virtio 5.5.6), so the reclaim hook must
 wait for their batches instead of giving up: the alloc succeeds. (Before
 the fix it failed in every run here, with 256 MiB still in flight.)"""
 

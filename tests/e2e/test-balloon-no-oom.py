@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 """test-balloon-no-oom.py - without DEFLATE_ON_OOM (QEMU's default) the
-driver must not take pages back on its own (virtio 1.x 5.5.6.1): an
+driver must not take pages back on its own (virtio 5.5.6.1): an
 allocation beyond free memory fails cleanly and `actual` does not move;
 once the host lowers the target, the memory is usable again."""
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""test-balloon-reporting.py - free page reporting (virtio 1.x 5.5.6.7,
+"""test-balloon-reporting.py - free page reporting (virtio 5.5.6.7,
 VIRTIO_BALLOON_F_PAGE_REPORTING): with QEMU's free-page-reporting=on the
 guest reports memory it frees and QEMU discards it, so QEMU's resident
 memory falls back after `alloc 1G` + `free all`, and the guest's free

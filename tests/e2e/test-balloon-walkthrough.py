@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
-"""test-balloon-walkthrough.py - the seed's virtio-balloon walkthrough
-(../shared/seed/virtio-balloon-notes.txt) as assertions, on one 2 GiB q35
+"""test-balloon-walkthrough.py - the virtio-balloon walkthrough of
+docs/walkthrough.md (qmp-shell steps) as assertions, on one 2 GiB q35
 guest with deflate-on-oom: full size at boot, fresh statistics once
 polling is on, inflate to 1000000000 and back, inflate to the floor and
 stay there without spinning, then memory pressure from the console makes

@@ -116,7 +116,7 @@ static void test_initialisation(void)
 	   "...and the console says why");
 	ok(fake.vd.driver == NULL, "...and no driver is bound");
 
-	/* 6.1: over a virtio 1.x interface, VERSION_1 is mandatory. */
+	/* 6.1: over a modern (non-legacy) interface, VERSION_1 is mandatory. */
 	new_device(true, 0x7, 128);
 	ok(!virtio_attach(&fake.vd, &fake_driver),
 	   "a modern interface without VERSION_1 is refused, not driven as legacy");

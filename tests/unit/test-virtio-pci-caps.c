@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test-virtio-pci-caps.c - host unit tests of the modern virtio-pci
- * capability walk (kernel/virtio/virtio_pci_modern.c, virtio 1.x 4.1.4):
+ * capability walk (kernel/virtio/virtio_pci_modern.c, virtio 4.1.4):
  * which capability of each type is used, and which are ignored; and the
  * device config length both PCI interfaces report (legacy: what BAR0 has
  * after its registers). The PCI configuration space and the BARs are a

@@ -13,7 +13,7 @@
 
 #include "libqmp-private.h"
 
-/* QEMU's guest-stats keys, indexed by virtio stat tag (virtio 1.x,
+/* QEMU's guest-stats keys, indexed by virtio stat tag (virtio 5.5.6.3,
  * "Memory Statistics Tags"). */
 static const char *const stat_keys[QMP_STAT_COUNT] = {
 	[QMP_STAT_SWAP_IN] = "stat-swap-in",

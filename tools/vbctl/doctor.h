@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Virtio device status bits (virtio 1.x, 2.1 "Device Status Field"). */
+/* Virtio device status bits (virtio 2.1, "Device Status Field"). */
 #define DOCTOR_STATUS_ACKNOWLEDGE	(1u << 0)
 #define DOCTOR_STATUS_DRIVER		(1u << 1)
 #define DOCTOR_STATUS_DRIVER_OK		(1u << 2)
@@ -19,7 +19,7 @@
 #define DOCTOR_STATUS_NEEDS_RESET	(1u << 6)
 #define DOCTOR_STATUS_FAILED		(1u << 7)
 
-/* Balloon feature bits (virtio 1.x, 5.5.3). */
+/* Balloon feature bits (virtio 5.5.3). */
 #define DOCTOR_F_STATS_VQ		(1u << 1)
 #define DOCTOR_F_DEFLATE_ON_OOM		(1u << 2)
 #define DOCTOR_F_FREE_PAGE_HINT		(1u << 3)
