@@ -110,7 +110,8 @@ VBCTL_TEST_PROGS = \
 	tests/e2e/test-vbctl-reconnect.py \
 	tests/e2e/test-shell-tty.py \
 	tests/e2e/test-shell-piped.py \
-	tests/e2e/test-shell-stats.py
+	tests/e2e/test-shell-stats.py \
+	tests/e2e/test-make-run.py
 TESTS += $(VBCTL_TEST_PROGS)
 EXTRA_DIST += $(VBCTL_TEST_PROGS)
 

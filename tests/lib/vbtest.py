@@ -15,10 +15,11 @@ API
                                       skip when QEMU is missing.
   vbctl_argv() -> list                $VBCTL split like a shell line, so it
                                       may be "valgrind -q ... vbctl".
-  run(args, sock=None, timeout=60, env=None) -> Result
+  run(args, sock=None, timeout=60, env=None, cwd=None) -> Result
                                       run vbctl [-s SOCK] ARGS; Result has rc,
                                       out, err, seconds, json() (out parsed).
-  spawn(args, sock=None) -> Popen     start vbctl [-s SOCK] ARGS for a stream
+  spawn(args, sock=None, env=None, cwd=None) -> Popen
+                                      start vbctl [-s SOCK] ARGS for a stream
                                       (text pipes, own process group).
   finish(proc, timeout) -> Result     wait for a spawned vbctl (killed if it
                                       overruns: rc None).
@@ -84,12 +85,13 @@ def _argv(args, sock):
     return vbctl_argv() + (["-s", sock] if sock else []) + list(args)
 
 
-def spawn(args, sock=None, env=None):
+def spawn(args, sock=None, env=None, cwd=None):
     # stdin is never a terminal: vbctl without a command would open its
     # shell when run from make check in a terminal.
     return subprocess.Popen(_argv(args, sock), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, start_new_session=True)
+                            text=True, env=env, cwd=cwd,
+                            start_new_session=True)
 
 
 def finish(proc, timeout=60, started=None):
@@ -105,9 +107,9 @@ def finish(proc, timeout=60, started=None):
     return Result(rc, out, err, time.monotonic() - started)
 
 
-def run(args, sock=None, timeout=60, env=None):
+def run(args, sock=None, timeout=60, env=None, cwd=None):
     start = time.monotonic()
-    return finish(spawn(args, sock, env), timeout, start)
+    return finish(spawn(args, sock, env, cwd), timeout, start)
 
 
 class Vm:
