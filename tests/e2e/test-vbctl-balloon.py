@@ -72,6 +72,9 @@ with Vm(extra=("-qmp", "tcp:127.0.0.1:%d,server=on,wait=off" % port)) as vm:
         t.is_(sent_balloon_value(r), want, "set %s sends value=%d" % (size, want))
         t.ok(("target: %s" % "") in r.out and "(%d bytes)" % want in r.out,
              "set %s says the target in bytes" % size)
+    for size, said in (("1", "1 byte"), ("1000", "1000 bytes")):
+        r = run(["set", size], s)
+        t.is_(r.out, "target: %s\n" % said, "set %s says '%s'" % (size, said))
     t.is_(q.execute("query-balloon"), {"actual": 2 * GiB},
           "without a guest driver, actual stays at 2 GiB")
     r = run(["-j", "set", "1G"], s)

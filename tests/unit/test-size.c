@@ -177,8 +177,9 @@ int main(void)
 	bad_range("-100%", BOOT, "the current size is only");
 
 	/* Human sizes: IEC, two decimals, exact bytes. */
-	human(0, "0 B (0 bytes)");
-	human(1023, "1023 B (1023 bytes)");
+	human(0, "0 bytes");
+	human(1, "1 byte");
+	human(1023, "1023 bytes");
 	human(1024, "1.00 KiB (1024 bytes)");
 	human(1536 * MiB, "1.50 GiB (1610612736 bytes)");
 	human(2 * GiB, "2.00 GiB (2147483648 bytes)");

@@ -195,7 +195,13 @@ char *vbctl_size_human(uint64_t bytes, char *buf, size_t len)
 {
 	char iec[32];
 
-	snprintf(buf, len, "%s (%llu bytes)", vbctl_size_iec(bytes, iec, sizeof(iec)),
-		 (unsigned long long)bytes);
+	/* Below 1 KiB the IEC form would only repeat the bytes. */
+	if (bytes < 1024)
+		snprintf(buf, len, "%llu byte%s", (unsigned long long)bytes,
+			 bytes == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%s (%llu bytes)",
+			 vbctl_size_iec(bytes, iec, sizeof(iec)),
+			 (unsigned long long)bytes);
 	return buf;
 }

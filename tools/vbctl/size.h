@@ -50,7 +50,8 @@ int vbctl_size_resolve(const struct vbctl_size *size, const char *text,
 
 /* "2.00 GiB", "512 B": IEC units, two decimals. Returns BUF. */
 char *vbctl_size_iec(uint64_t bytes, char *buf, size_t len);
-/* "2.00 GiB (2147483648 bytes)". Returns BUF. */
+/* "2.00 GiB (2147483648 bytes)"; below 1 KiB just "1 byte", "512 bytes".
+ * Returns BUF. */
 char *vbctl_size_human(uint64_t bytes, char *buf, size_t len);
 
 #endif
