@@ -15,8 +15,9 @@
  *
  * With PAGE_REPORTING (5.5.6.7), pages freed since their last report are
  * reported BALLOON_REPORT_DELAY_MS after BALLOON_REPORT_MIN bytes of them
- * have piled up, in rounds of contiguous runs, one device-writable buffer
- * per run; the host discards them. During a round they are out of the
+ * have piled up, in rounds of contiguous runs (whole 2 MiB-aligned blocks
+ * first, as 5.5.6.7 asks for large pages), one device-writable buffer per
+ * run; the host discards them. During a round they are out of the
  * allocator, down to balloon.threshold free at most.
  */
 #include "balloon.h"

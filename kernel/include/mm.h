@@ -61,7 +61,13 @@ struct mm_run {
 void mm_set_report_hook(void (*fn)(void *arg), void *arg, uint64_t threshold);
 uint64_t mm_unreported_bytes(void);
 /* Take up to MAX_RUNS runs of at most MAX_RUN_PAGES unreported pages,
- * leaving at least FLOOR_BYTES free; returns the number of runs. */
+ * leaving at least FLOOR_BYTES free; returns the number of runs. Whole
+ * MM_REPORT_BLOCK-aligned blocks of unreported pages go first, as runs
+ * that start and end on such a boundary (a host backing RAM with 2 MiB
+ * pages discards only those); then, while room is left, runs of the
+ * pages that form no whole block. At most MM_REPORT_MAX_RUNS runs. */
+#define MM_REPORT_BLOCK		(2 * MiB)
+#define MM_REPORT_MAX_RUNS	64
 size_t mm_report_take(struct mm_run *runs, size_t max_runs,
 		      uint64_t max_run_pages, uint64_t floor_bytes);
 void mm_report_return(const struct mm_run *runs, size_t n);

@@ -255,42 +255,141 @@ uint64_t mm_unreported_bytes(void)
 	return mm.stack_len * PAGE_SIZE;
 }
 
-/* Extend RUN by PAGE if it borders it and RUN has room; else false. */
-static bool run_extend(struct mm_run *run, paddr_t page, uint64_t max_pages)
+/* Sift the heap STACK[0..N) down from I (a max-heap of page numbers). */
+static void heap_sift(uint32_t *a, uint64_t n, uint64_t i)
 {
-	if (run->npages >= max_pages)
+	for (;;) {
+		uint64_t big = i, l = 2 * i + 1, r = l + 1;
+		uint32_t t;
+
+		if (l < n && a[l] > a[big])
+			big = l;
+		if (r < n && a[r] > a[big])
+			big = r;
+		if (big == i)
+			return;
+		t = a[i];
+		a[i] = a[big];
+		a[big] = t;
+		i = big;
+	}
+}
+
+/* Sort the unreported stack by address (in place, no allocation): runs
+ * and aligned blocks then lie next to each other. Free pages have no
+ * order that matters otherwise. Already sorted after the last report,
+ * unless pages were freed since. */
+static void stack_sort(void)
+{
+	uint32_t *a = mm.stack, t;
+	uint64_t n = mm.stack_len, i;
+
+	for (i = 1; i < n && a[i - 1] < a[i]; i++)
+		;
+	if (i >= n)
+		return;
+	for (i = n / 2; i-- > 0;)
+		heap_sift(a, n, i);
+	for (i = n; i-- > 1;) {
+		t = a[0];
+		a[0] = a[i];
+		a[i] = t;
+		heap_sift(a, i, 0);
+	}
+}
+
+/* Sorted entries [FROM, TO) form one run of consecutive pages. */
+struct take {
+	uint64_t from, to;
+};
+
+/* Add the run of sorted entries [FROM, TO) to the report, at most
+ * *BUDGET pages; false when no run is left. */
+static bool take_run(struct mm_run *runs, struct take *takes, size_t *n,
+		     size_t max_runs, uint64_t from, uint64_t to, uint64_t *budget)
+{
+	if (*n == max_runs || !*budget)
 		return false;
-	if (page == run->start + run->npages * PAGE_SIZE) {
-		run->npages++;
-		return true;
+	to = MIN(to, from + *budget);
+	runs[*n].start = stack_page(from);
+	runs[*n].npages = to - from;
+	takes[*n].from = from;
+	takes[*n].to = to;
+	(*n)++;
+	*budget -= to - from;
+	return true;
+}
+
+/* Sort TAKES[0..N) by position (few: insertion sort). */
+static void takes_sort(struct take *takes, size_t n)
+{
+	for (size_t a = 1; a < n; a++) {
+		struct take t = takes[a];
+		size_t b = a;
+
+		for (; b > 0 && takes[b - 1].from > t.from; b--)
+			takes[b] = takes[b - 1];
+		takes[b] = t;
 	}
-	if (page + PAGE_SIZE == run->start) {
-		run->start = page;
-		run->npages++;
-		return true;
-	}
-	return false;
 }
 
 size_t mm_report_take(struct mm_run *runs, size_t max_runs,
 		      uint64_t max_run_pages, uint64_t floor_bytes)
 {
-	size_t n = 0;
+	const uint64_t block = MM_REPORT_BLOCK / PAGE_SIZE;
+	struct take takes[MM_REPORT_MAX_RUNS];
+	uint64_t floor = ALIGN_UP(floor_bytes, PAGE_SIZE) / PAGE_SIZE;
+	uint64_t budget = mm.free_pages > floor ? mm.free_pages - floor : 0;
+	uint64_t i, j, end, limit, out = 0, taken = 0;
+	size_t n = 0, nblocks, k;
 
-	/* Most recently freed first: their neighbours were freed with them. */
-	while (mm.stack_len && (mm.free_pages - 1) * PAGE_SIZE >= floor_bytes) {
-		paddr_t page = stack_page(mm.stack_len - 1);
+	max_runs = MIN(max_runs, MM_REPORT_MAX_RUNS);
+	if (!mm.stack_len || !budget || !max_runs || !max_run_pages)
+		return 0;
+	stack_sort();
 
-		if (!n || !run_extend(&runs[n - 1], page, max_run_pages)) {
-			if (n == max_runs)
-				break;
-			runs[n].start = page;
-			runs[n++].npages = 1;
+	/* Whole aligned blocks first, several to a run where they touch. */
+	for (i = 0; i < mm.stack_len && block <= max_run_pages && budget >= block; i = end) {
+		/* [i, end): one run of consecutive pages */
+		for (end = i + 1; end < mm.stack_len && mm.stack[end] == mm.stack[end - 1] + 1; end++)
+			;
+		j = i + (ALIGN_UP(stack_page(i), MM_REPORT_BLOCK) - stack_page(i)) / PAGE_SIZE;
+		while (j + block <= end && n < max_runs && budget >= block) {
+			uint64_t blocks = MIN(MIN((end - j) / block, max_run_pages / block),
+					      budget / block);
+
+			take_run(runs, takes, &n, max_runs, j, j + blocks * block, &budget);
+			j += blocks * block;
 		}
-		mm.stack_len--;
-		mm.free_pages--;
-		mm.reporting++;
 	}
+	/* Then what forms no whole block, in runs: the entries between the
+	 * blocks taken (sorted by position, as found), from the bottom. */
+	nblocks = n;
+	for (i = 0, k = 0; i < mm.stack_len && n < max_runs && budget; ) {
+		if (k < nblocks && i == takes[k].from) {
+			i = takes[k++].to;
+			continue;
+		}
+		limit = k < nblocks ? takes[k].from : mm.stack_len;
+		for (end = i + 1; end < limit && end - i < max_run_pages &&
+		     mm.stack[end] == mm.stack[end - 1] + 1; end++)
+			;
+		take_run(runs, takes, &n, max_runs, i, end, &budget);
+		i = end;
+	}
+	/* Close the gaps the taken entries leave, keeping the order. */
+	takes_sort(takes, n);
+	for (i = 0, k = 0; i < mm.stack_len; ) {
+		if (k < n && i == takes[k].from) {
+			taken += takes[k].to - i;
+			i = takes[k++].to;
+			continue;
+		}
+		mm.stack[out++] = mm.stack[i++];
+	}
+	mm.stack_len = out;
+	mm.free_pages -= taken;
+	mm.reporting += taken;
 	return n;
 }
 

@@ -76,6 +76,11 @@ def reported_round(t, g, what, mem0):
     # Pages out for a report are not free; once it is over, all are.
     t.is_(wait_free(g, mem0["free"], TIMEOUT), mem0,
           "%s: mem is exactly as before the alloc" % what)
+    # Free memory is whole between two rounds too: wait for the last
+    # round (QEMU's RSS all the way down) before the next measurement.
+    last = wait_rss_below(g, up - ALLOC + 64 * MiB, TIMEOUT)
+    t.ok(last < up - ALLOC + 64 * MiB, "%s: in the end the whole 1 GiB is discarded "
+         "(RSS %d MiB)" % (what, last // MiB))
 
 
 def main():

@@ -506,6 +506,66 @@ static void test_report(void)
 	mm_set_report_hook(NULL, NULL, 0);
 }
 
+/* Reports prefer whole 2 MiB-aligned blocks (a host backing RAM with
+ * huge pages discards nothing smaller), whatever order the pages were
+ * freed in; only what forms no whole block goes out in smaller runs. */
+static void test_report_blocks(void)
+{
+	static paddr_t held[ARENA_PAGES];
+	struct mm_run runs[32];
+	size_t n, i, nheld = 0;
+	uint64_t total = 0;
+	bool aligned = true;
+
+	reset();
+	mm_add_ram(page_at(0), ARENA_PAGES * PAGE_SIZE);
+	mm_init();			/* page 0 holds the stack */
+	while ((held[nheld] = page_alloc()))
+		nheld++;
+	/* Freed interleaved: odd pages, then even ones. */
+	for (i = 0; i < nheld; i += 2)
+		page_free(held[i]);
+	for (i = 1; i < nheld; i += 2)
+		page_free(held[i]);
+	is_u64(mm_unreported_bytes(), (ARENA_PAGES - 1) * PAGE_SIZE, "1023 pages freed");
+
+	n = mm_report_take(runs, 1, 1024, 0);
+	ok(n == 1 && runs[0].start == page_at(512) && runs[0].npages == 512,
+	   "one run allowed: the whole aligned 2 MiB block goes first (%#lx, %lu pages)",
+	   n ? (unsigned long)index_of(runs[0].start) : 0UL, n ? (unsigned long)runs[0].npages : 0UL);
+	mm_report_return(runs, n);
+
+	/* Reported pages are discarded; reuse and free them to report again. */
+	for (i = 0; (held[i] = page_alloc()); i++)
+		;
+	for (size_t k = i; k-- > 0;)
+		page_free(held[k]);
+	n = mm_report_take(runs, 32, 1024, 0);
+	for (i = 0; i < n; i++) {
+		total += runs[i].npages;
+		if (runs[i].npages % 512 == 0 &&
+		    (index_of(runs[i].start) % 512 || runs[i].npages == 0))
+			aligned = false;
+	}
+	ok(n == 2 && runs[0].start == page_at(512) && runs[0].npages == 512 &&
+	   runs[1].start == page_at(1) && runs[1].npages == 511,
+	   "all of it: the aligned block, then the 511 pages below it in one run");
+	ok(aligned && total == ARENA_PAGES - 1, "every page once, blocks aligned");
+	is_u64(mm_free_bytes(), 0, "all out for the report");
+	mm_report_return(runs, n);
+	is_u64(mm_free_bytes(), (ARENA_PAGES - 1) * PAGE_SIZE, "and back");
+
+	/* A floor that leaves no room for a whole block: small runs only. */
+	for (i = 0; (held[i] = page_alloc()); i++)
+		;
+	for (size_t k = i; k-- > 0;)
+		page_free(held[k]);
+	n = mm_report_take(runs, 32, 1024, (ARENA_PAGES - 1 - 100) * PAGE_SIZE);
+	ok(n >= 1 && runs[0].npages <= 100 && index_of(runs[0].start) < 512,
+	   "a floor 100 pages below free: no block, 100 pages from below it");
+	mm_report_return(runs, n);
+}
+
 static void test_minor_faults(void)
 {
 	uint64_t before = mm_minor_faults();
@@ -517,7 +577,8 @@ static void test_minor_faults(void)
 
 int main(void)
 {
-	arena = aligned_alloc(PAGE_SIZE, ARENA_PAGES * PAGE_SIZE);
+	/* 2 MiB-aligned, so that page 512 starts a whole block. */
+	arena = aligned_alloc(2 << 20, ARENA_PAGES * PAGE_SIZE);
 	if (!arena) {
 		perror("aligned_alloc");
 		return 1;
@@ -532,6 +593,7 @@ int main(void)
 	test_reclaim_hook();
 	test_random_model();
 	test_report();
+	test_report_blocks();
 	test_minor_faults();
 	free(arena);
 	return tap_done();
