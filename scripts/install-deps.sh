@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs what vballoon needs to build, run and test on Debian/Ubuntu:
 # the autotools, json-c, readline, QEMU (with its firmware), and the tools
-# the test suite and benchmarks use. Run as root or with sudo available.
+# the test suite and benchmarks use, and libvirt (libqmp's libvirt transport;
+# the tests start a private libvirtd under tini). Run as root or with sudo
+# available.
 set -eu
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -9,7 +11,9 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libjson-c-dev libreadline-dev
 	qemu-system-x86 qemu-system-data seabios ipxe-qemu
-	python3 socat tmux valgrind groff-base"
+	python3 socat tmux valgrind groff-base
+	libvirt-dev libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
+	tini"
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES

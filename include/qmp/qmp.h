@@ -77,10 +77,62 @@ int qmp_connect_fd(struct qmp *q, int fd);
 /* The fd to poll() for readability; -1 when not connected. After poll()
  * says readable, call qmp_pump() to read and queue what arrived. */
 int qmp_get_fd(const struct qmp *q);
+
+/*
+ * Connecting without waiting, for an event loop over many connections:
+ * qmp_connect_start() starts the connect to ADDR and returns at once (0,
+ * or the error when it failed at once). Then, each time poll() reports
+ * qmp_get_poll_events() on qmp_get_fd() (or whenever you like), call
+ * qmp_connect_continue(): -EINPROGRESS while the greeting or the answer
+ * to qmp_capabilities has not come yet, 0 once connected, another
+ * negative errno when it failed (the connection is broken then). It never
+ * waits; the caller bounds the whole exchange with its own deadline.
+ */
+int qmp_connect_start(struct qmp *q, const char *addr);
+int qmp_connect_continue(struct qmp *q);
+/* The events to poll() qmp_get_fd() for: POLLOUT while a TCP connect is
+ * in flight, else POLLIN; 0 when not connected or broken. */
+short qmp_get_poll_events(const struct qmp *q);
+/* True once connected and negotiated, and not broken. */
+bool qmp_is_connected(const struct qmp *q);
 /* The greeting's {"QMP": {...}} object, borrowed; NULL before connect. */
 struct json_object *qmp_get_greeting(const struct qmp *q);
 /* QEMU's version from the greeting, e.g. 7, 2, 0. */
 int qmp_get_version(const struct qmp *q, int *major, int *minor, int *micro);
+
+/* ---- libvirt ----------------------------------------------------------- */
+
+/*
+ * QMP through libvirt, for a domain whose monitor libvirt holds: the same
+ * struct qmp, carried by virDomainQemuMonitorCommand() for commands and
+ * virConnectDomainQemuMonitorEventRegister() for events instead of a
+ * socket. Everything else in this header works the same on it.
+ * URI: a libvirt connection URI (qemu:///system, qemu:///session,
+ * qemu+ssh://host/system); DOMAIN: a name, UUID or id. The greeting is
+ * made up from the QEMU version libvirt reports; no qmp_capabilities is
+ * sent (libvirt did that). Each such connection runs a thread that makes
+ * libvirt's blocking calls; libqmp registers and runs libvirt's default
+ * event loop (process-wide, once) and keeps one libvirt connection per
+ * URI for the whole process. Errors: -ENOTSUP (libqmp built without
+ * libvirt), -ECONNREFUSED (URI cannot be opened), -ENOENT (no such
+ * domain), -EHOSTDOWN (domain not running), -ENOSYS (this libvirt
+ * cannot pass QEMU monitor commands through), -ECONNRESET (the domain
+ * stopped), -ETIMEDOUT.
+ */
+bool qmp_have_libvirt(void);
+int qmp_connect_libvirt(struct qmp *q, const char *uri, const char *domain);
+/* The same without waiting: then qmp_connect_continue() as for a socket. */
+int qmp_connect_libvirt_start(struct qmp *q, const char *uri,
+			      const char *domain);
+/*
+ * The domains at URI, running ones or ALL, sorted by name: *names
+ * receives a NULL-terminated array (free it with qmp_strv_free()).
+ * Returns their number, or a negative errno with the description in Q
+ * (an unconnected struct qmp used for its error only; it is broken then).
+ */
+int qmp_libvirt_list_domains(struct qmp *q, const char *uri, bool all,
+			     char ***names);
+void qmp_strv_free(char **strv);
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -119,6 +171,11 @@ int qmp_send_message(struct qmp *q, struct json_object *msg, uint64_t *id);
  * reference; ret may be NULL). On {"error": ...}: -EREMOTEIO.
  */
 int qmp_recv(struct qmp *q, uint64_t id, struct json_object **ret);
+/*
+ * qmp_recv without waiting: reads what is ready, then 0 or -EREMOTEIO as
+ * qmp_recv when the reply to ID is there, -EAGAIN when it is not yet.
+ */
+int qmp_recv_nowait(struct qmp *q, uint64_t id, struct json_object **ret);
 /* qmp_send + qmp_recv. */
 int qmp_execute(struct qmp *q, const char *command, struct json_object *args,
 		struct json_object **ret);
@@ -181,6 +238,15 @@ int qmp_balloon_set_target(struct qmp *q, uint64_t target);
  * malloc()ed path the caller frees. -ENODEV when there is none.
  */
 int qmp_balloon_find(struct qmp *q, char **path);
+/*
+ * The step of qmp_balloon_find() without I/O, for event loops: LIST is a
+ * qom-list reply (borrowed) for the directory DIR (e.g.
+ * "/machine/peripheral-anon"); when it holds a balloon device, *path
+ * receives its malloc()ed path. -ENODEV when it does not, -EINVAL when
+ * LIST is not an array.
+ */
+int qmp_balloon_find_in_list(struct json_object *list, const char *dir,
+			     char **path);
 
 /* Stats polling interval of the balloon at PATH, in seconds (0: off). */
 int qmp_balloon_get_polling(struct qmp *q, const char *path, int64_t *seconds);

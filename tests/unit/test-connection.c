@@ -1143,6 +1143,147 @@ static void test_balloon_stats(void)
 	   "disk caches in bytes, major faults a count");
 }
 
+/* ---- without waiting: one poll() loop's view --------------------------- */
+
+/* Poll Q's fd for what it asks, up to MS milliseconds. */
+static void poll_for(struct qmp *q, int ms)
+{
+	struct pollfd pfd = { .fd = qmp_get_fd(q),
+			      .events = qmp_get_poll_events(q) };
+
+	poll(&pfd, 1, ms);
+}
+
+static void test_nonblocking(void)
+{
+	static const struct step steps[] = {
+		SEND_SPLIT(GREETING, 16), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		/* Two commands in, then both answers and an event: so the
+		 * first one is surely unanswered when the client looks. */
+		EXPECT("{\"execute\":\"query-balloon\",\"id\":2}\n"),
+		EXPECT("{\"execute\":\"query-status\",\"id\":3}\n"),
+		SEND("{\"event\": \"BALLOON_CHANGE\", \"data\": {\"actual\": 5}}\r\n"
+		     "{\"return\": {\"status\": \"running\"}, \"id\": 3}\r\n"
+		     "{\"error\": {\"class\": \"DeviceNotActive\", \"desc\": \"no\"}, \"id\": 2}\r\n"),
+		END,
+	};
+	struct json_object *ret = NULL, *ev;
+	int64_t deadline = now_ms() + 5000;
+	uint64_t id1, id2;
+	char addr[64];
+	struct fake f;
+	struct qmp *q = qmp_new();
+	int r, waits = 0, listen_fd;
+
+	listen_fd = listen_tcp(AF_INET, "127.0.0.1", addr, sizeof(addr));
+	memset(&f, 0, sizeof(f));
+	f.steps = steps;
+	f.listen_fd = listen_fd;
+	f.fd = -1;
+	pthread_create(&f.thread, NULL, fake_run, &f);
+
+	is_int(qmp_connect_start(q, addr), 0, "connect_start returns at once");
+	ok(!qmp_is_connected(q), "not connected yet");
+	ok(qmp_get_poll_events(q) == POLLIN || qmp_get_poll_events(q) == POLLOUT,
+	   "asks for POLLIN or POLLOUT");
+	while ((r = qmp_connect_continue(q)) == -EINPROGRESS && now_ms() < deadline) {
+		waits++;
+		poll_for(q, 100);
+	}
+	is_int(r, 0, "connect_continue ends in 0 (after %d waits)", waits);
+	ok(waits > 0, "and said -EINPROGRESS while the greeting came in pieces");
+	ok(qmp_is_connected(q), "connected");
+	is_int(qmp_get_poll_events(q), POLLIN, "then asks for POLLIN");
+	is_int(qmp_connect_continue(q), 0, "connect_continue stays 0");
+
+	is_int(qmp_send(q, "query-balloon", NULL, &id1), 0, "send one");
+	is_int(qmp_recv_nowait(q, id1, &ret), -EAGAIN, "recv_nowait: not yet (-EAGAIN)");
+	ok(!qmp_is_broken(q), "which does not break the connection");
+	is_int(qmp_send(q, "query-status", NULL, &id2), 0, "send another");
+	while ((r = qmp_recv_nowait(q, id2, &ret)) == -EAGAIN && now_ms() < deadline)
+		poll_for(q, 100);
+	is_int(r, 0, "recv_nowait: the second reply");
+	is_str(plain(ret), "{\"status\":\"running\"}", "  its value");
+	json_object_put(ret);
+	is_int(qmp_recv_nowait(q, id1, &ret), -EREMOTEIO,
+	       "recv_nowait: the first, an error reply, already read");
+	is_str(qmp_get_error_class(q), "DeviceNotActive", "  its class");
+	ev = qmp_event_pop(q);
+	is_str(ev ? qmp_event_name(ev) : NULL, "BALLOON_CHANGE", "the event was queued");
+	json_object_put(ev);
+	is_int(qmp_recv_nowait(q, 99, &ret), -EINVAL, "recv_nowait: an unknown id");
+	qmp_unref(q);
+	fake_finish(&f, "non-blocking session");
+	close(listen_fd);
+
+	q = qmp_new();
+	is_int(qmp_connect_start(q, "/nonexistent/qmp-sock"), -ENOENT,
+	       "connect_start: a missing socket fails at once");
+	is_int(qmp_connect_continue(q), -ENOENT, "  and the failure sticks");
+	qmp_unref(q);
+}
+
+static void test_balloon_find_in_list(void)
+{
+	struct json_object *list;
+	char *path = NULL;
+
+	list = json_tokener_parse("[{\"name\": \"type\", \"type\": \"string\"},"
+				  " {\"name\": \"x\", \"type\": null},"
+				  " {\"name\": \"device[0]\", \"type\": \"child<virtio-balloon-pci>\"}]");
+	is_int(qmp_balloon_find_in_list(list, "/machine/peripheral-anon", &path), 0,
+	       "find_in_list: a balloon child");
+	is_str(path, "/machine/peripheral-anon/device[0]", "  its path");
+	free(path);
+	json_object_put(list);
+	list = json_tokener_parse("[{\"name\": \"net0\", \"type\": \"child<virtio-net-pci>\"},"
+				  " {\"name\": \"b\", \"type\": \"link<virtio-balloon-pci>\"}]");
+	is_int(qmp_balloon_find_in_list(list, "/machine/peripheral", &path), -ENODEV,
+	       "find_in_list: none (a link is not the device)");
+	ok(path == NULL, "  no path");
+	json_object_put(list);
+	list = json_object_new_object();
+	is_int(qmp_balloon_find_in_list(list, "/machine", &path), -EINVAL,
+	       "find_in_list: not a list");
+	json_object_put(list);
+}
+
+/* libvirt: the test:/// driver is real libvirt without a daemon, and
+ * without QEMU monitor passthrough. */
+static void test_libvirt(void)
+{
+	struct qmp *q = qmp_new();
+	char **names = NULL;
+	int n;
+
+	qmp_set_timeout(q, 10000);
+	if (!qmp_have_libvirt()) {
+		is_int(qmp_connect_libvirt(q, "test:///default", "test"), -ENOTSUP,
+		       "libvirt: -ENOTSUP in a build without it");
+		ok(strstr(qmp_get_error_desc(q), "without libvirt") != NULL,
+		   "  and says so: %s", qmp_get_error_desc(q));
+		qmp_unref(q);
+		return;
+	}
+	is_int(qmp_connect_libvirt(q, "test:///default", "test"), -ENOSYS,
+	       "libvirt: a driver without QEMU monitor passthrough");
+	ok(strstr(qmp_get_error_desc(q), "no QEMU monitor passthrough") != NULL,
+	   "  described: %s", qmp_get_error_desc(q));
+	qmp_unref(q);
+	q = qmp_new();
+	is_int(qmp_connect_libvirt(q, "test:///default", "nosuch"), -ENOENT,
+	       "libvirt: an unknown domain");
+	ok(strstr(qmp_get_error_desc(q), "no domain 'nosuch'") != NULL,
+	   "  named: %s", qmp_get_error_desc(q));
+	qmp_unref(q);
+	q = qmp_new();
+	n = qmp_libvirt_list_domains(q, "test:///default", true, &names);
+	ok(n == 1 && names && strcmp(names[0], "test") == 0 && !names[1],
+	   "libvirt: list_domains finds the test driver's one domain");
+	qmp_strv_free(names);
+	qmp_unref(q);
+}
+
 int main(void)
 {
 	/* A library that died of SIGPIPE would kill this test: keep the
@@ -1163,5 +1304,8 @@ int main(void)
 	test_addresses();
 	test_balloon_find();
 	test_balloon_stats();
+	test_nonblocking();
+	test_balloon_find_in_list();
+	test_libvirt();
 	return tap_done();
 }

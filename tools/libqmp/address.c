@@ -19,7 +19,9 @@
 
 #include "libqmp-private.h"
 
-/* Finish a non-blocking connect() of FD by DEADLINE: 0 or a negative errno. */
+/* Finish a non-blocking connect() of FD by DEADLINE: 0 or a negative errno.
+ * DEADLINE QMP_DEADLINE_NO_WAIT: -EINPROGRESS when it is not done at once
+ * (the caller polls for POLLOUT and reads SO_ERROR). */
 static int connect_by(int fd, const struct sockaddr *sa, socklen_t len,
 		      int64_t deadline)
 {
@@ -31,6 +33,8 @@ static int connect_by(int fd, const struct sockaddr *sa, socklen_t len,
 		return 0;
 	if (errno != EINPROGRESS && errno != EINTR)
 		return -errno;
+	if (deadline == QMP_DEADLINE_NO_WAIT)
+		return -EINPROGRESS;
 	do {
 		r = poll(&pfd, 1, qmp_deadline_left(deadline));
 	} while (r < 0 && errno == EINTR);
@@ -43,8 +47,8 @@ static int connect_by(int fd, const struct sockaddr *sa, socklen_t len,
 	return -err;
 }
 
-static int connect_unix(const char *path, int64_t deadline, char *errbuf,
-			size_t errlen)
+static int connect_unix(const char *path, int64_t deadline, bool *pending,
+			char *errbuf, size_t errlen)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	size_t len = strlen(path);
@@ -68,6 +72,10 @@ static int connect_unix(const char *path, int64_t deadline, char *errbuf,
 		return r;
 	}
 	r = connect_by(fd, (struct sockaddr *)&sun, sizeof(sun), deadline);
+	if (r == -EINPROGRESS && pending) {
+		*pending = true;
+		return fd;
+	}
 	if (r < 0) {
 		close(fd);
 		snprintf(errbuf, errlen, "cannot connect to %s: %s", path,
@@ -105,8 +113,8 @@ static int split_host_port(char *s, char **host, char **port)
 	return 0;
 }
 
-static int connect_tcp(const char *hostport, int64_t deadline, char *errbuf,
-		       size_t errlen)
+static int connect_tcp(const char *hostport, int64_t deadline, bool *pending,
+		       char *errbuf, size_t errlen)
 {
 	struct addrinfo hints = {
 		.ai_family = AF_UNSPEC,
@@ -146,6 +154,12 @@ static int connect_tcp(const char *hostport, int64_t deadline, char *errbuf,
 		r = connect_by(fd, ai->ai_addr, ai->ai_addrlen, deadline);
 		if (r == 0)
 			break;
+		if (r == -EINPROGRESS && pending) {
+			/* the first address only: no fallback without waiting */
+			*pending = true;
+			r = 0;
+			break;
+		}
 		close(fd);
 		fd = -1;
 		if (r == -ETIMEDOUT)
@@ -165,12 +179,26 @@ free_copy:
 	return r;
 }
 
+static int address_connect(const char *addr, int64_t deadline, bool *pending,
+			   char *errbuf, size_t errlen)
+{
+	if (strncmp(addr, "unix:", 5) == 0)
+		return connect_unix(addr + 5, deadline, pending, errbuf, errlen);
+	if (strncmp(addr, "tcp:", 4) == 0)
+		return connect_tcp(addr + 4, deadline, pending, errbuf, errlen);
+	return connect_unix(addr, deadline, pending, errbuf, errlen);
+}
+
 int qmp_address_connect(const char *addr, int64_t deadline, char *errbuf,
 			size_t errlen)
 {
-	if (strncmp(addr, "unix:", 5) == 0)
-		return connect_unix(addr + 5, deadline, errbuf, errlen);
-	if (strncmp(addr, "tcp:", 4) == 0)
-		return connect_tcp(addr + 4, deadline, errbuf, errlen);
-	return connect_unix(addr, deadline, errbuf, errlen);
+	return address_connect(addr, deadline, NULL, errbuf, errlen);
+}
+
+int qmp_address_connect_start(const char *addr, bool *pending, char *errbuf,
+			      size_t errlen)
+{
+	*pending = false;
+	return address_connect(addr, QMP_DEADLINE_NO_WAIT, pending, errbuf,
+			       errlen);
 }

@@ -176,6 +176,30 @@ static int search_node(struct qmp *q, const struct search_node *node,
 	return r;
 }
 
+QMP_EXPORT int qmp_balloon_find_in_list(struct json_object *list,
+					 const char *dir, char **path)
+{
+	struct json_object *entry, *name, *type;
+	size_t i, len;
+
+	*path = NULL;
+	if (!json_object_is_type(list, json_type_array))
+		return -EINVAL;
+	len = json_object_array_length(list);
+	for (i = 0; i < len; i++) {
+		entry = json_object_array_get_idx(list, i);
+		if (!json_object_object_get_ex(entry, "name", &name) ||
+		    !json_object_object_get_ex(entry, "type", &type) ||
+		    !json_object_is_type(name, json_type_string) ||
+		    !json_object_is_type(type, json_type_string) ||
+		    !is_balloon_child(json_object_get_string(type)))
+			continue;
+		*path = path_join(dir, json_object_get_string(name));
+		return *path ? 0 : -ENOMEM;
+	}
+	return -ENODEV;
+}
+
 QMP_EXPORT int qmp_balloon_find(struct qmp *q, char **path)
 {
 	/* Breadth first: user-created devices live directly in

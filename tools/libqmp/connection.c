@@ -43,6 +43,11 @@ struct qmp {
 	struct json_object **events;	/* oldest first */
 	size_t nevents, events_cap;
 
+	struct qmp_libvirt *lv;		/* libvirt carries QMP; NULL: the socket */
+	bool connecting;		/* a non-blocking connect() in flight */
+	bool negotiated;		/* qmp_capabilities answered */
+	uint64_t caps_id;		/* its id while in flight; 0: not sent */
+
 	int err;			/* sticky transport error, or 0 */
 	char err_desc[256];
 	struct json_object *qmp_error;	/* last {"class", "desc"} or NULL */
@@ -230,7 +235,9 @@ QMP_EXPORT struct qmp *qmp_unref(struct qmp *q)
 
 	if (!q || --q->refcount > 0)
 		return NULL;
-	if (q->fd >= 0)
+	if (q->lv)
+		qmp_libvirt_close(q->lv);	/* owns fd */
+	else if (q->fd >= 0)
 		close(q->fd);
 	qmp_parser_free(q->parser);
 	json_object_put(q->greeting);
@@ -380,25 +387,29 @@ static int feed_parser(struct qmp *q, const char *buf, size_t len)
 	return 0;
 }
 
-/*
- * Wait until the socket is readable or DEADLINE passes (-ETIMEDOUT, not
- * sticky: the caller decides), then read and dispatch all that is ready.
- */
-static int read_messages(struct qmp *q, int64_t deadline)
+/* What the libvirt channel queued: messages, or the error that ended it. */
+static int drain_libvirt(struct qmp *q)
 {
-	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	struct json_object *msg;
+	char desc[256];
+	int r;
+
+	while ((r = qmp_libvirt_take(q->lv, &msg, desc, sizeof(desc))) == 1) {
+		r = dispatch_message(q, msg);
+		if (r < 0)
+			return r;
+	}
+	return r < 0 ? qmp_fail(q, r, "%s", desc) : 0;
+}
+
+/* Read and dispatch all that is ready now, without waiting. */
+static int drain_socket(struct qmp *q)
+{
 	ssize_t n;
 	int r;
 
-	for (;;) {
-		r = poll(&pfd, 1, qmp_deadline_left(deadline));
-		if (r > 0)
-			break;
-		if (r == 0)
-			return -ETIMEDOUT;
-		if (errno != EINTR)
-			return qmp_fail(q, -errno, "poll: %s", strerror(errno));
-	}
+	if (q->lv)
+		return drain_libvirt(q);
 	for (;;) {
 		n = recv(q->fd, q->rbuf, sizeof(q->rbuf), 0);
 		if (n > 0) {
@@ -416,6 +427,27 @@ static int read_messages(struct qmp *q, int64_t deadline)
 			return qmp_fail(q, -errno, "receive: %s",
 					strerror(errno));
 	}
+}
+
+/*
+ * Wait until the socket is readable or DEADLINE passes (-ETIMEDOUT, not
+ * sticky: the caller decides), then read and dispatch all that is ready.
+ */
+static int read_messages(struct qmp *q, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	int r;
+
+	for (;;) {
+		r = poll(&pfd, 1, qmp_deadline_left(deadline));
+		if (r > 0)
+			break;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return qmp_fail(q, -errno, "poll: %s", strerror(errno));
+	}
+	return drain_socket(q);
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -476,18 +508,24 @@ static int send_json(struct qmp *q, struct json_object *msg, uint64_t id,
 	}
 
 	text = json_text(msg);
-	len = strlen(text);
-	line = malloc(len + 1);
-	if (!line)
-		return -ENOMEM;
-	memcpy(line, text, len);
-	line[len] = '\n';	/* not needed by QEMU; keeps traces readable */
 	if (qmp_logging(q))
 		qmp_log(q, QMP_LOG_SEND, text);
-	r = send_all(q, line, len + 1, deadline);
-	free(line);
-	if (r < 0)
-		return r;
+	if (q->lv) {
+		r = qmp_libvirt_submit(q->lv, id, msg);
+		if (r < 0)
+			return qmp_fail(q, r, "out of memory");
+	} else {
+		len = strlen(text);
+		line = malloc(len + 1);
+		if (!line)
+			return -ENOMEM;
+		memcpy(line, text, len);
+		line[len] = '\n';	/* not needed by QEMU; keeps traces readable */
+		r = send_all(q, line, len + 1, deadline);
+		free(line);
+		if (r < 0)
+			return r;
+	}
 
 	pending = &q->pending[q->npending];
 	pending->command = strdup(command);
@@ -689,10 +727,16 @@ static int negotiate(struct qmp *q, int64_t deadline)
 	while (!q->greeting) {
 		r = read_messages(q, deadline);
 		if (r == -ETIMEDOUT)
-			return qmp_fail(q, r, "no QMP greeting within %d ms",
+			return qmp_fail(q, r, q->lv ?
+					"libvirt did not answer within %d ms" :
+					"no QMP greeting within %d ms",
 					q->timeout_ms);
 		if (r < 0)
 			return r;
+	}
+	if (q->lv) {		/* libvirt negotiated long ago */
+		q->negotiated = true;
+		return 0;
 	}
 	r = send_command(q, "qmp_capabilities", NULL, &id, deadline);
 	if (r < 0)
@@ -701,6 +745,7 @@ static int negotiate(struct qmp *q, int64_t deadline)
 	if (r == -EREMOTEIO)
 		return qmp_fail(q, -EPROTO, "qmp_capabilities failed: %s",
 				qmp_get_error_desc(q));
+	q->negotiated = r == 0;
 	return r;
 }
 
@@ -732,6 +777,155 @@ QMP_EXPORT int qmp_connect(struct qmp *q, const char *addr)
 		return qmp_fail(q, fd, "%s", desc);
 	q->fd = fd;
 	return negotiate(q, deadline);
+}
+
+/* ---- connecting without waiting ---------------------------------------- */
+
+QMP_EXPORT int qmp_connect_start(struct qmp *q, const char *addr)
+{
+	char desc[sizeof(q->err_desc)];
+	bool pending;
+	int fd;
+
+	if (q->fd >= 0 || q->err)
+		return q->err ? q->err : -EISCONN;
+	fd = qmp_address_connect_start(addr, &pending, desc, sizeof(desc));
+	if (fd < 0)
+		return qmp_fail(q, fd, "%s", desc);
+	q->fd = fd;
+	q->connecting = pending;
+	return 0;
+}
+
+/* The connect() in flight has finished (POLLOUT): 0, -EINPROGRESS while it
+ * has not, or its error. */
+static int finish_connect(struct qmp *q)
+{
+	struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (poll(&pfd, 1, 0) == 0)
+		return -EINPROGRESS;
+	if (getsockopt(q->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		err = errno;
+	if (err)
+		return qmp_fail(q, -err, "cannot connect: %s", strerror(err));
+	q->connecting = false;
+	return 0;
+}
+
+QMP_EXPORT int qmp_connect_continue(struct qmp *q)
+{
+	struct qmp_pending *p;
+	int r;
+
+	if (q->err)
+		return q->err;
+	if (q->fd < 0)
+		return -ENOTCONN;
+	if (q->negotiated)
+		return 0;
+	if (q->connecting) {
+		r = finish_connect(q);
+		if (r < 0)
+			return r;
+	}
+	r = drain_socket(q);
+	if (r < 0)
+		return r;
+	if (!q->greeting)
+		return -EINPROGRESS;
+	if (q->lv) {		/* libvirt negotiated long ago */
+		q->negotiated = true;
+		return 0;
+	}
+	if (!q->caps_id) {
+		r = send_command(q, "qmp_capabilities", NULL, &q->caps_id,
+				 qmp_deadline(q->timeout_ms));
+		if (r < 0)
+			return r;
+	}
+	p = find_pending(q, q->caps_id);
+	if (!p || !p->reply)
+		return -EINPROGRESS;
+	r = take_reply(q, p, NULL);
+	if (r == -EREMOTEIO)
+		return qmp_fail(q, -EPROTO, "qmp_capabilities failed: %s",
+				qmp_get_error_desc(q));
+	if (r < 0)
+		return r;
+	q->negotiated = true;
+	return 0;
+}
+
+QMP_EXPORT int qmp_connect_libvirt_start(struct qmp *q, const char *uri,
+				     const char *domain)
+{
+	int fd, r;
+
+	if (q->fd >= 0 || q->err)
+		return q->err ? q->err : -EISCONN;
+	r = qmp_libvirt_open(uri, domain, &q->lv, &fd);
+	if (r == -ENOTSUP)
+		return qmp_fail(q, r, "libqmp was built without libvirt (configure --with-libvirt)");
+	if (r < 0)
+		return qmp_fail(q, r, "cannot start a libvirt channel: %s",
+				strerror(-r));
+	q->fd = fd;
+	return 0;
+}
+
+QMP_EXPORT int qmp_connect_libvirt(struct qmp *q, const char *uri,
+			       const char *domain)
+{
+	int64_t deadline = qmp_deadline(q->timeout_ms);
+	int r;
+
+	r = qmp_connect_libvirt_start(q, uri, domain);
+	if (r < 0)
+		return r;
+	r = negotiate(q, deadline);
+	if (r == -ETIMEDOUT)
+		return qmp_fail(q, r, "libvirt at %s did not answer within %d ms",
+				uri, q->timeout_ms);
+	return r;
+}
+
+QMP_EXPORT short qmp_get_poll_events(const struct qmp *q)
+{
+	if (q->fd < 0 || q->err)
+		return 0;
+	return q->connecting ? POLLOUT : POLLIN;
+}
+
+QMP_EXPORT bool qmp_is_connected(const struct qmp *q)
+{
+	return q->negotiated && !q->err;
+}
+
+QMP_EXPORT int qmp_recv_nowait(struct qmp *q, uint64_t id,
+			       struct json_object **ret)
+{
+	struct qmp_pending *p;
+	int r;
+
+	if (ret)
+		*ret = NULL;
+	p = find_pending(q, id);
+	if (!p)
+		return q->err ? q->err : -EINVAL;
+	if (!p->reply) {
+		r = qmp_usable(q);
+		if (r == 0)
+			r = drain_socket(q);
+		if (r < 0)
+			return r;
+		p = find_pending(q, id);
+		if (!p->reply)
+			return -EAGAIN;
+	}
+	return take_reply(q, p, ret);
 }
 
 QMP_EXPORT struct json_object *qmp_get_greeting(const struct qmp *q)

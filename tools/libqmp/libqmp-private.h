@@ -16,7 +16,9 @@
  * is listed in libqmp.sym. */
 #define QMP_EXPORT __attribute__((visibility("default")))
 
-/* A deadline is a CLOCK_MONOTONIC time in milliseconds; -1 means never. */
+/* A deadline is a CLOCK_MONOTONIC time in milliseconds; -1 means never.
+ * QMP_DEADLINE_NO_WAIT: give up on what is not done at once. */
+#define QMP_DEADLINE_NO_WAIT (-2)
 int64_t qmp_deadline(int timeout_ms);
 /* Milliseconds left until DEADLINE as a poll() timeout: -1 (never), 0
  * (passed) or the rest, rounded up so poll() never returns early. */
@@ -29,6 +31,27 @@ int qmp_deadline_left(int64_t deadline);
  */
 int qmp_address_connect(const char *addr, int64_t deadline, char *errbuf,
 			size_t errlen);
+
+/* The same without waiting: the fd, with *PENDING true when the connect
+ * is still in flight (poll for POLLOUT, then read SO_ERROR). */
+int qmp_address_connect_start(const char *addr, bool *pending, char *errbuf,
+			      size_t errlen);
+
+/*
+ * The libvirt channel (libvirt.c): a worker thread opens URI, finds
+ * DOMAIN and passes requests through; what comes back is queued, and *FD
+ * (a pipe, owned by the channel) turns readable. qmp_libvirt_take() hands
+ * out one message (1, *msg a new reference), nothing (0), or the error
+ * that ended the channel (a negative errno, described in ERRBUF).
+ */
+struct qmp_libvirt;
+int qmp_libvirt_open(const char *uri, const char *domain,
+		     struct qmp_libvirt **lv, int *fd);
+int qmp_libvirt_submit(struct qmp_libvirt *lv, uint64_t id,
+		       struct json_object *msg);
+int qmp_libvirt_take(struct qmp_libvirt *lv, struct json_object **msg,
+		     char *errbuf, size_t errlen);
+void qmp_libvirt_close(struct qmp_libvirt *lv);
 
 /* Break Q with ERR (a negative errno) and a printf-style description;
  * returns ERR. Later calls return ERR again. */

@@ -11,13 +11,16 @@ tools_libqmp_libqmp_internal_la_SOURCES = \
 	tools/libqmp/connection.c \
 	tools/libqmp/qom.c \
 	tools/libqmp/machine.c \
-	tools/libqmp/balloon.c
-tools_libqmp_libqmp_internal_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS) $(JSONC_CFLAGS)
-tools_libqmp_libqmp_internal_la_LIBADD = $(JSONC_LIBS)
+	tools/libqmp/balloon.c \
+	tools/libqmp/libvirt.c
+tools_libqmp_libqmp_internal_la_CFLAGS = $(AM_CFLAGS) $(VISIBILITY_CFLAGS) $(JSONC_CFLAGS) \
+	$(LIBVIRT_CFLAGS) -pthread
+tools_libqmp_libqmp_internal_la_LIBADD = $(JSONC_LIBS) $(LIBVIRT_LIBS) -lpthread
 
 lib_LTLIBRARIES += tools/libqmp/libqmp.la
 tools_libqmp_libqmp_la_SOURCES =
-tools_libqmp_libqmp_la_LIBADD = tools/libqmp/libqmp-internal.la $(JSONC_LIBS)
+tools_libqmp_libqmp_la_LIBADD = tools/libqmp/libqmp-internal.la $(JSONC_LIBS) \
+	$(LIBVIRT_LIBS) -lpthread
 tools_libqmp_libqmp_la_LDFLAGS = $(AM_LDFLAGS) \
 	-version-info $(LIBQMP_LT_VERSION) \
 	-Wl,--version-script=$(top_srcdir)/tools/libqmp/libqmp.sym
