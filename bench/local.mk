@@ -7,3 +7,5 @@ EXTRA_DIST += bench/shell
 # bench/soak: the guest under 1000 random targets, alloc/free and resets;
 # results in docs/RELIABILITY.md
 EXTRA_DIST += bench/soak
+# bench/fleet: 16 VMs at once, on sockets and through libvirt
+EXTRA_DIST += bench/fleet

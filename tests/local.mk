@@ -111,9 +111,12 @@ VBCTL_TEST_PROGS = \
 	tests/e2e/test-shell-tty.py \
 	tests/e2e/test-shell-piped.py \
 	tests/e2e/test-shell-stats.py \
-	tests/e2e/test-make-run.py
+	tests/e2e/test-make-run.py \
+	tests/e2e/test-vbctl-fleet.py \
+	tests/e2e/test-vbctl-top.py \
+	tests/e2e/test-vbctl-libvirt.py
 TESTS += $(VBCTL_TEST_PROGS)
-EXTRA_DIST += $(VBCTL_TEST_PROGS)
+EXTRA_DIST += $(VBCTL_TEST_PROGS) tests/lib/libvirttest.py
 
 # ---- guest kernel core -------------------------------------------------------
 # Host unit tests of the page allocator, command line and size parsers

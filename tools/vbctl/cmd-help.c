@@ -33,14 +33,23 @@ void vbctl_print_usage(FILE *f)
 {
 	const struct vbctl_cmd *const *cmd;
 
-	fputs("Usage: vbctl [-s|--socket ADDR] [-j|--json] [-t|--timeout SECONDS] [-v|--verbose]\n"
-	      "             [-r|--reconnect|--no-reconnect] COMMAND [ARGS...]\n"
+	fputs("Usage: vbctl [-s|--socket ADDR]... [--sockets GLOB] [-c|--connect URI [-d|--domain DOMAIN]... [--all]]\n"
+	      "             [-j|--json] [-t|--timeout SECONDS] [-v|--verbose] [-r|--reconnect|--no-reconnect] COMMAND [ARGS...]\n"
 	      "\n"
-	      "Controls the virtio-balloon device of a QEMU VM over QMP.\n"
+	      "Controls the virtio-balloon device of QEMU VMs over QMP.\n"
 	      "\n"
 	      "Options:\n"
 	      "  -s, --socket ADDR      QMP socket: PATH, unix:PATH or tcp:HOST:PORT\n"
-	      "                         (default: $VBCTL_SOCKET, else ./qmp-sock)\n"
+	      "                         (default: $VBCTL_SOCKET, else ./qmp-sock);\n"
+	      "                         repeat it to name several VMs\n"
+	      "      --sockets GLOB     every QMP socket matching GLOB (several:\n"
+	      "                         GLOB:GLOB; default: $VBCTL_SOCKETS)\n"
+	      "  -c, --connect URI      reach VMs through libvirt at URI, e.g.\n"
+	      "                         qemu:///system (default: $VBCTL_URI)\n"
+	      "  -d, --domain DOMAIN    a libvirt domain: name, UUID or id (default:\n"
+	      "                         $VBCTL_DOMAIN); repeat it for several; without\n"
+	      "                         -d, every running domain at URI\n"
+	      "      --all              every domain at URI (list: shut-off ones too)\n"
 	      "  -j, --json             machine output: QEMU's return value as one JSON\n"
 	      "                         document; streams: one JSON object per line\n"
 	      "  -t, --timeout SECONDS  bound on connecting and on each QMP exchange\n"
@@ -60,6 +69,9 @@ void vbctl_print_usage(FILE *f)
 		if (!((*cmd)->flags & VBCTL_SHELL_ONLY))
 			fprintf(f, "  %-10s %s\n", (*cmd)->name, (*cmd)->summary);
 	fputs("\n"
+	      "With several VMs (-s or -d repeated, --sockets, -c without -d,\n"
+	      "--all), list, top, query, set and stats run\n"
+	      "on all of them at once: one line per VM, the exit status the worst.\n"
 	      "'vbctl help COMMAND' shows a command's arguments and options.\n"
 	      "Exit status: 0 ok, 1 the command failed, 2 usage error,\n"
 	      "3 cannot connect or the connection was lost.\n", f);

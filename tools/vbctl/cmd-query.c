@@ -5,9 +5,12 @@
  */
 #include "config.h"
 
+#include <stdlib.h>
+
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 
+#include "fleet.h"
 #include "print.h"
 #include "size.h"
 
@@ -22,7 +25,10 @@ const struct vbctl_cmd vbctl_cmd_query = {
 	.help =
 	"Shows the guest's current logical memory size: its boot memory minus\n"
 	"what the balloon holds (QMP query-balloon \"actual\"), in IEC units and\n"
-	"exact bytes. With --json: QEMU's return value, {\"actual\": BYTES}.\n",
+	"exact bytes. With --json: QEMU's return value, {\"actual\": BYTES}.\n"
+	"With several VMs (-s repeated, --sockets): all at once, one line each,\n"
+	"NAME and its size (--json: {\"name\", \"actual\"} or {\"name\", \"error\"}\n"
+	"per line); the exit status is the worst of them.\n",
 	.flags = VBCTL_NEEDS_QMP,
 	.shortopts = "+",
 	.args = query_args,
@@ -30,6 +36,78 @@ const struct vbctl_cmd vbctl_cmd_query = {
 	.max_args = 0,
 	.run = run_query,
 };
+
+static void fleet_query_start(struct fleet_vm *vm, void *data)
+{
+	fleet_send(vm, "query-balloon", NULL, 0);
+}
+
+static void fleet_query_reply(struct fleet_vm *vm, void *data, int tag,
+			      int rc, struct json_object *ret)
+{
+	uint64_t *actual = data;
+	struct json_object *m;
+
+	if (rc) {
+		fleet_qmp_error(vm, "query-balloon");
+	} else if (!json_object_object_get_ex(ret, "actual", &m) ||
+		   !json_object_is_type(m, json_type_int)) {
+		fleet_finish(vm, VBCTL_EXIT_FAIL,
+			     "unexpected message from QEMU (no \"actual\"): %s",
+			     json_object_to_json_string(ret));
+	} else {
+		actual[vm->index] = json_object_get_uint64(m);
+	}
+}
+
+static int fleet_query(struct vbctl *v)
+{
+	static const struct fleet_ops ops = {
+		.start = fleet_query_start,
+		.reply = fleet_query_reply,
+	};
+	char human[VBCTL_SIZE_HUMAN_MAX];
+	struct json_object *obj;
+	struct fleet_vm *vm;
+	uint64_t *actual;
+	struct fleet *f;
+	int rc, status;
+	size_t i;
+
+	rc = fleet_open(v, 0, &f, &status);
+	if (rc)
+		return rc;
+	actual = calloc(fleet_count(f), sizeof(*actual));
+	if (!actual) {
+		fleet_free(f);
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	}
+	status = fleet_worse(status, fleet_run(f, &ops, actual));
+	for (i = 0; i < fleet_count(f); i++) {
+		vm = fleet_vm(f, i);
+		if (v->json) {
+			obj = json_object_new_object();
+			json_object_object_add(obj, "name", json_object_new_string(vm->name));
+			if (vm->status)
+				json_object_object_add(obj, "error", json_object_new_string(vm->why));
+			else
+				json_object_object_add(obj, "actual", json_object_new_uint64(actual[i]));
+			rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
+			json_object_put(obj);
+		} else if (vm->status) {
+			rc = vbctl_print(v, 0, NULL, "%-20s -\n", vm->name);
+		} else {
+			rc = vbctl_print(v, 0, NULL, "%-20s %s\n", vm->name,
+					 vbctl_size_human(actual[i], human, sizeof(human)));
+		}
+		if (rc)
+			status = fleet_worse(status, VBCTL_EXIT_FAIL);
+	}
+	fleet_report_failures(f);
+	free(actual);
+	fleet_free(f);
+	return status;
+}
 
 static int run_query(struct vbctl *v, int argc, char **argv)
 {
@@ -41,6 +119,8 @@ static int run_query(struct vbctl *v, int argc, char **argv)
 	rc = vbctl_parse_plain(v, &vbctl_cmd_query, argc, argv);
 	if (rc)
 		return rc;
+	if (vbctl_is_fleet(v))
+		return fleet_query(v);
 	rc = vbctl_connect(v);
 	if (rc)
 		return rc;

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 
+#include "fleet.h"
 #include "print.h"
 #include "size.h"
 
@@ -66,7 +67,12 @@ const struct vbctl_cmd vbctl_cmd_set = {
 	"                   3 s, or none within 5 s of the new target)\n"
 	"  -t, --timeout S  with --wait: give up after S seconds (default 60)\n"
 	"With -r (--reconnect) and --wait: goes on through QEMU restarts,\n"
-	"sending the target again to the new QEMU.\n",
+	"sending the target again to the new QEMU.\n"
+	"\n"
+	"With several VMs (-s repeated, --sockets): every VM at once, SIZE\n"
+	"worked out for each one; one line each when it is done (--json: one\n"
+	"object per VM with \"name\", \"target\" and, with --wait, \"actual\",\n"
+	"\"settled\" and \"reason\"; or \"error\"); the exit status is the worst.\n",
 	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
 	.shortopts = "wt:",
 	.longopts = set_options,
@@ -303,6 +309,245 @@ static int resolve_target(struct vbctl *v, const struct vbctl_size *size,
 	return 0;
 }
 
+/* ---- many VMs ------------------------------------------------------------- */
+
+enum { FSET_BOOT, FSET_ACTUAL, FSET_BALLOON, FSET_POLL, FSET_STATUS };
+
+struct fleet_set {
+	const struct vbctl_size *size;
+	const char *text;
+	bool wait;
+	int timeout_ms;
+	struct fleet_set_vm {
+		uint64_t boot, target;
+		bool have_boot, have_actual, sent, settled;
+		struct set_wait w;
+		char reason[160];	/* why it stopped short, once known */
+	} *vms;
+};
+
+static void fset_start(struct fleet_vm *vm, void *data)
+{
+	struct fleet_set *fs = data;
+
+	if (fleet_send(vm, "query-memory-size-summary", NULL, FSET_BOOT) == 0 &&
+	    (fs->wait || vbctl_size_is_relative(fs->size)))
+		fleet_send(vm, "query-balloon", NULL, FSET_ACTUAL);
+}
+
+/* Stop following VM short of its target: ask whether it runs first, since
+ * a paused VM explains it best. */
+static void fset_stop_short(struct fleet_vm *vm, struct fleet_set_vm *s,
+			    const char *why)
+{
+	snprintf(s->reason, sizeof(s->reason), "%s", why);
+	vm->wake_ms = 0;
+	fleet_send(vm, "query-status", NULL, FSET_STATUS);
+}
+
+static void fset_observe(struct fleet_vm *vm, struct fleet_set *fs,
+			 struct fleet_set_vm *s, uint64_t actual)
+{
+	if (actual != s->w.actual) {
+		s->w.actual = actual;
+		s->w.moved_ms = vbctl_now_ms();
+	}
+	if (reached(&s->w)) {
+		s->settled = true;
+		fleet_finish(vm, VBCTL_EXIT_OK, NULL);
+	}
+}
+
+/* The clock: deadlines as in wait_settled(), and a query-balloon each
+ * second since QEMU rate-limits BALLOON_CHANGE. */
+static void fset_wake(struct fleet_vm *vm, void *data)
+{
+	struct fleet_set *fs = data;
+	struct fleet_set_vm *s = &fs->vms[vm->index];
+	int64_t now = vbctl_now_ms();
+
+	if (now - s->w.start_ms >= fs->timeout_ms)
+		return fset_stop_short(vm, s, s->w.moved_ms ?
+			"the guest was still moving when the time ran out (try a longer --timeout)" :
+			"the guest did not move at all (no balloon driver in the guest, or it is not running)");
+	if (!s->w.moved_ms && now - s->w.start_ms >= WAIT_START_MS)
+		return fset_stop_short(vm, s,
+			"the guest did not move at all (no balloon driver in the guest, it is not running, or it cannot give more memory)");
+	if (s->w.moved_ms && now - s->w.moved_ms >= WAIT_STALL_MS)
+		return fset_stop_short(vm, s,
+			"the guest stopped moving (it may be keeping a minimum of free memory, or be short of memory to give back)");
+	if (fleet_send(vm, "query-balloon", NULL, FSET_POLL) == 0)
+		fleet_wake(vm, WAIT_POLL_MS);
+}
+
+static void fset_send_target(struct fleet_vm *vm, struct fleet_set *fs,
+			     struct fleet_set_vm *s)
+{
+	char err[VBCTL_SIZE_ERR_MAX];
+	struct json_object *args;
+
+	if (vbctl_size_resolve(fs->size, fs->text, s->boot, s->w.actual,
+			       &s->target, err, sizeof(err))) {
+		fleet_finish(vm, VBCTL_EXIT_USAGE, "%s", err);
+		return;
+	}
+	s->w.target = s->target;
+	s->sent = true;
+	args = json_object_new_object();
+	json_object_object_add(args, "value", json_object_new_uint64(s->target));
+	fleet_send(vm, "balloon", args, FSET_BALLOON);
+	json_object_put(args);
+}
+
+static void fset_reply(struct fleet_vm *vm, void *data, int tag, int rc,
+		       struct json_object *ret)
+{
+	struct fleet_set *fs = data;
+	struct fleet_set_vm *s = &fs->vms[vm->index];
+	struct json_object *m, *running;
+	uint64_t actual;
+
+	if (rc) {
+		fleet_qmp_error(vm, tag == FSET_BOOT ? "query-memory-size-summary" :
+				tag == FSET_BALLOON ? "balloon" :
+				tag == FSET_STATUS ? "query-status" : "query-balloon");
+		return;
+	}
+	switch (tag) {
+	case FSET_BOOT:
+		s->have_boot = json_object_object_get_ex(ret, "base-memory", &m) &&
+			       json_object_is_type(m, json_type_int);
+		if (!s->have_boot)
+			return fleet_finish(vm, VBCTL_EXIT_FAIL,
+					    "query-memory-size-summary returned no base-memory");
+		s->boot = json_object_get_uint64(m);
+		break;
+	case FSET_ACTUAL:
+	case FSET_POLL:
+		if (!json_object_object_get_ex(ret, "actual", &m) ||
+		    !json_object_is_type(m, json_type_int))
+			return fleet_finish(vm, VBCTL_EXIT_FAIL,
+					    "unexpected message from QEMU (no \"actual\"): %s",
+					    json_object_to_json_string(ret));
+		actual = json_object_get_uint64(m);
+		if (tag == FSET_POLL)
+			return fset_observe(vm, fs, s, actual);
+		s->w.actual = actual;
+		s->have_actual = true;
+		break;
+	case FSET_BALLOON:
+		if (!fs->wait)
+			return fleet_finish(vm, VBCTL_EXIT_OK, NULL);
+		s->w.start_ms = vbctl_now_ms();
+		if (reached(&s->w)) {
+			s->settled = true;
+			return fleet_finish(vm, VBCTL_EXIT_OK, NULL);
+		}
+		fleet_wake(vm, WAIT_POLL_MS);
+		return;
+	case FSET_STATUS:
+		if (json_object_object_get_ex(ret, "running", &running) &&
+		    !json_object_get_boolean(running) &&
+		    json_object_object_get_ex(ret, "status", &m))
+			snprintf(s->reason, sizeof(s->reason),
+				 "the VM is not running (QEMU status '%s'; 'vbctl qmp cont' resumes a paused VM)",
+				 json_object_get_string(m));
+		return fleet_finish(vm, VBCTL_EXIT_FAIL, "not settled: %s",
+				    s->reason);
+	}
+	/* Boot memory and, when needed, the current size are in. */
+	if (!s->sent && s->have_boot &&
+	    (s->have_actual || !(fs->wait || vbctl_size_is_relative(fs->size))))
+		fset_send_target(vm, fs, s);
+}
+
+static void fset_event(struct fleet_vm *vm, void *data, struct json_object *ev)
+{
+	struct fleet_set *fs = data;
+	struct fleet_set_vm *s = &fs->vms[vm->index];
+	struct json_object *m;
+
+	if (!fs->wait || !s->sent || s->reason[0] ||
+	    strcmp(qmp_event_name(ev), "BALLOON_CHANGE") != 0 ||
+	    !json_object_object_get_ex(qmp_event_data(ev), "actual", &m) ||
+	    !json_object_is_type(m, json_type_int))
+		return;
+	fset_observe(vm, fs, s, json_object_get_uint64(m));
+}
+
+static int fset_print(struct vbctl *v, struct fleet_set *fs,
+		      struct fleet_vm *vm)
+{
+	struct fleet_set_vm *s = &fs->vms[vm->index];
+	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX];
+	struct json_object *obj;
+	int rc;
+
+	if (v->json) {
+		obj = json_object_new_object();
+		json_object_object_add(obj, "name", json_object_new_string(vm->name));
+		if (s->sent)
+			json_object_object_add(obj, "target", json_object_new_uint64(s->target));
+		if (s->sent && fs->wait) {
+			json_object_object_add(obj, "actual", json_object_new_uint64(s->w.actual));
+			json_object_object_add(obj, "settled", json_object_new_boolean(s->settled));
+			if (!s->settled && s->reason[0])
+				json_object_object_add(obj, "reason", json_object_new_string(s->reason));
+		}
+		if (vm->status && !(s->sent && s->reason[0]))
+			json_object_object_add(obj, "error", json_object_new_string(vm->why));
+		rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
+		json_object_put(obj);
+		return rc;
+	}
+	vbctl_size_human(s->target, t, sizeof(t));
+	vbctl_size_human(s->w.actual, a, sizeof(a));
+	if (!s->sent)
+		return vbctl_print(v, 0, NULL, "%-20s -\n", vm->name);
+	if (!fs->wait)
+		return vbctl_print(v, 0, NULL, "%-20s target: %s\n", vm->name,
+				   vm->status ? "-" : t);
+	if (s->settled)
+		return vbctl_print(v, 0, NULL, "%-20s settled at %s\n", vm->name, a);
+	return vbctl_print(v, 0, NULL, "%-20s stopped at %s, target %s\n",
+			   vm->name, a, t);
+}
+
+static int fleet_set(struct vbctl *v, const struct vbctl_size *size,
+		     const char *text, bool wait, int timeout_ms)
+{
+	static const struct fleet_ops ops = {
+		.start = fset_start,
+		.reply = fset_reply,
+		.event = fset_event,
+		.wake = fset_wake,
+	};
+	struct fleet_set fs = {
+		.size = size, .text = text, .wait = wait,
+		.timeout_ms = timeout_ms,
+	};
+	struct fleet *f;
+	int rc, status;
+	size_t i;
+
+	rc = fleet_open(v, 0, &f, &status);
+	if (rc)
+		return rc;
+	fs.vms = calloc(fleet_count(f), sizeof(*fs.vms));
+	if (!fs.vms) {
+		fleet_free(f);
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	}
+	status = fleet_worse(status, fleet_run(f, &ops, &fs));
+	for (i = 0; i < fleet_count(f); i++)
+		if (fset_print(v, &fs, fleet_vm(f, i)))
+			status = fleet_worse(status, VBCTL_EXIT_FAIL);
+	fleet_report_failures(f);
+	free(fs.vms);
+	fleet_free(f);
+	return status;
+}
+
 static int run_set(struct vbctl *v, int argc, char **argv)
 {
 	char err[VBCTL_SIZE_ERR_MAX], human[VBCTL_SIZE_HUMAN_MAX];
@@ -345,6 +590,8 @@ static int run_set(struct vbctl *v, int argc, char **argv)
 	if (vbctl_size_parse(text, &size, err, sizeof(err)))
 		return vbctl_usage_error(v, &vbctl_cmd_set, "%s", err);
 
+	if (vbctl_is_fleet(v))
+		return fleet_set(v, &size, text, wait, timeout_ms);
 	rc = vbctl_connect(v);
 	if (rc == 0)
 		rc = resolve_target(v, &size, text, wait, &w);

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 
+#include "fleet.h"
 #include "print.h"
 #include "size.h"
 
@@ -63,7 +64,12 @@ const struct vbctl_cmd vbctl_cmd_stats = {
 	"                    the latest one (e.g. right after 'set'): polling is\n"
 	"                    turned off and on again, which makes QEMU ask at once\n"
 	"With -r (--reconnect) and several samples: goes on through QEMU\n"
-	"restarts, turning polling on again at the same interval.\n",
+	"restarts, turning polling on again at the same interval.\n"
+	"\n"
+	"With several VMs (-s repeated, --sockets): every VM at once, one row\n"
+	"each (free, available, total, disk caches, faults, age of the sample;\n"
+	"--json: {\"name\", \"stats\": guest-stats} or {\"name\", \"error\"} per\n"
+	"line); the exit status is the worst. 'vbctl top' follows them live.\n",
 	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
 	.shortopts = "i:wn:f",
 	.longopts = stats_options,
@@ -295,6 +301,209 @@ static int arm_polling(struct vbctl *v, int64_t want, bool force,
 	return 0;
 }
 
+/* ---- many VMs ------------------------------------------------------------- */
+
+enum { FST_LIST, FST_LIST_ANON, FST_GET_POLLING, FST_SET_POLLING, FST_SAMPLE };
+
+struct fleet_stats {
+	int64_t interval;	/* --interval, 0: keep (2 when off) */
+	int timeout_ms;
+	struct fleet_stats_vm {
+		char *path;
+		int seen;
+		int64_t interval;	/* in effect */
+		int64_t since_ms;	/* waiting for a sample since */
+		struct qmp_balloon_stats *st;	/* the latest sample */
+	} *vms;
+};
+
+static void fst_start(struct fleet_vm *vm, void *data)
+{
+	fleet_balloon_search(vm, FST_LIST);
+}
+
+static void fst_read(struct fleet_vm *vm, struct fleet_stats_vm *s)
+{
+	struct json_object *args = json_object_new_object();
+
+	json_object_object_add(args, "path", json_object_new_string(s->path));
+	json_object_object_add(args, "property", json_object_new_string("guest-stats"));
+	fleet_send(vm, "qom-get", args, FST_SAMPLE);
+	json_object_put(args);
+}
+
+static void fst_set_polling(struct fleet_vm *vm, struct fleet_stats_vm *s)
+{
+	struct json_object *args = json_object_new_object();
+
+	json_object_object_add(args, "path", json_object_new_string(s->path));
+	json_object_object_add(args, "property",
+			       json_object_new_string("guest-stats-polling-interval"));
+	json_object_object_add(args, "value", json_object_new_int64(s->interval));
+	fleet_send(vm, "qom-set", args, FST_SET_POLLING);
+	json_object_put(args);
+}
+
+static void fst_wake(struct fleet_vm *vm, void *data)
+{
+	fst_read(vm, &((struct fleet_stats *)data)->vms[vm->index]);
+}
+
+static void fst_reply(struct fleet_vm *vm, void *data, int tag, int rc,
+		      struct json_object *ret)
+{
+	struct fleet_stats *fs = data;
+	struct fleet_stats_vm *s = &fs->vms[vm->index];
+	struct json_object *args;
+	int64_t current;
+
+	if (tag == FST_LIST || tag == FST_LIST_ANON) {
+		if (s->path)
+			return;		/* found in the other listing */
+		if (fleet_balloon_reply(vm, tag, FST_LIST, rc, ret, &s->seen,
+					&s->path) != 1)
+			return;
+		args = json_object_new_object();
+		json_object_object_add(args, "path", json_object_new_string(s->path));
+		json_object_object_add(args, "property",
+				       json_object_new_string("guest-stats-polling-interval"));
+		fleet_send(vm, "qom-get", args, FST_GET_POLLING);
+		json_object_put(args);
+		return;
+	}
+	if (rc)
+		return fleet_qmp_error(vm, tag == FST_SAMPLE ? "qom-get guest-stats" :
+				       "guest-stats-polling-interval");
+	switch (tag) {
+	case FST_GET_POLLING:
+		current = json_object_get_int64(ret);
+		s->interval = fs->interval ? fs->interval :
+			      current ? current : DEFAULT_INTERVAL_S;
+		s->since_ms = vbctl_now_ms();
+		/* Polling off, or another interval asked for: set it, and
+		 * wait for a sample taken after that. */
+		if (s->interval != current)
+			return fst_set_polling(vm, s);
+		return fst_read(vm, s);
+	case FST_SET_POLLING:
+		return fst_read(vm, s);
+	case FST_SAMPLE:
+		qmp_balloon_stats_free(s->st);
+		if (qmp_balloon_stats_parse(ret, &s->st))
+			return fleet_finish(vm, VBCTL_EXIT_FAIL,
+					    "unexpected guest-stats from QEMU: %s",
+					    json_object_to_json_string(ret));
+		/* Current: the guest answered within the last interval. */
+		if (sample_usable(s->st) &&
+		    time(NULL) - qmp_balloon_stats_last_update(s->st) <=
+		    s->interval + SAMPLE_SLACK_S)
+			return fleet_finish(vm, VBCTL_EXIT_OK, NULL);
+		if (vbctl_now_ms() - s->since_ms >= s->interval * 1000 + fs->timeout_ms)
+			return fleet_finish(vm, VBCTL_EXIT_FAIL,
+					    "no statistics from the guest within %.1f s (the guest driver is not reporting stats, or the VM is paused)",
+					    (s->interval * 1000 + fs->timeout_ms) / 1000.0);
+		fleet_wake(vm, SAMPLE_POLL_MS);
+		return;
+	}
+}
+
+static uint64_t stat_or_unset(const struct qmp_balloon_stats *st,
+			      enum qmp_balloon_stat i)
+{
+	uint64_t value;
+
+	return qmp_balloon_stats_get(st, i, &value) ? value : STAT_UNSET;
+}
+
+static char *size_cell(uint64_t value, char *buf, size_t len)
+{
+	if (value == STAT_UNSET)
+		snprintf(buf, len, "-");
+	else
+		vbctl_size_iec(value, buf, len);
+	return buf;
+}
+
+static char *count_cell(uint64_t value, char *buf, size_t len)
+{
+	if (value == STAT_UNSET)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)value);
+	return buf;
+}
+
+static int fst_print(struct vbctl *v, struct fleet_stats *fs,
+		     struct fleet_vm *vm)
+{
+	const struct qmp_balloon_stats *s = fs->vms[vm->index].st;
+	char c[6][VBCTL_SIZE_HUMAN_MAX];
+	struct json_object *obj;
+	int rc;
+
+	if (v->json) {
+		obj = json_object_new_object();
+		json_object_object_add(obj, "name", json_object_new_string(vm->name));
+		if (vm->status)
+			json_object_object_add(obj, "error", json_object_new_string(vm->why));
+		else
+			json_object_object_add(obj, "stats",
+					       json_object_get(qmp_balloon_stats_json(s)));
+		rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
+		json_object_put(obj);
+		return rc;
+	}
+	if (vm->status)
+		return vbctl_print(v, 0, NULL, "%-20s -\n", vm->name);
+	return vbctl_print(v, 0, NULL, "%-20s %11s %11s %11s %11s %8s %10s %4llds\n",
+			   vm->name,
+			   size_cell(stat_or_unset(s, QMP_STAT_FREE_MEMORY), c[0], sizeof(c[0])),
+			   size_cell(stat_or_unset(s, QMP_STAT_AVAILABLE_MEMORY), c[1], sizeof(c[1])),
+			   size_cell(stat_or_unset(s, QMP_STAT_TOTAL_MEMORY), c[2], sizeof(c[2])),
+			   size_cell(stat_or_unset(s, QMP_STAT_DISK_CACHES), c[3], sizeof(c[3])),
+			   count_cell(stat_or_unset(s, QMP_STAT_MAJOR_FAULTS), c[4], sizeof(c[4])),
+			   count_cell(stat_or_unset(s, QMP_STAT_MINOR_FAULTS), c[5], sizeof(c[5])),
+			   (long long)(time(NULL) - qmp_balloon_stats_last_update(s)));
+}
+
+static int fleet_stats(struct vbctl *v, int64_t interval)
+{
+	static const struct fleet_ops ops = {
+		.start = fst_start,
+		.reply = fst_reply,
+		.wake = fst_wake,
+	};
+	struct fleet_stats fs = { .interval = interval };
+	struct fleet *f;
+	int rc, status;
+	size_t i;
+
+	rc = fleet_open(v, 0, &f, &status);
+	if (rc)
+		return rc;
+	fs.timeout_ms = v->timeout_ms < 0 ? QMP_DEFAULT_TIMEOUT_MS : v->timeout_ms;
+	fs.vms = calloc(fleet_count(f), sizeof(*fs.vms));
+	if (!fs.vms) {
+		fleet_free(f);
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	}
+	status = fleet_worse(status, fleet_run(f, &ops, &fs));
+	if (!v->json && vbctl_print(v, 0, NULL, "%-20s %11s %11s %11s %11s %8s %10s %5s\n",
+				    "NAME", "FREE", "AVAILABLE", "TOTAL", "CACHES",
+				    "MAJFLT", "MINFLT", "AGE"))
+		status = fleet_worse(status, VBCTL_EXIT_FAIL);
+	for (i = 0; i < fleet_count(f); i++) {
+		if (fst_print(v, &fs, fleet_vm(f, i)))
+			status = fleet_worse(status, VBCTL_EXIT_FAIL);
+		free(fs.vms[i].path);
+		qmp_balloon_stats_free(fs.vms[i].st);
+	}
+	fleet_report_failures(f);
+	free(fs.vms);
+	fleet_free(f);
+	return status;
+}
+
 static int run_stats(struct vbctl *v, int argc, char **argv)
 {
 	int64_t interval = 0, count = 0, shown = 0;
@@ -322,6 +531,11 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 	rc = vbctl_check_args(v, &vbctl_cmd_stats, argc, argv, optind);
 	if (rc)
 		return rc;
+	if (vbctl_is_fleet(v) && (watch || count || want_fresh))
+		return vbctl_usage_error(v, &vbctl_cmd_stats,
+					 "--watch, --count and --fresh take one VM; 'vbctl top' follows many");
+	if (vbctl_is_fleet(v))
+		return fleet_stats(v, interval);
 	if (!count && !watch)
 		count = 1;
 	stream = count != 1;

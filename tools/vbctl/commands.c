@@ -16,6 +16,8 @@
 const struct vbctl_cmd *const vbctl_commands[] = {
 	&vbctl_cmd_query,
 	&vbctl_cmd_set,
+	&vbctl_cmd_list,
+	&vbctl_cmd_top,
 	&vbctl_cmd_stats,
 	&vbctl_cmd_qom_list,
 	&vbctl_cmd_qom_get,

@@ -17,6 +17,9 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/hostmem.c tools/vbctl/hostmem.h \
 	tools/vbctl/commands.c \
 	tools/vbctl/vbctl.c \
+	tools/vbctl/fleet.c tools/vbctl/fleet.h \
+	tools/vbctl/cmd-list.c \
+	tools/vbctl/cmd-top.c \
 	tools/vbctl/cmd-query.c \
 	tools/vbctl/cmd-set.c \
 	tools/vbctl/cmd-stats.c \

@@ -12,12 +12,18 @@
 
 #include "print.h"
 
+#include <qmp/qmp.h>
+
 #define DEFAULT_SOCKET "./qmp-sock"
 /* Long options without a short form. */
 #define OPT_NO_RECONNECT 256
 
 static const struct option global_options[] = {
 	{ "socket", required_argument, NULL, 's' },
+	{ "sockets", required_argument, NULL, 'S' },
+	{ "connect", required_argument, NULL, 'c' },
+	{ "domain", required_argument, NULL, 'd' },
+	{ "all", no_argument, NULL, 'A' },
 	{ "json", no_argument, NULL, 'j' },
 	{ "timeout", required_argument, NULL, 't' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -62,7 +68,7 @@ static void catch_sigint(struct vbctl *v)
 static const struct vbctl_cmd global_cmd = {
 	.name = "",
 	/* '+': stop at the command; its options are its own. */
-	.shortopts = "+s:jt:vrhV",
+	.shortopts = "+s:S:c:d:jt:vrhV",
 	.longopts = global_options,
 };
 
@@ -75,7 +81,21 @@ static int parse_global_options(struct vbctl *v, int argc, char **argv)
 	while ((c = vbctl_getopt(v, &global_cmd, argc, argv)) != -1) {
 		switch (c) {
 		case 's':
-			v->addr = optarg;
+			if (vbctl_add_addr(v, optarg) < 0)
+				return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+			break;
+		case 'S':
+			v->sockets = optarg;
+			break;
+		case 'c':
+			v->uri = optarg;
+			break;
+		case 'd':
+			if (vbctl_add_domain(v, optarg) < 0)
+				return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+			break;
+		case 'A':
+			v->all = true;
 			break;
 		case 'j':
 			v->json = true;
@@ -98,7 +118,8 @@ static int parse_global_options(struct vbctl *v, int argc, char **argv)
 			vbctl_print_usage(v->out);
 			return VBCTL_EXIT_OK;
 		case 'V':
-			fprintf(v->out, "vbctl (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			fprintf(v->out, "vbctl (%s) %s (%s libvirt)\n", PACKAGE_NAME,
+				PACKAGE_VERSION, qmp_have_libvirt() ? "with" : "without");
 			return VBCTL_EXIT_OK;
 		default:
 			return VBCTL_EXIT_USAGE;
@@ -108,6 +129,44 @@ static int parse_global_options(struct vbctl *v, int argc, char **argv)
 	if (optind == argc && !isatty(STDIN_FILENO))
 		return vbctl_error(v, VBCTL_EXIT_USAGE,
 				   "no command given: 'vbctl help' lists them; 'vbctl shell' reads them from standard input");
+	return -1;
+}
+
+static const char *nonempty_env(const char *name)
+{
+	const char *value = getenv(name);
+
+	return value && *value ? value : NULL;
+}
+
+/*
+ * Targets named on the command line win; without any, the environment
+ * names them ($VBCTL_URI with $VBCTL_DOMAIN, $VBCTL_SOCKETS; the single
+ * socket $VBCTL_SOCKET was read before). -d and --all take their URI from
+ * -c or $VBCTL_URI. Returns -1 to go on, or an exit status.
+ */
+static int resolve_targets(struct vbctl *v)
+{
+	bool named = v->naddrs || v->sockets || v->uri || v->ndomains || v->all;
+	const char *domain;
+
+	if (!named) {
+		v->uri = nonempty_env("VBCTL_URI");
+		domain = nonempty_env("VBCTL_DOMAIN");
+		if (v->uri && domain && vbctl_add_domain(v, domain) < 0)
+			return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+		v->sockets = nonempty_env("VBCTL_SOCKETS");
+	} else if (!v->uri && (v->ndomains || v->all)) {
+		v->uri = nonempty_env("VBCTL_URI");
+		if (!v->uri)
+			return vbctl_error(v, VBCTL_EXIT_USAGE,
+					   "%s needs a libvirt URI: give -c URI (e.g. -c qemu:///system) or set VBCTL_URI; see 'vbctl --help'",
+					   v->all ? "--all" : "-d");
+	}
+	if (v->uri && !qmp_have_libvirt())
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "-c %s: this vbctl was built without libvirt (configure --with-libvirt, with libvirt-dev installed); use -s with a QMP socket instead",
+				   v->uri);
 	return -1;
 }
 
@@ -122,6 +181,8 @@ int main(int argc, char **argv)
 	if (!v.addr || !*v.addr)
 		v.addr = DEFAULT_SOCKET;
 	rc = parse_global_options(&v, argc, argv);
+	if (rc < 0)
+		rc = resolve_targets(&v);
 	if (rc < 0 && optind == argc) {
 		char *shell_argv[] = { (char *)vbctl_cmd_shell.name, NULL };
 

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -31,6 +32,45 @@ void vbctl_release(struct vbctl *v)
 	v->q = qmp_unref(v->q);
 	free(v->balloon_path);
 	v->balloon_path = NULL;
+	free(v->addrs);
+	v->addrs = NULL;
+	v->naddrs = 0;
+	free(v->domains);
+	v->domains = NULL;
+	v->ndomains = 0;
+	free(v->addr_buf);
+	v->addr_buf = NULL;
+}
+
+int vbctl_add_domain(struct vbctl *v, const char *domain)
+{
+	const char **domains = realloc(v->domains,
+				       (v->ndomains + 1) * sizeof(*domains));
+
+	if (!domains)
+		return -ENOMEM;
+	v->domains = domains;
+	v->domains[v->ndomains++] = domain;
+	return 0;
+}
+
+int vbctl_add_addr(struct vbctl *v, const char *addr)
+{
+	const char **addrs = realloc(v->addrs, (v->naddrs + 1) * sizeof(*addrs));
+
+	if (!addrs)
+		return -ENOMEM;
+	v->addrs = addrs;
+	v->addrs[v->naddrs++] = addr;
+	v->addr = addr;
+	return 0;
+}
+
+bool vbctl_is_fleet(const struct vbctl *v)
+{
+	size_t n = v->naddrs + (v->uri ? v->ndomains : 0);
+
+	return n > 1 || v->sockets || v->all || (v->uri && !v->ndomains);
 }
 
 void vbctl_progress_clear(struct vbctl *v)
@@ -375,6 +415,32 @@ static void connect_reason(struct vbctl *v, int rc, char *desc, size_t len)
 	}
 }
 
+/* One libvirt domain (-c, -d): libvirt's own message names what is wrong. */
+static int try_connect_libvirt(struct vbctl *v, char *desc, size_t len)
+{
+	const char *domain;
+	int rc;
+
+	if (v->ndomains != 1) {
+		snprintf(desc, len, "-c %s: name one domain with -d DOMAIN (several -d, or -c without -d, work with list, top, query, set and stats)",
+			 v->uri);
+		v->q = qmp_unref(v->q);
+		return -EINVAL;
+	}
+	domain = v->domains[0];
+	free(v->addr_buf);
+	if (asprintf(&v->addr_buf, "%s domain %s", v->uri, domain) < 0)
+		v->addr_buf = NULL;
+	v->addr = v->addr_buf ? v->addr_buf : domain;
+	rc = qmp_connect_libvirt(v->q, v->uri, domain);
+	if (rc == 0)
+		return 0;
+	snprintf(desc, len, "%s", qmp_get_error_desc(v->q) ?
+		 qmp_get_error_desc(v->q) : strerror(-rc));
+	v->q = qmp_unref(v->q);
+	return rc;
+}
+
 int vbctl_try_connect(struct vbctl *v, char *desc, size_t len)
 {
 	int rc;
@@ -389,6 +455,8 @@ int vbctl_try_connect(struct vbctl *v, char *desc, size_t len)
 	qmp_set_timeout(v->q, v->timeout_ms);
 	if (v->verbose)
 		qmp_set_log_fn(v->q, log_traffic, v);
+	if (v->uri && !v->naddrs)
+		return try_connect_libvirt(v, desc, len);
 	rc = qmp_connect(v->q, v->addr);
 	if (rc == 0)
 		return 0;
@@ -407,11 +475,19 @@ int vbctl_connect(struct vbctl *v)
 
 	if (v->q)
 		return 0;
+	if (vbctl_is_fleet(v))
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "this command takes one VM (one -s ADDR, or -c URI -d DOMAIN); list, top, query, set and stats take many");
 	rc = vbctl_try_connect(v, desc, sizeof(desc));
 	if (rc == 0)
 		return 0;
 	if (rc == -ENOMEM)
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	if (v->uri && !v->naddrs && rc == -EINVAL)
+		return vbctl_error(v, VBCTL_EXIT_USAGE, "%s", desc);
+	if (v->uri && !v->naddrs)
+		return vbctl_error(v, rc == -ENOTSUP ? VBCTL_EXIT_USAGE : VBCTL_EXIT_CONN,
+				   "%s: %s", v->domains[0], desc);
 	tcp = strncmp(v->addr, "tcp:", 4) == 0;
 	path = strncmp(v->addr, "unix:", 5) == 0 ? v->addr + 5 : v->addr;
 	if (rc == -EINVAL) {

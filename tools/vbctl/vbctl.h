@@ -33,6 +33,18 @@ enum {
 struct vbctl {
 	struct qmp *q;		/* NULL until vbctl_connect() */
 	const char *addr;	/* QMP address, as given (-s, $VBCTL_SOCKET) */
+	/* Many VMs (fleet.h): every -s given, --sockets or $VBCTL_SOCKETS
+	 * (colon-separated globs). */
+	const char **addrs;
+	size_t naddrs;
+	const char *sockets;
+	/* libvirt: -c URI ($VBCTL_URI), each -d DOMAIN ($VBCTL_DOMAIN),
+	 * --all (every domain, not only those named). */
+	const char *uri;
+	const char **domains;
+	size_t ndomains;
+	bool all;
+	char *addr_buf;		/* v->addr for one libvirt domain */
 	FILE *out;		/* where results go (stdout); errors: stderr */
 	bool json;		/* -j: machine output */
 	bool pretty;		/* indent JSON even in --json mode */
@@ -102,6 +114,7 @@ struct vbctl_cmd {
 };
 
 /* One per command file (cmd-*.c). */
+extern const struct vbctl_cmd vbctl_cmd_list, vbctl_cmd_top;
 extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
 	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_help, vbctl_cmd_shell,
@@ -130,6 +143,14 @@ void vbctl_print_command_help(FILE *f, const struct vbctl_cmd *cmd);
 void vbctl_init(struct vbctl *v);
 /* Disconnects and frees what v holds (v itself is the caller's). */
 void vbctl_release(struct vbctl *v);
+/* Adds ADDR (borrowed) as a target (-s); -ENOMEM on failure. */
+int vbctl_add_addr(struct vbctl *v, const char *addr);
+/* Adds DOMAIN (borrowed) as a libvirt target (-d); -ENOMEM on failure. */
+int vbctl_add_domain(struct vbctl *v, const char *domain);
+/* Whether the targets are many VMs (more than one -s or -d, --sockets,
+ * -c without -d, --all), so query, set, stats run as fleet commands
+ * (fleet.h). */
+bool vbctl_is_fleet(const struct vbctl *v);
 
 /* ---- errors: every message is one line "vbctl: ..." on stderr ------------ */
 

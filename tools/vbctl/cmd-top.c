@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-top.c - "vbctl top": a live table of the fleet's memory (boot,
+ * actual, target, guest free/available, stats age, swap, last event),
+ * redrawn in place on a terminal. Stats polling is turned on where it is
+ * off and set back on exit.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <qmp/qmp.h>
+
+#include "fleet.h"
+#include "print.h"
+#include "size.h"
+
+#define DEFAULT_INTERVAL_S 2
+#define POLLING_PROPERTY "guest-stats-polling-interval"
+/* QEMU's guest-stats value for "the guest did not report this". */
+#define STAT_UNSET UINT64_MAX
+
+static const struct option top_options[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "sort", required_argument, NULL, 'o' },
+	{ "once", no_argument, NULL, '1' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct vbctl_arg top_args[] = { { NULL } };
+
+static int run_top(struct vbctl *v, int argc, char **argv);
+
+const struct vbctl_cmd vbctl_cmd_top = {
+	.name = "top",
+	.usage = "[--interval S] [--sort COLUMN] [--once]",
+	.summary = "a live table of the VMs' memory",
+	.help =
+	"Follows every VM the targets name (-s repeated, --sockets GLOB,\n"
+	"$VBCTL_SOCKETS, -c URI with -d or --all) and shows one row each: NAME,\n"
+	"BOOT memory, ACTUAL (current logical size), TARGET (the balloon target\n"
+	"when vbctl knows it; QEMU reports none, so today '-'), the guest's\n"
+	"FREE and AVAILABLE memory, the AGE of that sample, SWAP (bytes swapped\n"
+	"in plus out) and the last EVENT. On a terminal the table is\n"
+	"redrawn in place every interval until Ctrl-C; otherwise frames are\n"
+	"appended. Stats polling is turned on where it is off, and set back as\n"
+	"it was on exit. A VM that cannot be reached is a row saying why.\n"
+	"With --json: each frame as one object per VM per line (NDJSON).\n"
+	"\n"
+	"  -i, --interval S   refresh (and stats polling) interval in whole seconds\n"
+	"                     (default 2)\n"
+	"  -o, --sort COLUMN  sort by name, boot, actual, target, free, available,\n"
+	"                     age, swap or event (sizes largest first)\n"
+	"  -1, --once         one frame, once every VM has a sample, then exit\n",
+	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
+	.shortopts = "i:o:1",
+	.longopts = top_options,
+	.args = top_args,
+	.min_args = 0,
+	.max_args = 0,
+	.run = run_top,
+};
+
+enum { TOP_LIST, TOP_LIST_ANON, TOP_BOOT, TOP_GET_POLLING, TOP_SET_POLLING,
+       TOP_ACTUAL, TOP_STATS, TOP_RESTORE };
+
+enum top_column { COL_NAME, COL_BOOT, COL_ACTUAL, COL_TARGET, COL_FREE,
+		  COL_AVAILABLE, COL_AGE, COL_SWAP, COL_EVENT, COL_COUNT };
+
+static const char *const column_names[COL_COUNT] = {
+	"name", "boot", "actual", "target", "free", "available", "age",
+	"swap", "event",
+};
+
+struct top_row {
+	char *path;		/* the balloon's QOM path */
+	int seen;		/* balloon listings answered */
+	int64_t polling_was;	/* -1: not changed by us */
+	bool sampled;		/* a first round of answers came */
+	bool have_actual, have_stats;
+	uint64_t boot, actual, target;	/* target: 0 unknown */
+	struct qmp_balloon_stats *st;	/* NULL until a sample came */
+	char event[64];		/* "NAME HH:MM:SS" */
+	int64_t event_us;
+};
+
+struct top {
+	struct vbctl *v;
+	struct fleet *f;
+	struct top_row *rows;
+	int64_t interval;
+	enum top_column sort;
+	bool once, redraw;
+	int frames;
+	int rc;			/* a failed write */
+};
+
+static void first_frame(struct top *t);
+
+/* ---- per VM ---------------------------------------------------------------- */
+
+static void send_path_prop(struct fleet_vm *vm, const char *command,
+			   const char *path, const char *prop,
+			   struct json_object *value, int tag)
+{
+	struct json_object *args = json_object_new_object();
+
+	json_object_object_add(args, "path", json_object_new_string(path));
+	json_object_object_add(args, "property", json_object_new_string(prop));
+	if (value)
+		json_object_object_add(args, "value", value);
+	fleet_send(vm, command, args, tag);
+	json_object_put(args);
+}
+
+static void top_sample(struct fleet_vm *vm, struct top_row *row)
+{
+	if (fleet_send(vm, "query-balloon", NULL, TOP_ACTUAL) == 0)
+		send_path_prop(vm, "qom-get", row->path, "guest-stats", NULL,
+			       TOP_STATS);
+}
+
+static void top_start(struct fleet_vm *vm, void *data)
+{
+	struct top *t = data;
+	struct top_row *row = &t->rows[vm->index];
+
+	row->polling_was = -1;
+	if (fleet_send(vm, "query-memory-size-summary", NULL, TOP_BOOT) == 0)
+		fleet_balloon_search(vm, TOP_LIST);
+}
+
+static void top_wake(struct fleet_vm *vm, void *data)
+{
+	struct top *t = data;
+
+	top_sample(vm, &t->rows[vm->index]);
+}
+
+static bool get_u64(struct json_object *obj, const char *key, uint64_t *val)
+{
+	struct json_object *m;
+
+	if (!json_object_object_get_ex(obj, key, &m) ||
+	    !json_object_is_type(m, json_type_int))
+		return false;
+	*val = json_object_get_uint64(m);
+	return true;
+}
+
+static void top_reply(struct fleet_vm *vm, void *data, int tag, int rc,
+		      struct json_object *ret)
+{
+	struct top *t = data;
+	struct top_row *row = &t->rows[vm->index];
+	int64_t current;
+
+	if (tag == TOP_LIST || tag == TOP_LIST_ANON) {
+		if (row->path || fleet_balloon_reply(vm, tag, TOP_LIST, rc, ret,
+						     &row->seen, &row->path) != 1)
+			return;
+		send_path_prop(vm, "qom-get", row->path, POLLING_PROPERTY, NULL,
+			       TOP_GET_POLLING);
+		return;
+	}
+	if (rc)
+		return fleet_qmp_error(vm, tag == TOP_BOOT ? "query-memory-size-summary" :
+				       tag == TOP_ACTUAL ? "query-balloon" :
+				       tag == TOP_STATS ? "qom-get guest-stats" :
+				       POLLING_PROPERTY);
+	switch (tag) {
+	case TOP_BOOT:
+		get_u64(ret, "base-memory", &row->boot);
+		return;
+	case TOP_GET_POLLING:
+		current = json_object_get_int64(ret);
+		if (current == t->interval)
+			return top_sample(vm, row);
+		row->polling_was = current;
+		send_path_prop(vm, "qom-set", row->path, POLLING_PROPERTY,
+			       json_object_new_int64(t->interval), TOP_SET_POLLING);
+		return;
+	case TOP_SET_POLLING:
+		return top_sample(vm, row);
+	case TOP_ACTUAL:
+		row->have_actual = get_u64(ret, "actual", &row->actual);
+		return;
+	case TOP_STATS:
+		qmp_balloon_stats_free(row->st);
+		row->have_stats = qmp_balloon_stats_parse(ret, &row->st) == 0;
+		/* The guest answers QEMU's first poll within milliseconds of
+		 * polling starting; until then, ask again soon. */
+		if (!row->have_stats ||
+		    (!qmp_balloon_stats_last_update(row->st) && !row->sampled)) {
+			fleet_wake(vm, 250);
+			return;
+		}
+		row->sampled = true;
+		if (!t->once)
+			fleet_wake(vm, (int)t->interval * 1000);
+		first_frame(t);
+		return;
+	}
+}
+
+static void top_event(struct fleet_vm *vm, void *data, struct json_object *ev)
+{
+	struct top *t = data;
+	struct top_row *row = &t->rows[vm->index];
+	uint64_t us = qmp_event_timestamp_us(ev);
+	time_t secs = (time_t)(us / 1000000);
+	char when[16];
+	struct tm tm;
+
+	if (strcmp(qmp_event_name(ev), "BALLOON_CHANGE") == 0 &&
+	    get_u64(qmp_event_data(ev), "actual", &row->actual))
+		row->have_actual = true;
+	strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&secs, &tm));
+	snprintf(row->event, sizeof(row->event), "%s %s", qmp_event_name(ev),
+		 when);
+	row->event_us = (int64_t)us;
+}
+
+/* ---- the table ------------------------------------------------------------- */
+
+static uint64_t stat_of(const struct top_row *row, enum qmp_balloon_stat s)
+{
+	uint64_t value;
+
+	return row->have_stats && qmp_balloon_stats_get(row->st, s, &value) ?
+	       value : STAT_UNSET;
+}
+
+static int64_t age_of(const struct top_row *row)
+{
+	int64_t last = row->have_stats ? qmp_balloon_stats_last_update(row->st) : 0;
+
+	return last ? (int64_t)time(NULL) - last : -1;
+}
+
+static uint64_t swap_of(const struct top_row *row)
+{
+	uint64_t in = stat_of(row, QMP_STAT_SWAP_IN);
+	uint64_t out = stat_of(row, QMP_STAT_SWAP_OUT);
+
+	if (in == STAT_UNSET && out == STAT_UNSET)
+		return STAT_UNSET;
+	return (in == STAT_UNSET ? 0 : in) + (out == STAT_UNSET ? 0 : out);
+}
+
+/* The sort key of a numeric column: unknown sorts last. */
+static int64_t sort_key(const struct top *t, size_t i)
+{
+	const struct top_row *row = &t->rows[i];
+	uint64_t x = STAT_UNSET;
+
+	if (fleet_vm(t->f, i)->status)
+		return INT64_MIN;
+	switch (t->sort) {
+	case COL_BOOT: x = row->boot; break;
+	case COL_ACTUAL: x = row->have_actual ? row->actual : STAT_UNSET; break;
+	case COL_TARGET: x = row->target ? row->target : STAT_UNSET; break;
+	case COL_FREE: x = stat_of(row, QMP_STAT_FREE_MEMORY); break;
+	case COL_AVAILABLE: x = stat_of(row, QMP_STAT_AVAILABLE_MEMORY); break;
+	case COL_SWAP: x = swap_of(row); break;
+	case COL_AGE: return age_of(row);
+	case COL_EVENT: return row->event_us;
+	default: break;
+	}
+	return x == STAT_UNSET ? INT64_MIN + 1 : (int64_t)(x >> 1);
+}
+
+static const struct top *sorting;
+
+static int compare_rows(const void *a, const void *b)
+{
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int64_t ki, kj;
+
+	if (sorting->sort != COL_NAME) {
+		ki = sort_key(sorting, i);
+		kj = sort_key(sorting, j);
+		if (ki != kj)
+			return ki > kj ? -1 : 1;	/* largest first */
+	}
+	return strcmp(fleet_vm(sorting->f, i)->name,
+		      fleet_vm(sorting->f, j)->name);
+}
+
+static char *size_cell(uint64_t value, char *buf, size_t len)
+{
+	if (value == STAT_UNSET)
+		snprintf(buf, len, "-");
+	else
+		vbctl_size_iec(value, buf, len);
+	return buf;
+}
+
+static struct json_object *u64_or_null(uint64_t value)
+{
+	return value == STAT_UNSET ? NULL : json_object_new_uint64(value);
+}
+
+static void print_json_row(struct top *t, struct fleet_vm *vm,
+			   const struct top_row *row)
+{
+	struct json_object *obj = json_object_new_object();
+	int64_t age = age_of(row);
+
+	json_object_object_add(obj, "name", json_object_new_string(vm->name));
+	if (vm->status && vm->why[0]) {
+		json_object_object_add(obj, "error", json_object_new_string(vm->why));
+	} else {
+		json_object_object_add(obj, "boot", json_object_new_uint64(row->boot));
+		json_object_object_add(obj, "actual", row->have_actual ?
+				       json_object_new_uint64(row->actual) : NULL);
+		json_object_object_add(obj, "target", row->target ?
+				       json_object_new_uint64(row->target) : NULL);
+		json_object_object_add(obj, "free",
+				       u64_or_null(stat_of(row, QMP_STAT_FREE_MEMORY)));
+		json_object_object_add(obj, "available",
+				       u64_or_null(stat_of(row, QMP_STAT_AVAILABLE_MEMORY)));
+		json_object_object_add(obj, "age", age < 0 ? NULL : json_object_new_int64(age));
+		json_object_object_add(obj, "swap-in",
+				       u64_or_null(stat_of(row, QMP_STAT_SWAP_IN)));
+		json_object_object_add(obj, "swap-out",
+				       u64_or_null(stat_of(row, QMP_STAT_SWAP_OUT)));
+		json_object_object_add(obj, "last-event", row->event[0] ?
+				       json_object_new_string(row->event) : NULL);
+	}
+	if (vbctl_print(t->v, VBCTL_PRINT_STREAM, obj, NULL))
+		t->rc = VBCTL_EXIT_FAIL;
+	json_object_put(obj);
+}
+
+#define ROW_FORMAT "%-20s %11s %11s %11s %11s %11s %5s %11s  %s%s"
+
+static void print_frame(struct top *t)
+{
+	char c[6][VBCTL_SIZE_HUMAN_MAX], age[16];
+	size_t i, n = fleet_count(t->f), *order;
+	const struct top_row *row;
+	struct fleet_vm *vm;
+	FILE *out = t->v->out;
+	/* Redrawn in place: over the last frame, each line cleared to its
+	 * end, and what is left below cleared at the end. (Clearing the
+	 * whole screen first would flicker, and terminals like tmux keep
+	 * every cleared screen in their scrollback.) */
+	const char *eol = t->redraw ? "\033[K\n" : "\n";
+
+	order = calloc(n, sizeof(*order));
+	if (!order) {
+		t->rc = vbctl_error(t->v, VBCTL_EXIT_FAIL, "out of memory");
+		return;
+	}
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	sorting = t;
+	qsort(order, n, sizeof(*order), compare_rows);
+
+	if (!t->v->json) {
+		if (t->redraw)
+			fputs(t->frames ? "\033[H" : "\033[H\033[2J", out);
+		else if (t->frames)
+			fputc('\n', out);
+		fprintf(out, ROW_FORMAT, "NAME", "BOOT", "ACTUAL", "TARGET", "FREE",
+			"AVAILABLE", "AGE", "SWAP", "EVENT", eol);
+	}
+	for (i = 0; i < n; i++) {
+		vm = fleet_vm(t->f, order[i]);
+		row = &t->rows[order[i]];
+		if (t->v->json) {
+			print_json_row(t, vm, row);
+			continue;
+		}
+		if (vm->status && vm->why[0]) {
+			fprintf(out, "%-20s %s%s", vm->name, vm->why, eol);
+			continue;
+		}
+		if (age_of(row) < 0)
+			snprintf(age, sizeof(age), "-");
+		else
+			snprintf(age, sizeof(age), "%llds", (long long)age_of(row));
+		fprintf(out, ROW_FORMAT, vm->name,
+			size_cell(row->boot ? row->boot : STAT_UNSET, c[0], sizeof(c[0])),
+			size_cell(row->have_actual ? row->actual : STAT_UNSET, c[1], sizeof(c[1])),
+			size_cell(row->target ? row->target : STAT_UNSET, c[2], sizeof(c[2])),
+			size_cell(stat_of(row, QMP_STAT_FREE_MEMORY), c[3], sizeof(c[3])),
+			size_cell(stat_of(row, QMP_STAT_AVAILABLE_MEMORY), c[4], sizeof(c[4])),
+			age, size_cell(swap_of(row), c[5], sizeof(c[5])),
+			row->event[0] ? row->event : "-", eol);
+	}
+	if (t->redraw && !t->v->json)
+		fputs("\033[J", out);
+	if (vbctl_print_flush(t->v))
+		t->rc = VBCTL_EXIT_FAIL;
+	t->frames++;
+	free(order);
+}
+
+static void top_tick(struct fleet *f, void *data)
+{
+	print_frame(data);
+}
+
+/* The first frame comes as soon as every VM has answered or failed, not
+ * one interval later. */
+static void first_frame(struct top *t)
+{
+	size_t i;
+
+	if (t->once || t->frames)
+		return;
+	for (i = 0; i < fleet_count(t->f); i++)
+		if (!t->rows[i].sampled && !fleet_vm(t->f, i)->done)
+			return;
+	print_frame(t);
+}
+
+/* ---- leaving: polling as it was -------------------------------------------- */
+
+static void restore_start(struct fleet_vm *vm, void *data)
+{
+	struct top *t = data;
+	struct top_row *row = &t->rows[vm->index];
+
+	if (row->path && row->polling_was >= 0)
+		send_path_prop(vm, "qom-set", row->path, POLLING_PROPERTY,
+			       json_object_new_int64(row->polling_was), TOP_RESTORE);
+	else
+		fleet_finish(vm, VBCTL_EXIT_OK, NULL);
+}
+
+static void restore_reply(struct fleet_vm *vm, void *data, int tag, int rc,
+			  struct json_object *ret)
+{
+	if (rc)
+		fleet_qmp_error(vm, "setting " POLLING_PROPERTY " back");
+}
+
+static int parse_sort(struct vbctl *v, const char *text, enum top_column *col)
+{
+	int i;
+
+	for (i = 0; i < COL_COUNT; i++) {
+		if (strcmp(text, column_names[i]) == 0) {
+			*col = i;
+			return 0;
+		}
+	}
+	return vbctl_usage_error(v, &vbctl_cmd_top,
+				 "bad value '%s' for --sort: expected name, boot, actual, target, free, available, age, swap or event",
+				 text);
+}
+
+static int run_top(struct vbctl *v, int argc, char **argv)
+{
+	static const struct fleet_ops restore_ops = {
+		.start = restore_start,
+		.reply = restore_reply,
+		.connected_only = true,
+	};
+	struct fleet_ops ops = {
+		.start = top_start,
+		.reply = top_reply,
+		.event = top_event,
+		.wake = top_wake,
+	};
+	struct top t = { .v = v, .interval = DEFAULT_INTERVAL_S };
+	int c, rc, status;
+	size_t i;
+
+	vbctl_getopt_begin();
+	while ((c = vbctl_getopt(v, &vbctl_cmd_top, argc, argv)) != -1) {
+		if (c == '1')
+			t.once = true;
+		else if (c == 'i' && !vbctl_parse_count(v, &vbctl_cmd_top, "--interval",
+							 optarg, &t.interval))
+			continue;
+		else if (c == 'o' && !parse_sort(v, optarg, &t.sort))
+			continue;
+		else
+			return VBCTL_EXIT_USAGE;
+	}
+	rc = vbctl_check_args(v, &vbctl_cmd_top, argc, argv, optind);
+	if (rc)
+		return rc;
+	rc = fleet_open(v, 0, &t.f, &status);
+	if (rc)
+		return rc;
+	t.rows = calloc(fleet_count(t.f), sizeof(*t.rows));
+	if (!t.rows) {
+		fleet_free(t.f);
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	}
+	t.redraw = !t.once && !v->json && isatty(fileno(v->out));
+	if (!t.once) {
+		ops.tick = top_tick;
+		ops.tick_ms = (int)t.interval * 1000;
+	}
+
+	rc = fleet_run(t.f, &ops, &t);
+	if (t.once) {
+		status = fleet_worse(status, rc);
+		print_frame(&t);
+	} else if (v->interrupted) {
+		/* Ctrl-C is how a live top ends. */
+		v->interrupted = 0;
+	} else {
+		/* Every VM failed: show why, once. */
+		status = fleet_worse(status, rc);
+		print_frame(&t);
+	}
+	status = fleet_worse(status, fleet_run(t.f, &restore_ops, &t));
+	if (t.once || !t.redraw)
+		fleet_report_failures(t.f);
+	for (i = 0; i < fleet_count(t.f); i++) {
+		free(t.rows[i].path);
+		qmp_balloon_stats_free(t.rows[i].st);
+	}
+	free(t.rows);
+	fleet_free(t.f);
+	return fleet_worse(status, t.rc);
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fleet.h - many VMs at once. The targets a command names (-s repeated,
+ * --sockets GLOB, $VBCTL_SOCKETS) become a fleet; a command then gives each
+ * VM a small state machine (struct fleet_ops) and fleet_run() drives all
+ * of them from one poll() loop: connects, QMP exchanges, events and
+ * wake-ups, each VM with its own deadline, so a slow or dead VM is a row
+ * that says why, never a stall for the others.
+ *
+ * A run: fleet_run() connects every VM that is not connected yet, calls
+ * ops->start() for each one that is, and from then on ops->reply() with
+ * the answer to each exchange sent with fleet_send(), ops->event() for
+ * each event and ops->wake() when a wake-up set with fleet_wake() is due.
+ * A VM is done when its ops call fleet_finish(), when it fails (connect,
+ * timeout, lost connection: status 3, with the reason in vm->why), or when
+ * it has nothing in flight and no wake-up set (status 0). Connections stay
+ * open between runs, so a command can run several (sample, then restore).
+ */
+#ifndef VBCTL_FLEET_H
+#define VBCTL_FLEET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vbctl.h"
+
+struct fleet;
+struct json_object;
+
+/* At most this many exchanges in flight per VM. */
+#define FLEET_MAX_INFLIGHT 8
+
+struct fleet_vm {
+	struct fleet *fleet;
+	size_t index;		/* 0..fleet_count()-1, in target order */
+	char *name;		/* the row's name: the socket's file name, or
+				 * the libvirt domain's name */
+	char *addr;		/* the QMP socket address, or for a libvirt
+				 * domain "URI domain NAME" (for messages) */
+	char *uri, *domain;	/* libvirt: its connection URI and domain */
+	bool inactive;		/* libvirt: the domain is shut off */
+	struct qmp *q;		/* NULL when not connected (or dropped) */
+
+	/* The outcome of the current run. */
+	bool done;
+	int status;		/* VBCTL_EXIT_*, once done */
+	char why[256];		/* why it failed; "" when it did not */
+
+	void *data;		/* the command's own, per VM */
+
+	/* Private to fleet.c. */
+	int64_t deadline_ms;	/* connecting: give up then; -1: none */
+	int64_t wake_ms;	/* fleet_wake() due; 0: none */
+	size_t ninflight;
+	struct {
+		uint64_t id;
+		int tag;
+		const char *command;	/* a literal: for messages */
+		int64_t deadline_ms;
+	} inflight[FLEET_MAX_INFLIGHT];
+};
+
+struct fleet_ops {
+	/* Connected: send the first exchanges. */
+	void (*start)(struct fleet_vm *vm, void *data);
+	/* The answer to the exchange sent with TAG: RC 0 and RET (borrowed)
+	 * its return value, or RC -EREMOTEIO for a QMP error reply
+	 * (fleet_qmp_error() turns it into the row's reason). */
+	void (*reply)(struct fleet_vm *vm, void *data, int tag, int rc,
+		      struct json_object *ret);
+	/* Optional: an event from this VM (borrowed). */
+	void (*event)(struct fleet_vm *vm, void *data, struct json_object *ev);
+	/* Optional: the wake-up set with fleet_wake() is due. */
+	void (*wake)(struct fleet_vm *vm, void *data);
+	/* Optional: called every tick_ms while the run lasts (a redraw). */
+	void (*tick)(struct fleet *f, void *data);
+	int tick_ms;
+	/* Only VMs connected now take part (a clean-up run); the others
+	 * are done at once and keep the outcome of the last run. */
+	bool connected_only;
+};
+
+/* fleet_open() flags. */
+#define FLEET_INACTIVE	(1u << 0)	/* --all lists shut-off domains too */
+
+/*
+ * The fleet the global options name: every -s ADDR, the sockets matching
+ * --sockets GLOB[:GLOB...] (or $VBCTL_SOCKETS; entries that are not
+ * sockets are left out), and with -c URI each -d DOMAIN, or without -d
+ * every running domain (--all with FLEET_INACTIVE: every domain; shut-off
+ * ones are rows marked inactive that fail as "not running"). A glob that
+ * matches no socket is reported and counts as a failure (*status 3), the
+ * other targets still run. Returns 0 with *fp set, or an exit status
+ * (nothing to run).
+ */
+int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
+	       int *status);
+struct fleet *fleet_free(struct fleet *f);
+
+size_t fleet_count(const struct fleet *f);
+struct fleet_vm *fleet_vm(struct fleet *f, size_t i);
+
+/*
+ * Run OPS on every VM (see the top of this file) until all are done, the
+ * command calls fleet_stop() or Ctrl-C (v->interrupted: VMs not done end
+ * "interrupted", status 1). Each exchange and each connect is bounded by
+ * the -t timeout. Returns the worst status of the VMs (3 > 1 > 0).
+ */
+int fleet_run(struct fleet *f, const struct fleet_ops *ops, void *data);
+void fleet_stop(struct fleet *f);
+
+/* Send COMMAND (a string literal) with ARGS (borrowed, may be NULL);
+ * its answer comes to ops->reply() with TAG. On failure the VM is done
+ * (status 3) and this returns a negative errno. */
+int fleet_send(struct fleet_vm *vm, const char *command,
+	       struct json_object *args, int tag);
+/* Call ops->wake() for VM in MS milliseconds (replaces an earlier one). */
+void fleet_wake(struct fleet_vm *vm, int ms);
+/* VM is done with STATUS; FMT (may be NULL) says why it failed. */
+void fleet_finish(struct fleet_vm *vm, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* VM is done after the QMP error reply to WHAT: status 1 and the error's
+ * class and description (DeviceNotActive: "no balloon device"). */
+void fleet_qmp_error(struct fleet_vm *vm, const char *what);
+
+/*
+ * Finding the balloon device without waiting: fleet_balloon_search()
+ * sends qom-list for /machine/peripheral (tag TAG) and
+ * /machine/peripheral-anon (TAG + 1), where every -device lands (libvirt's
+ * balloon0 too). Feed both replies to fleet_balloon_reply() (with *SEEN
+ * 0 at the start): 1 and a malloc()ed *PATH when found, 0 while still
+ * looking, -1 when neither holds one (the VM is done then: status 1).
+ */
+int fleet_balloon_search(struct fleet_vm *vm, int tag);
+int fleet_balloon_reply(struct fleet_vm *vm, int tag, int first_tag, int rc,
+			struct json_object *ret, int *seen, char **path);
+
+/* The VBCTL_* status worse of A and B. */
+int fleet_worse(int a, int b);
+
+/* For the rows: "vbctl: NAME: WHY" on stderr for each failed VM. */
+void fleet_report_failures(struct fleet *f);
+
+#endif
