@@ -61,6 +61,7 @@ QMP_EXPORT int qmp_libvirt_list_domains(struct qmp *q, const char *uri,
 #include <ctype.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -92,21 +93,34 @@ static void *run_event_loop(void *arg)
 	return NULL;
 }
 
-static void start_event_loop(void)
+/* Start a detached thread with every signal blocked, so the caller's
+ * signals (Ctrl-C) go to its own threads, not to libqmp's. */
+static int start_thread(void *(*fn)(void *), void *arg)
 {
+	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t thread;
+	int r;
 
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	r = pthread_create(&thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+static void start_event_loop(void)
+{
 	virSetErrorFunc(NULL, silence);
 	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
 		event_loop_err = -EIO;
 		return;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&thread, &attr, run_event_loop, NULL))
+	if (start_thread(run_event_loop, NULL))
 		event_loop_err = -EAGAIN;
-	pthread_attr_destroy(&attr);
 }
 
 /* Connections shared by every channel on the same URI, so a fleet of
@@ -455,8 +469,6 @@ int qmp_libvirt_open(const char *uri, const char *domain,
 		     struct qmp_libvirt **lvp, int *fd)
 {
 	struct qmp_libvirt *lv;
-	pthread_attr_t attr;
-	pthread_t thread;
 	int p[2], r;
 
 	pthread_once(&event_loop_once, start_event_loop);
@@ -482,10 +494,7 @@ int qmp_libvirt_open(const char *uri, const char *domain,
 		lv_unref(lv);
 		return -ENOMEM;
 	}
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	r = pthread_create(&thread, &attr, worker, lv);
-	pthread_attr_destroy(&attr);
+	r = start_thread(worker, lv);
 	if (r) {
 		lv->refs = 1;
 		lv_unref(lv);

@@ -173,7 +173,9 @@ static int resolve_targets(struct vbctl *v)
 int main(int argc, char **argv)
 {
 	const struct vbctl_cmd *cmd;
-	struct vbctl v;
+	/* Static: a Ctrl-C that comes while the process exits (after main
+	 * returned) still finds it for on_sigint(). */
+	static struct vbctl v;
 	int rc;
 
 	vbctl_init(&v);
