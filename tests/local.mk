@@ -194,3 +194,10 @@ BALLOON_TEST_PROGS = \
 	tests/e2e/test-guest-soak.py
 TESTS += $(BALLOON_TEST_PROGS)
 EXTRA_DIST += $(BALLOON_TEST_PROGS)
+
+# The libvirt tests keep QEMU's capabilities cache here between runs (a
+# cold one costs the private libvirtd seconds at its first start).
+distclean-local: distclean-libvirt-caps
+distclean-libvirt-caps:
+	rm -rf tests/libvirt-caps-cache
+PHONY += distclean-libvirt-caps

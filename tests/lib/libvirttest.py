@@ -45,7 +45,7 @@ from vbtest import Result, vbctl_argv  # noqa: F401 (vbctl_argv: for tests)
 
 START_TIMEOUT = 60      # seconds: the first start fills the capabilities cache
 BOOT_TIMEOUT = 120
-CAPS = os.path.join("libvirt", "qemu", "capabilities")
+CAPS = os.path.join("libvirt", "qemu", "cache", "capabilities")
 
 
 def _which(name):
@@ -66,6 +66,16 @@ def require_libvirt():
     if "built without libvirt" in r.stderr:
         skip_all("vbctl was built without libvirt (apt-get install libvirt-dev, "
                  "then configure again)")
+
+
+def _remove_stale_users():
+    """Users "vbtestPID" left by a test that was killed outright (PID gone)."""
+    for pw in pwd.getpwall():
+        name = pw.pw_name
+        if not (name.startswith("vbtest") and name[6:].isdigit()):
+            continue
+        if not os.path.exists("/proc/" + name[6:]):
+            subprocess.run(["userdel", name], capture_output=True)
 
 
 class Domain:
@@ -161,6 +171,7 @@ class Libvirtd:
         shutil.copy(os.environ["GUEST_ELF"], self.kernel)
         os.chmod(self.kernel, 0o644)
         if os.geteuid() == 0:
+            _remove_stale_users()
             self.user = "vbtest%d" % os.getpid()
             subprocess.run(["useradd", "--system", "--no-create-home",
                             "--home-dir", self.home, "--shell", "/usr/sbin/nologin",
