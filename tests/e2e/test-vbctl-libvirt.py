@@ -2,11 +2,12 @@
 """vbctl on libvirt domains (-c URI -d DOMAIN) against a real, private
 libvirtd (session mode, started and stopped by this test) whose domains
 boot our guest under TCG: query (by name, UUID and id), set --wait (and
-libvirt sees the change), stats, stats --watch, events, the shell; the
-fleet through libvirt: list (--all), top --once, set --wait on several
-domains; and the bad input: an unknown domain, a URI that cannot be opened, a shut-off
-domain, a domain without a balloon, a libvirt without QEMU monitor
-passthrough, -d without a URI."""
+libvirt sees the change), stats, stats --watch, events, the shell (piped,
+and in a terminal with a live event); the fleet through libvirt: list
+(--all), top --once, set --wait on several domains; and the bad input: an
+unknown domain, a URI that cannot be opened, a shut-off domain, a domain
+without a balloon, a libvirt without QEMU monitor passthrough, -d without
+a URI."""
 
 import json
 import os
@@ -16,6 +17,7 @@ import signal
 import time
 
 import libvirttest
+import tmuxterm
 from guest import require_guest
 from vbtest import Tap
 
@@ -90,6 +92,27 @@ try:
     docs = [json.loads(l) for l in r.out.splitlines()]
     t.ok(r.rc == 0 and docs[0].get("actual") and docs[-1] == {"actual": 192 * MiB},
          "the shell over -c/-d: vbctl and raw QMP commands")
+
+    # The readline shell on a real terminal, over libvirt: a command, and
+    # an event printed while the user sits at the prompt.
+    term = tmuxterm.Term(lv.argv(libvirttest.vbctl_argv() + d + ["shell"]))
+    try:
+        term.wait(lambda s: term.last_line() == "vbctl>", what="the prompt")
+        term.type("query")
+        term.keys("Enter")
+        term.wait(lambda s: "actual: 192.00 MiB" in s, what="query's answer")
+        lv.virsh("setmem", "vb1", "180M", "--live")
+        term.wait(lambda s: re.search(r"BALLOON_CHANGE .*\"actual\"", s), what="the event")
+        t.ok(term.last_line() == "vbctl>",
+             "the shell in a terminal over -c/-d: query, and a live BALLOON_CHANGE above the prompt")
+        term.type("quit")
+        term.keys("Enter")
+        t.is_(term.exit_status(), 0, "quit ends the shell with 0")
+    except TimeoutError as e:
+        t.ok(False, "the shell in a terminal over -c/-d")
+        t.diag(str(e))
+    finally:
+        term.close()
 
     # The fleet through libvirt.
     off = lv.define("off")
