@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs what vballoon needs to build, run and test on Debian/Ubuntu:
 # the autotools, json-c, readline, QEMU (with its firmware), and the tools
-# the test suite and benchmarks use, and libvirt (libqmp's libvirt transport;
-# the tests start a private libvirtd under tini). Run as root or with sudo
-# available.
+# the test suite and benchmarks use, libvirt (libqmp's libvirt transport;
+# the tests start a private libvirtd under tini), and busybox-static and cpio
+# (the Linux guest that scripts/linux-guest.sh builds). Run as root or with
+# sudo available.
 set -eu
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -13,7 +14,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	qemu-system-x86 qemu-system-data seabios ipxe-qemu
 	python3 socat tmux valgrind groff-base
 	libvirt-dev libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
-	tini"
+	tini busybox-static cpio"
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES

@@ -151,9 +151,12 @@ class Guest:
     reboot: a reset reboots the guest (else QEMU exits: -no-reboot).
     """
 
+    prompt = PROMPT
+    ready = r"^balloon: ready"      # the console line once the driver is live
+
     def __init__(self, machine="q35", mem="2G", append="", devices=(),
                  qmp=False, extra=(), reboot=False):
-        self.qemu, self.elf = require_guest()
+        self.qemu, self.elf = self._kernel()
         self.machine, self.mem_size = machine, mem
         self.tmpdir = tempfile.mkdtemp(prefix="vballoon-guest-")
         self.qmp_path = os.path.join(self.tmpdir, "qmp-sock") if qmp else None
@@ -175,6 +178,10 @@ class Guest:
         self._eof = False
         self.boot_seconds = None
 
+    @staticmethod
+    def _kernel():
+        return require_guest()
+
     # -- lifetime ---------------------------------------------------------
 
     def start(self):
@@ -191,7 +198,7 @@ class Guest:
     def boot(self, timeout=BOOT_TIMEOUT):
         """Start QEMU and wait for the first prompt; sets boot_seconds."""
         self.start()
-        self.wait_for(re.escape(PROMPT), timeout)
+        self.wait_for(re.escape(self.prompt), timeout)
         self.boot_seconds = time.monotonic() - self.started
         return self
 
@@ -277,6 +284,24 @@ class Guest:
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
 
+    def console_fifo(self):
+        """A named pipe whose bytes are typed on the console, for commands
+        another program runs (e.g. vbctl check --pressure 'printf ... >
+        FIFO'). Returns its path."""
+        path = os.path.join(self.tmpdir, "console-in")
+        os.mkfifo(path)
+        fd = os.open(path, os.O_RDWR)  # never EOF between writers
+
+        def pump():
+            while True:
+                data = os.read(fd, 4096)
+                if not data or not self.alive():
+                    return
+                self.send(data.decode("utf-8", "replace"))
+
+        threading.Thread(target=pump, daemon=True).start()
+        return path
+
     def command(self, line, timeout=COMMAND_TIMEOUT):
         """Run one console command; returns its reply lines (the output
         between the echoed command and the next prompt)."""
@@ -284,7 +309,7 @@ class Guest:
         self.send(line + "\r")
         # No ^: a line the kernel prints on its own (the balloon's) may
         # land in the middle of the echo.
-        m = self.wait_for(r"%s\n((?:.*\n)*?)%s" % (re.escape(line), re.escape(PROMPT)),
+        m = self.wait_for(r"%s\n((?:.*\n)*?)%s" % (re.escape(line), re.escape(self.prompt)),
                           timeout, since)
         return m.group(1).splitlines()
 
@@ -328,6 +353,48 @@ class Guest:
         if not self._qmp:
             self._qmp = Qmp(self.qmp_path)
         return self._qmp
+
+
+def linux_guest_files():
+    """(vmlinuz, initrd.img, version) of the Linux guest that
+    scripts/linux-guest.sh builds from Debian's packages (or finds in its
+    cache); skips the test when it cannot be had here."""
+    top = os.environ.get("top_srcdir") or os.path.dirname(os.path.dirname(
+        os.path.dirname(os.path.abspath(__file__))))
+    script = os.path.join(top, "scripts", "linux-guest.sh")
+    r = subprocess.run([script], capture_output=True, text=True)
+    if r.returncode != 0:
+        skip_all("no Linux guest: scripts/linux-guest.sh failed: %s"
+                 % (r.stderr.strip().splitlines() or ["?"])[-1])
+    d = r.stdout.strip().splitlines()[-1]
+    with open(os.path.join(d, "version")) as f:
+        version = " ".join(f.read().split()[:2])
+    return os.path.join(d, "vmlinuz"), os.path.join(d, "initrd.img"), version
+
+
+class LinuxGuest(Guest):
+    """Debian's Linux kernel with a busybox initramfs and its own
+    virtio_balloon driver (scripts/linux-guest.sh), for comparison: the
+    same interface as Guest; its console runs a busybox shell, where
+    `alloc MIB` holds memory and `free-all` gives it back.
+    balloon=False boots it without the balloon driver."""
+
+    prompt = "linux> "
+    ready = r"^linux-guest: balloon ready"
+
+    def __init__(self, machine="q35", mem="2G", append="", devices=(),
+                 qmp=False, extra=(), reboot=False, balloon=True):
+        vmlinuz, initrd, self.version = linux_guest_files()
+        cmdline = "console=ttyS0 quiet panic=-1"
+        if not balloon:
+            cmdline += " linux-guest.balloon=off"
+            self.ready = r"^linux-guest: no balloon driver"
+        self._vmlinuz = vmlinuz
+        super().__init__(machine, mem, (cmdline + " " + append).strip(),
+                         devices, qmp, ["-initrd", initrd] + list(extra), reboot)
+
+    def _kernel(self):
+        return require_qemu(), self._vmlinuz
 
 
 class QmpError(Exception):
