@@ -24,6 +24,7 @@ const struct vbctl_cmd *const vbctl_commands[] = {
 	&vbctl_cmd_qom_set,
 	&vbctl_cmd_events,
 	&vbctl_cmd_doctor,
+	&vbctl_cmd_check,
 	&vbctl_cmd_qmp,
 	&vbctl_cmd_shell,
 	&vbctl_cmd_help,

@@ -27,6 +27,7 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/cmd-events.c \
 	tools/vbctl/cmd-doctor.c \
 	tools/vbctl/cmd-qmp.c \
+	tools/vbctl/cmd-check.c \
 	tools/vbctl/cmd-help.c \
 	tools/vbctl/cmd-shell.c \
 	tools/vbctl/shell-line.c tools/vbctl/shell-line.h \

@@ -117,8 +117,8 @@ struct vbctl_cmd {
 extern const struct vbctl_cmd vbctl_cmd_list, vbctl_cmd_top;
 extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
-	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_help, vbctl_cmd_shell,
-	vbctl_cmd_quit, vbctl_cmd_exit, vbctl_cmd_hmp,
+	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_check, vbctl_cmd_help,
+	vbctl_cmd_shell, vbctl_cmd_quit, vbctl_cmd_exit, vbctl_cmd_hmp,
 	vbctl_cmd_doctor;
 
 /* The table, NULL-terminated, in the order "vbctl help" lists it. */
