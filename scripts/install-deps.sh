@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what vballoon needs to build, run and test on Debian/Ubuntu:
-# the autotools, json-c, readline, QEMU (with its firmware), and the tools
+# the autotools, json-c, readline, GnuTLS (and certtool for its tests),
+# QEMU (with its firmware), and the tools
 # the test suite and benchmarks use, libvirt (libqmp's libvirt transport;
 # the tests start a private libvirtd under tini), and busybox-static and cpio
 # (the Linux guest that scripts/linux-guest.sh builds). Run as root or with
@@ -10,7 +11,7 @@ SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential autoconf automake libtool pkg-config
-	libjson-c-dev libreadline-dev
+	libjson-c-dev libreadline-dev libgnutls28-dev gnutls-bin
 	qemu-system-x86 qemu-system-data seabios ipxe-qemu
 	python3 socat tmux valgrind groff-base
 	libvirt-dev libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients

@@ -110,6 +110,7 @@ VBCTL_TEST_PROGS = \
 	tests/e2e/test-vbctl-reconnect.py \
 	tests/e2e/test-vbctl-check.py \
 	tests/e2e/test-vbctl-check-linux.py \
+	tests/e2e/test-vbctl-tls.py \
 	tests/e2e/test-shell-tty.py \
 	tests/e2e/test-shell-piped.py \
 	tests/e2e/test-shell-stats.py \

@@ -65,13 +65,25 @@ typedef void (*qmp_log_fn)(void *userdata, enum qmp_log_kind kind,
 void qmp_set_log_fn(struct qmp *q, qmp_log_fn fn, void *userdata);
 
 /*
- * Connect to ADDR: "unix:PATH", "tcp:HOST:PORT", or a bare PATH (unix),
+ * Connect to ADDR: "unix:PATH", "tcp:HOST:PORT", "tls:HOST:PORT" (see
+ * qmp_set_tls_files), or a bare PATH (unix),
  * read the greeting and negotiate capabilities (qmp_capabilities).
  * The whole exchange is bounded by the connection's timeout.
  * Errors: -EINVAL (bad address), -ENOENT/-ECONNREFUSED/... from connect,
  * -ETIMEDOUT, -EPROTO (not a QMP server).
  */
 int qmp_connect(struct qmp *q, const char *addr);
+/*
+ * For "tls:HOST:PORT" addresses (QEMU's monitor chardev with tls-creds):
+ * the CA certificate QEMU's must lead to (PEM file; NULL: the system's
+ * trust store) and optionally a client certificate with its key (both or
+ * neither). Copied. QEMU's certificate must also name HOST (a DNS name,
+ * or an IP address SAN). Failures of qmp_connect(): -EKEYREJECTED (not
+ * trusted, or not for HOST), -ENOKEY (a file cannot be loaded), -EPROTO
+ * (the peer does not speak TLS).
+ */
+int qmp_set_tls_files(struct qmp *q, const char *ca_file,
+		      const char *cert_file, const char *key_file);
 /* Same over an already connected stream socket; takes ownership of fd. */
 int qmp_connect_fd(struct qmp *q, int fd);
 /* The fd to poll() for readability; -1 when not connected. After poll()
@@ -86,7 +98,10 @@ int qmp_get_fd(const struct qmp *q);
  * qmp_connect_continue(): -EINPROGRESS while the greeting or the answer
  * to qmp_capabilities has not come yet, 0 once connected, another
  * negative errno when it failed (the connection is broken then). It never
- * waits; the caller bounds the whole exchange with its own deadline.
+ * waits; the caller bounds the whole exchange with its own deadline. The
+ * one exception: for "tls:HOST:PORT", qmp_connect_start() makes the TCP
+ * connection and the TLS handshake before it returns, within the
+ * connection's timeout.
  */
 int qmp_connect_start(struct qmp *q, const char *addr);
 int qmp_connect_continue(struct qmp *q);

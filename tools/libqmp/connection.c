@@ -52,6 +52,12 @@ struct qmp {
 	char err_desc[256];
 	struct json_object *qmp_error;	/* last {"class", "desc"} or NULL */
 
+	/* tls:HOST:PORT: the session over fd, and the files to set one up
+	 * with (qmp_set_tls_files; copies). */
+	struct qmp_tls *tls;
+	char *tls_ca, *tls_cert, *tls_key;
+	uint64_t received;		/* bytes read: did a drain get any? */
+
 	qmp_log_fn log_fn;
 	void *log_data;
 	bool log_stderr;		/* QMP_LOG=debug and no log_fn */
@@ -235,6 +241,10 @@ QMP_EXPORT struct qmp *qmp_unref(struct qmp *q)
 
 	if (!q || --q->refcount > 0)
 		return NULL;
+	qmp_tls_free(q->tls);
+	free(q->tls_ca);
+	free(q->tls_cert);
+	free(q->tls_key);
 	if (q->lv)
 		qmp_libvirt_close(q->lv);	/* owns fd */
 	else if (q->fd >= 0)
@@ -411,21 +421,29 @@ static int drain_socket(struct qmp *q)
 	if (q->lv)
 		return drain_libvirt(q);
 	for (;;) {
-		n = recv(q->fd, q->rbuf, sizeof(q->rbuf), 0);
+		n = q->tls ? qmp_tls_recv(q->tls, q->rbuf, sizeof(q->rbuf)) :
+			     recv(q->fd, q->rbuf, sizeof(q->rbuf), 0);
 		if (n > 0) {
+			q->received += (uint64_t)n;
 			r = feed_parser(q, q->rbuf, (size_t)n);
-			if (r < 0 || (size_t)n < sizeof(q->rbuf))
+			/* A full buffer, or records GnuTLS holds decrypted
+			 * (poll() would not see them): there is more. */
+			if (r < 0 || ((size_t)n < sizeof(q->rbuf) &&
+				      !(q->tls && qmp_tls_pending(q->tls))))
 				return r;
-			continue;	/* a full buffer: there may be more */
+			continue;
 		}
 		if (n == 0)
 			return qmp_fail(q, -ECONNRESET,
 					"connection closed by QEMU");
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
 			return 0;
-		if (errno != EINTR)
-			return qmp_fail(q, -errno, "receive: %s",
-					strerror(errno));
+		if (errno == EINTR)
+			continue;
+		if (q->tls)
+			return qmp_fail(q, -errno, "TLS: %s",
+					qmp_tls_error(q->tls));
+		return qmp_fail(q, -errno, "receive: %s", strerror(errno));
 	}
 }
 
@@ -436,8 +454,17 @@ static int drain_socket(struct qmp *q)
 static int read_messages(struct qmp *q, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	uint64_t before = q->received;
 	int r;
 
+	/* GnuTLS may hold bytes it read from the socket already (records
+	 * that came with the end of the handshake, or decrypted ones):
+	 * poll() cannot see those, so with TLS read before waiting. */
+	if (q->tls) {
+		r = drain_socket(q);
+		if (r < 0 || q->received != before)
+			return r;
+	}
 	for (;;) {
 		r = poll(&pfd, 1, qmp_deadline_left(deadline));
 		if (r > 0)
@@ -460,8 +487,10 @@ static int send_all(struct qmp *q, const char *buf, size_t len,
 	int r;
 
 	while (len > 0) {
-		/* MSG_NOSIGNAL: a closed socket is an error, not SIGPIPE */
-		n = send(q->fd, buf, len, MSG_NOSIGNAL);
+		/* MSG_NOSIGNAL: a closed socket is an error, not SIGPIPE
+		 * (GnuTLS sends with it too) */
+		n = q->tls ? qmp_tls_send(q->tls, buf, len) :
+			     send(q->fd, buf, len, MSG_NOSIGNAL);
 		if (n >= 0) {
 			buf += n;
 			len -= (size_t)n;
@@ -473,7 +502,8 @@ static int send_all(struct qmp *q, const char *buf, size_t len,
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return qmp_fail(q, -errno, "send: %s", strerror(errno));
+			return qmp_fail(q, -errno, "send: %s", q->tls ?
+					qmp_tls_error(q->tls) : strerror(errno));
 		do {
 			r = poll(&pfd, 1, qmp_deadline_left(deadline));
 		} while (r < 0 && errno == EINTR);
@@ -521,7 +551,14 @@ static int send_json(struct qmp *q, struct json_object *msg, uint64_t id,
 			return -ENOMEM;
 		memcpy(line, text, len);
 		line[len] = '\n';	/* not needed by QEMU; keeps traces readable */
-		r = send_all(q, line, len + 1, deadline);
+		/* QEMU (7.2 at least) reads a TLS monitor's input a byte
+		 * at a time and only when the socket is readable, so the
+		 * end of the last record would wait in its GnuTLS buffer
+		 * for more bytes: the newline goes in a record of its own,
+		 * which keeps the socket readable until the message is in. */
+		r = send_all(q, line, q->tls ? len : len + 1, deadline);
+		if (r == 0 && q->tls)
+			r = send_all(q, line + len, 1, deadline);
 		free(line);
 		if (r < 0)
 			return r;
@@ -764,14 +801,85 @@ QMP_EXPORT int qmp_connect_fd(struct qmp *q, int fd)
 	return negotiate(q, qmp_deadline(q->timeout_ms));
 }
 
+QMP_EXPORT int qmp_set_tls_files(struct qmp *q, const char *ca_file,
+				 const char *cert_file, const char *key_file)
+{
+	char *ca = ca_file ? strdup(ca_file) : NULL;
+	char *cert = cert_file ? strdup(cert_file) : NULL;
+	char *key = key_file ? strdup(key_file) : NULL;
+
+	if ((ca_file && !ca) || (cert_file && !cert) || (key_file && !key)) {
+		free(ca);
+		free(cert);
+		free(key);
+		return -ENOMEM;
+	}
+	free(q->tls_ca);
+	free(q->tls_cert);
+	free(q->tls_key);
+	q->tls_ca = ca;
+	q->tls_cert = cert;
+	q->tls_key = key;
+	return 0;
+}
+
+/* "HOST:PORT" or "[V6ADDR]:PORT" -> HOST in BUF; false if malformed. */
+static bool tls_host(const char *hostport, char *buf, size_t len)
+{
+	const char *end;
+
+	if (*hostport == '[') {
+		hostport++;
+		end = strchr(hostport, ']');
+	} else {
+		end = strrchr(hostport, ':');
+	}
+	if (!end || end == hostport || (size_t)(end - hostport) >= len)
+		return false;
+	memcpy(buf, hostport, (size_t)(end - hostport));
+	buf[end - hostport] = '\0';
+	return true;
+}
+
+/* tls:HOST:PORT: TCP to HOST:PORT, then a verified TLS session, both by
+ * DEADLINE (the handshake waits even for qmp_connect_start). */
+static int connect_tls(struct qmp *q, const char *hostport, int64_t deadline)
+{
+	const struct qmp_tls_files files = {
+		.ca = q->tls_ca, .cert = q->tls_cert, .key = q->tls_key,
+	};
+	char desc[sizeof(q->err_desc)], host[256], *tcp;
+	int fd, r;
+
+	if (!tls_host(hostport, host, sizeof(host)))
+		return qmp_fail(q, -EINVAL, "bad address tls:%s (want tls:HOST:PORT)",
+				hostport);
+	if (asprintf(&tcp, "tcp:%s", hostport) < 0)
+		return qmp_fail(q, -ENOMEM, "out of memory");
+	fd = qmp_address_connect(tcp, deadline, desc, sizeof(desc));
+	free(tcp);
+	if (fd < 0)
+		return qmp_fail(q, fd, "%s", desc);
+	q->fd = fd;
+	r = qmp_tls_start(&q->tls, fd, host, &files, deadline, desc, sizeof(desc));
+	if (r < 0)
+		return qmp_fail(q, r, "%s", desc);
+	qmp_debug(q, "TLS session with %s verified", host);
+	return 0;
+}
+
 QMP_EXPORT int qmp_connect(struct qmp *q, const char *addr)
 {
 	int64_t deadline = qmp_deadline(q->timeout_ms);
 	char desc[sizeof(q->err_desc)];
-	int fd;
+	int fd, r;
 
 	if (q->fd >= 0 || q->err)
 		return q->err ? q->err : -EISCONN;
+	if (strncmp(addr, "tls:", 4) == 0) {
+		r = connect_tls(q, addr + 4, deadline);
+		return r < 0 ? r : negotiate(q, deadline);
+	}
 	fd = qmp_address_connect(addr, deadline, desc, sizeof(desc));
 	if (fd < 0)
 		return qmp_fail(q, fd, "%s", desc);
@@ -789,6 +897,8 @@ QMP_EXPORT int qmp_connect_start(struct qmp *q, const char *addr)
 
 	if (q->fd >= 0 || q->err)
 		return q->err ? q->err : -EISCONN;
+	if (strncmp(addr, "tls:", 4) == 0)
+		return connect_tls(q, addr + 4, qmp_deadline(q->timeout_ms));
 	fd = qmp_address_connect_start(addr, &pending, desc, sizeof(desc));
 	if (fd < 0)
 		return qmp_fail(q, fd, "%s", desc);

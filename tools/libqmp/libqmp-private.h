@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "qmp/qmp.h"
 
@@ -52,6 +53,33 @@ int qmp_libvirt_submit(struct qmp_libvirt *lv, uint64_t id,
 int qmp_libvirt_take(struct qmp_libvirt *lv, struct json_object **msg,
 		     char *errbuf, size_t errlen);
 void qmp_libvirt_close(struct qmp_libvirt *lv);
+
+/* TLS (tls.c): the files qmp_set_tls_files() named, all borrowed. */
+struct qmp_tls_files {
+	const char *ca;		/* CA certificate (PEM); NULL: system trust */
+	const char *cert;	/* client certificate and its key, or NULL */
+	const char *key;
+};
+struct qmp_tls;
+/*
+ * A TLS client session on FD (connected, non-blocking), its handshake done
+ * by DEADLINE and QEMU's certificate verified against FILES->ca and HOST.
+ * Returns 0 with *tls set, or a negative errno with a description in ERR:
+ * -EKEYREJECTED (certificate not trusted, or not for HOST), -ENOKEY (the
+ * files), -ETIMEDOUT, -ECONNRESET, -EPROTO (not TLS).
+ */
+int qmp_tls_start(struct qmp_tls **tls, int fd, const char *host,
+		  const struct qmp_tls_files *files, int64_t deadline,
+		  char *err, size_t errlen);
+/* recv()/send() through the session: bytes, 0 at the end, or -1 with
+ * errno (EAGAIN when the socket has nothing now). */
+ssize_t qmp_tls_recv(struct qmp_tls *tls, void *buf, size_t len);
+ssize_t qmp_tls_send(struct qmp_tls *tls, const void *buf, size_t len);
+/* Why the last qmp_tls_recv/send failed (not EAGAIN), borrowed. */
+const char *qmp_tls_error(struct qmp_tls *tls);
+/* Bytes GnuTLS holds already decrypted: poll() does not see them. */
+size_t qmp_tls_pending(struct qmp_tls *tls);
+void qmp_tls_free(struct qmp_tls *tls);
 
 /* Break Q with ERR (a negative errno) and a printf-style description;
  * returns ERR. Later calls return ERR again. */

@@ -434,6 +434,13 @@ static void start_vm(struct fleet_vm *vm, const struct fleet_ops *ops,
 			vm->deadline_ms = vbctl_now_ms() + f->v->timeout_ms;
 		return;
 	}
+	/* tls: the handshake is done here, within -t (see qmp.h). */
+	if (strncmp(vm->addr, "tls:", 4) == 0 &&
+	    qmp_set_tls_files(vm->q, f->v->tls_ca, f->v->tls_cert,
+			      f->v->tls_key) < 0) {
+		fleet_finish(vm, VBCTL_EXIT_FAIL, "out of memory");
+		return;
+	}
 	r = qmp_connect_start(vm->q, vm->addr);
 	if (r < 0) {
 		const char *desc = qmp_get_error_desc(vm->q);

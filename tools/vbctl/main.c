@@ -17,6 +17,9 @@
 #define DEFAULT_SOCKET "./qmp-sock"
 /* Long options without a short form. */
 #define OPT_NO_RECONNECT 256
+#define OPT_TLS_CA 257
+#define OPT_TLS_CERT 258
+#define OPT_TLS_KEY 259
 
 static const struct option global_options[] = {
 	{ "socket", required_argument, NULL, 's' },
@@ -29,6 +32,9 @@ static const struct option global_options[] = {
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "reconnect", no_argument, NULL, 'r' },
 	{ "no-reconnect", no_argument, NULL, OPT_NO_RECONNECT },
+	{ "tls-ca", required_argument, NULL, OPT_TLS_CA },
+	{ "tls-cert", required_argument, NULL, OPT_TLS_CERT },
+	{ "tls-key", required_argument, NULL, OPT_TLS_KEY },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -114,6 +120,15 @@ static int parse_global_options(struct vbctl *v, int argc, char **argv)
 		case OPT_NO_RECONNECT:
 			v->reconnect = 0;
 			break;
+		case OPT_TLS_CA:
+			v->tls_ca = optarg;
+			break;
+		case OPT_TLS_CERT:
+			v->tls_cert = optarg;
+			break;
+		case OPT_TLS_KEY:
+			v->tls_key = optarg;
+			break;
 		case 'h':
 			vbctl_print_usage(v->out);
 			return VBCTL_EXIT_OK;
@@ -179,6 +194,9 @@ int main(int argc, char **argv)
 	int rc;
 
 	vbctl_init(&v);
+	v.tls_ca = getenv("VBCTL_TLS_CA");
+	v.tls_cert = getenv("VBCTL_TLS_CERT");
+	v.tls_key = getenv("VBCTL_TLS_KEY");
 	v.addr = getenv("VBCTL_SOCKET");
 	if (!v.addr || !*v.addr)
 		v.addr = DEFAULT_SOCKET;

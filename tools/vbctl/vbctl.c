@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -407,6 +410,8 @@ static void connect_reason(struct vbctl *v, int rc, char *desc, size_t len)
 	case -EPROTO:
 	case -EHOSTUNREACH:
 	case -ECONNRESET:
+	case -EKEYREJECTED:
+	case -ENOKEY:
 		snprintf(desc, len, "%s", d ? d : strerror(-rc));
 		break;
 	default:
@@ -441,6 +446,44 @@ static int try_connect_libvirt(struct vbctl *v, char *desc, size_t len)
 	return rc;
 }
 
+bool vbctl_sockaddr_is_loopback(const struct sockaddr *sa)
+{
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+	const uint8_t *b = in6->sin6_addr.s6_addr;
+
+	if (sa->sa_family == AF_UNIX)
+		return true;
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family != AF_INET6)
+		return false;
+	if (IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr))
+		return true;
+	/* ::ffff:127.x.y.z */
+	return IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && b[12] == 127;
+}
+
+/*
+ * QMP over plain TCP has no authentication or encryption: whoever reaches
+ * the port owns the VM. Said once per process when the peer (as connected,
+ * so a name that resolves to 127.0.0.1 counts as loopback) is not this
+ * host's loopback.
+ */
+static void warn_plain_tcp(struct vbctl *v)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (v->tcp_warned || strncmp(v->addr, "tcp:", 4) != 0)
+		return;
+	if (getpeername(qmp_get_fd(v->q), (struct sockaddr *)&ss, &len) < 0 ||
+	    vbctl_sockaddr_is_loopback((struct sockaddr *)&ss))
+		return;
+	v->tcp_warned = true;
+	vbctl_error(v, 0, "warning: %s is not a loopback address: QMP over TCP has no authentication or encryption, so anyone who can reach it controls the VM; use tls:HOST:PORT (QEMU's tls-creds-x509) or a unix socket",
+		    v->addr);
+}
+
 int vbctl_try_connect(struct vbctl *v, char *desc, size_t len)
 {
 	int rc;
@@ -457,9 +500,17 @@ int vbctl_try_connect(struct vbctl *v, char *desc, size_t len)
 		qmp_set_log_fn(v->q, log_traffic, v);
 	if (v->uri && !v->naddrs)
 		return try_connect_libvirt(v, desc, len);
+	if (strncmp(v->addr, "tls:", 4) == 0 &&
+	    qmp_set_tls_files(v->q, v->tls_ca, v->tls_cert, v->tls_key) < 0) {
+		v->q = qmp_unref(v->q);
+		snprintf(desc, len, "out of memory");
+		return -ENOMEM;
+	}
 	rc = qmp_connect(v->q, v->addr);
-	if (rc == 0)
+	if (rc == 0) {
+		warn_plain_tcp(v);
 		return 0;
+	}
 	connect_reason(v, rc, desc, len);
 	v->q = qmp_unref(v->q);
 	return rc;
@@ -488,18 +539,29 @@ int vbctl_connect(struct vbctl *v)
 	if (v->uri && !v->naddrs)
 		return vbctl_error(v, rc == -ENOTSUP ? VBCTL_EXIT_USAGE : VBCTL_EXIT_CONN,
 				   "%s: %s", v->domains[0], desc);
-	tcp = strncmp(v->addr, "tcp:", 4) == 0;
+	tcp = strncmp(v->addr, "tcp:", 4) == 0 || strncmp(v->addr, "tls:", 4) == 0;
 	path = strncmp(v->addr, "unix:", 5) == 0 ? v->addr + 5 : v->addr;
 	if (rc == -EINVAL) {
 		/* A malformed address is a bad command line, not QEMU's
 		 * absence. */
 		vbctl_error(v, VBCTL_EXIT_USAGE, "bad socket address '%s': %s; see 'vbctl --help'",
-			    v->addr, tcp ? "expected tcp:HOST:PORT with a port number 1-65535" :
+			    v->addr, tcp ? "expected tcp:HOST:PORT or tls:HOST:PORT with a port number 1-65535" :
 			    !*path ? "the path is empty" :
 			    "the path is too long for a unix socket (use a shorter or a relative one)");
 		return VBCTL_EXIT_USAGE;
 	}
-	if (rc == -ETIMEDOUT || rc == -EAGAIN)
+	if (rc == -ENOKEY)
+		/* --tls-ca and the like name files that are no use. */
+		return vbctl_error(v, VBCTL_EXIT_USAGE, "cannot connect to %s: %s; see --tls-ca, --tls-cert, --tls-key",
+				   v->addr, desc);
+	if (rc == -EKEYREJECTED)
+		snprintf(hint, sizeof(hint), "give the CA that signed QEMU's certificate with --tls-ca or $VBCTL_TLS_CA, and connect by a name the certificate carries");
+	else if (strncmp(v->addr, "tls:", 4) == 0 && rc == -EPROTO)
+		snprintf(hint, sizeof(hint), "is the monitor's chardev given tls-creds=...?");
+	else if (strncmp(v->addr, "tls:", 4) == 0 &&
+		 rc == -ECONNRESET)
+		snprintf(hint, sizeof(hint), "QEMU ended the TLS session: with verify-peer=on it wants a client certificate its CA signed: --tls-cert and --tls-key");
+	else if (rc == -ETIMEDOUT || rc == -EAGAIN)
 		/* Connected but no greeting, or not even queued (its
 		 * listen backlog is full): the monitor is busy. */
 		snprintf(hint, sizeof(hint), "QEMU serves one QMP client at a time: is another one connected?");
@@ -508,6 +570,8 @@ int vbctl_connect(struct vbctl *v)
 		/* connect() says "refused" for any file that is no socket. */
 		snprintf(hint, sizeof(hint), "%s is %s, not a socket: is the path right?",
 			 path, S_ISDIR(st.st_mode) ? "a directory" : "a file");
+	else if (strncmp(v->addr, "tls:", 4) == 0)
+		snprintf(hint, sizeof(hint), "is QEMU's monitor there: -chardev socket,host=HOST,port=PORT,server=on,wait=off,tls-creds=ID with -mon ...,mode=control?");
 	else
 		snprintf(hint, sizeof(hint), "is QEMU running with -qmp %s%s,server=on,wait=off?",
 			 tcp || path != v->addr ? "" : "unix:", v->addr);

@@ -60,6 +60,10 @@ struct vbctl {
 	/* Set by a stream while it can re-arm: a lost connection is then
 	 * made again (vbctl_qmp_failed returns VBCTL_REARM). */
 	bool rearm;
+	/* tls:HOST:PORT: --tls-ca/--tls-cert/--tls-key, else $VBCTL_TLS_*
+	 * (borrowed from argv or the environment). */
+	const char *tls_ca, *tls_cert, *tls_key;
+	bool tcp_warned;	/* the non-loopback TCP warning was given */
 	/* A progress line (set --wait) is on stderr, cursor at its end:
 	 * vbctl_progress_clear() erases it before anything else is shown. */
 	bool progress_shown;
@@ -235,6 +239,10 @@ int vbctl_connect(struct vbctl *v);
 /* The same without a word: 0, or qmp_connect()'s negative errno with the
  * reason in DESC (v->q stays NULL then). */
 int vbctl_try_connect(struct vbctl *v, char *desc, size_t len);
+/* Whether SA (a connected peer) is this host's loopback (or a unix
+ * socket): plain tcp: elsewhere gets a warning. */
+struct sockaddr;
+bool vbctl_sockaddr_is_loopback(const struct sockaddr *sa);
 /* The balloon's QOM path (found once, cached in v). 0, 1 (none) or 3. */
 int vbctl_balloon_path(struct vbctl *v, const char **path);
 /* ARG as a QOM path: "balloon" is the balloon device. 0, 1 or 3. */
