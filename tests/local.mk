@@ -194,6 +194,7 @@ BALLOON_TEST_PROGS = \
 	tests/e2e/test-balloon-reporting.py \
 	tests/e2e/test-balloon-reset.py \
 	tests/e2e/test-balloon-pressure.py \
+	tests/e2e/test-balloon-hint.py \
 	tests/e2e/test-guest-soak.py
 TESTS += $(BALLOON_TEST_PROGS)
 EXTRA_DIST += $(BALLOON_TEST_PROGS)

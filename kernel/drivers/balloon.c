@@ -45,7 +45,7 @@
 #define VIRTIO_BALLOON_F_DEFLATE_ON_OOM	2
 #define VIRTIO_BALLOON_F_PAGE_REPORTING	5
 
-#define VIRTIO_BALLOON_F_FREE_PAGE_HINT	3	/* declined */
+#define VIRTIO_BALLOON_F_FREE_PAGE_HINT	3
 
 /* 5.5.2 virtqueues: inflateq 0, deflateq 1, then statsq 2 (STATS_VQ),
  * free_page_vq 3 (FREE_PAGE_HINT), reporting_vq 4 (PAGE_REPORTING).
@@ -59,9 +59,20 @@
 /* 5.5.4 struct virtio_balloon_config: le32 fields, in 4 KiB pages */
 #define BALLOON_CFG_NUM_PAGES		0	/* device writes */
 #define BALLOON_CFG_ACTUAL		4	/* driver writes */
-/* The two fields we use; the ones after them exist only with features
- * we do not negotiate (FREE_PAGE_HINT, PAGE_POISON). */
+/* The two fields every device has; the next exists with FREE_PAGE_HINT
+ * (accepted only when the config space reaches it); poison_val after it
+ * with PAGE_POISON, which we decline. */
 #define BALLOON_CFG_SIZE		8
+#define BALLOON_CFG_HINT_CMD_ID		8	/* device writes */
+#define BALLOON_CFG_HINT_SIZE		12
+
+/* 5.5.6.4 free page hinting: free_page_hint_cmd_id values. */
+#define BALLOON_CMD_ID_STOP		0
+#define BALLOON_CMD_ID_DONE		1
+/* Pages per hint buffer at most (4 MiB). */
+#define BALLOON_HINT_RUN_PAGES		1024
+/* How often the command id is re-read while hints are out. */
+#define BALLOON_HINT_CHECK_MS		1000
 
 #define BALLOON_PFN_SHIFT		12	/* 5.5.6: PFNs are 4 KiB frames */
 
@@ -135,6 +146,16 @@ static struct balloon {
 	size_t report_pending;		/* ... the device has not returned */
 	unsigned report_max_runs;	/* also capped by the queue size */
 	struct work report;		/* timer: start a round */
+
+	/* Free page hinting (5.5.6.4): hinted pages stay out of the
+	 * allocator until the device says DONE, or memory runs short. */
+	struct virtqueue *hint_vq;
+	uint32_t hint_cmd_id;		/* of the last round started, or 0 */
+	bool hint_sending;		/* still hinting for hint_cmd_id */
+	uint32_t *hint_ids;		/* [0] the round's id, [1] STOP (le32) */
+	struct pfn_store hinted;	/* pages out as hints */
+	struct work hint;		/* add more hints */
+	struct work hint_check;		/* timer: re-read the command id */
 
 	uint64_t min_free;		/* bytes: balloon.min */
 	uint64_t threshold;		/* bytes: balloon.threshold */
@@ -384,10 +405,137 @@ static void balloon_retry(void *arg)
 	balloon_adjust(arg);
 }
 
+/* Hinted pages back to the allocator, up to N; how many. Their contents
+ * are whatever they were: the device only skipped them (5.5.6.4). */
+static uint64_t balloon_hints_return(struct balloon *b, uint64_t n)
+{
+	uint64_t done = 0;
+	uint32_t pfn;
+
+	while (done < n && pfn_store_pop(&b->hinted, &pfn, 1)) {
+		page_free((paddr_t)pfn << BALLOON_PFN_SHIFT);
+		done++;
+	}
+	pfn_store_trim(&b->hinted, 0);
+	return done;
+}
+
+/* Queue the id buffer SLOT (0: start, 1: STOP) on the hint queue. */
+static void balloon_hint_id(struct balloon *b, unsigned slot)
+{
+	if (!virtqueue_add(b->hint_vq, virt_to_phys(&b->hint_ids[slot]), sizeof(uint32_t),
+			   false, &b->hint_ids[slot]))
+		return;	/* full of hints: the device sees the new id anyway */
+	virtqueue_kick(b->hint_vq);
+}
+
+static void balloon_hint_stop(struct balloon *b)
+{
+	if (!b->hint_sending)
+		return;
+	b->hint_sending = false;
+	balloon_hint_id(b, 1);
+	bdbg(b, "free page hints for id %u stopped (%llu pages hinted)", b->hint_cmd_id,
+	     (unsigned long long)b->hinted.count);
+}
+
+/*
+ * 5.5.6.4: the device's command id. A new id (>= 2): start a round (send
+ * the id, then hints); STOP: stop sending; DONE: stop, and the hinted
+ * pages are ours again.
+ */
+static void balloon_hint_command(struct balloon *b)
+{
+	uint32_t id = virtio_config_read32(b->vd, BALLOON_CFG_HINT_CMD_ID);
+
+	if (id == BALLOON_CMD_ID_DONE) {
+		balloon_hint_stop(b);
+		balloon_hints_return(b, b->hinted.count);
+		work_cancel(&b->hint_check);
+		return;
+	} else if (id == BALLOON_CMD_ID_STOP) {
+		balloon_hint_stop(b);
+	} else if (id != b->hint_cmd_id) {
+		balloon_hint_stop(b);
+		b->hint_cmd_id = id;
+		b->hint_ids[0] = id;
+		b->hint_sending = true;
+		bdbg(b, "free page hints for id %u", id);
+		balloon_hint_id(b, 0);
+		work_queue(&b->hint);
+	}
+	/* While pages are out, look again now and then: the config
+	 * interrupt that says DONE comes while the VM is stopped at the end
+	 * of a migration, and a missed one would keep them out for good. */
+	if (!work_is_pending(&b->hint_check))
+		work_schedule(&b->hint_check, BALLOON_HINT_CHECK_MS);
+}
+
+static void balloon_hint_recheck(void *arg)
+{
+	struct balloon *b = arg;
+
+	if (b->vd && (b->hinted.count || b->hint_sending))
+		balloon_hint_command(b);
+}
+
+/* Hint free memory, down to balloon.threshold, in runs of contiguous
+ * pages, while the queue has room; the queue's callback comes back. */
+static void balloon_hint_more(void *arg)
+{
+	struct balloon *b = arg;
+	paddr_t start = 0, page;
+	uint64_t n = 0, i;
+	bool added = false, floor = false;
+
+	while (b->vd && b->hint_sending && b->hint_vq->num_free) {
+		page = 0;
+		if (mm_free_bytes() > b->threshold + PAGE_SIZE &&
+		    pfn_store_reserve(&b->hinted, 1))
+			page = page_alloc_noreclaim();
+		if (page && n && n < BALLOON_HINT_RUN_PAGES && page == start + n * PAGE_SIZE) {
+			n++;
+			continue;
+		}
+		if (n) {	/* the run so far goes out */
+			for (i = 0; i < n; i++)
+				pfn_store_push(&b->hinted, (start >> BALLOON_PFN_SHIFT) + i);
+			virtqueue_add(b->hint_vq, start, n * PAGE_SIZE, true, &b->hinted);
+			added = true;
+		}
+		start = page;
+		n = page ? 1 : 0;
+		if (!page) {
+			floor = true;
+			break;
+		}
+	}
+	for (i = 0; i < n; i++)		/* no room for it: back */
+		page_free(start + i * PAGE_SIZE);
+	if (added)
+		virtqueue_kick(b->hint_vq);
+	if (floor)
+		balloon_hint_stop(b);	/* all free memory is hinted */
+}
+
+/* The device has read some hints (it writes nothing into them). */
+static void balloon_hint_done(struct virtqueue *vq)
+{
+	struct balloon *b = vq->priv;
+
+	while (virtqueue_get_used(vq))
+		;
+	if (b->hint_sending)
+		work_queue(&b->hint);
+}
+
 static void balloon_config_changed(struct virtio_device *vd)
 {
 	struct balloon *b = vd->priv;
 	uint32_t target = virtio_config_read32(vd, BALLOON_CFG_NUM_PAGES);
+
+	if (b->hint_vq)
+		balloon_hint_command(b);
 
 	if (target != b->target) {
 		bdbg(b, "target %u pages (was %u)", target, b->target);
@@ -541,6 +689,16 @@ static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
 	uint64_t n, freed = 0;
 	uint32_t got;
 
+	/* Hinted pages first: they are ours, the device only skips them. */
+	if (b->hinted.count) {
+		freed = balloon_hints_return(b, pages(want_bytes + PAGE_SIZE - 1));
+		if (freed * PAGE_SIZE >= want_bytes || !b->deflate_on_oom)
+			return freed * PAGE_SIZE;
+		given_back -= freed;	/* counted in the bytes returned */
+		freed = 0;
+	}
+	if (!b->deflate_on_oom)
+		return 0;
 	/* Batches the device is done with, whose interrupt's work has not
 	 * run yet, are held pages already. */
 	balloon_reap(b);
@@ -582,6 +740,7 @@ static void balloon_print_ready(struct balloon *b)
 		[VIRTIO_BALLOON_F_MUST_TELL_HOST] = "must-tell-host",
 		[VIRTIO_BALLOON_F_STATS_VQ] = "stats-vq",
 		[VIRTIO_BALLOON_F_DEFLATE_ON_OOM] = "deflate-on-oom",
+		[VIRTIO_BALLOON_F_FREE_PAGE_HINT] = "free-page-hint",
 		[VIRTIO_BALLOON_F_PAGE_REPORTING] = "page-reporting",
 	};
 	char list[80];
@@ -606,7 +765,7 @@ static const char *balloon_alloc_buffers(struct balloon *b)
 	unsigned nbatches = MIN(BALLOON_BATCHES,
 				MIN(b->inflate_vq->size, b->deflate_vq->size));
 	size_t bytes = nbatches * BALLOON_BATCH_BYTES +
-		       sizeof(struct balloon_stat) * BALLOON_NR_STATS;
+		       sizeof(struct balloon_stat) * BALLOON_NR_STATS + 2 * sizeof(uint32_t);
 	paddr_t mem = b->buffers;
 	unsigned i;
 
@@ -627,6 +786,8 @@ static const char *balloon_alloc_buffers(struct balloon *b)
 		batch_put(b, &b->batches[i]);
 	}
 	b->stats = phys_to_virt(mem + nbatches * BALLOON_BATCH_BYTES);
+	b->hint_ids = (uint32_t *)(b->stats + BALLOON_NR_STATS);
+	b->hint_ids[1] = BALLOON_CMD_ID_STOP;
 	return NULL;
 }
 
@@ -736,12 +897,17 @@ static const char *balloon_probe(struct virtio_device *vd)
 	b->unresponsive = b->pressure = false;
 	b->retry_ms = 0;
 	b->report_nruns = b->report_pending = 0;
-	b->stats_vq = b->report_vq = NULL;
+	b->stats_vq = b->report_vq = b->hint_vq = NULL;
+	b->hint_cmd_id = 0;
+	b->hint_sending = false;
 	offered = vd->ops->get_features(vd);
-	/* 3.1.1 steps 4-6, 5.5.3: whichever of these the device offers. */
+	/* 3.1.1 steps 4-6, 5.5.3: whichever of these the device offers;
+	 * FREE_PAGE_HINT only if the config space reaches its command id. */
 	why = virtio_negotiate(vd, (1ull << VIRTIO_BALLOON_F_MUST_TELL_HOST) |
 				   (1ull << VIRTIO_BALLOON_F_STATS_VQ) |
 				   (1ull << VIRTIO_BALLOON_F_DEFLATE_ON_OOM) |
+				   (vd->config_len >= BALLOON_CFG_HINT_SIZE ?
+				    1ull << VIRTIO_BALLOON_F_FREE_PAGE_HINT : 0) |
 				   (1ull << VIRTIO_BALLOON_F_PAGE_REPORTING));
 	if (why)
 		goto fail;
@@ -761,6 +927,8 @@ static const char *balloon_probe(struct virtio_device *vd)
 	balloon_find_queues(vd, offered, qidx);
 	b->stats_vq = balloon_optional_vq(vd, qidx[0], VIRTIO_BALLOON_F_STATS_VQ,
 					  "stats-vq", balloon_stats_done, b);
+	b->hint_vq = balloon_optional_vq(vd, qidx[1], VIRTIO_BALLOON_F_FREE_PAGE_HINT,
+					 "free-page-hint", balloon_hint_done, b);
 	b->report_vq = balloon_optional_vq(vd, qidx[2], VIRTIO_BALLOON_F_PAGE_REPORTING,
 					   "page-reporting", balloon_report_done, b);
 	if (b->report_vq) {
@@ -772,6 +940,12 @@ static const char *balloon_probe(struct virtio_device *vd)
 		goto fail;
 	pfn_store_init(&b->held, balloon_chunk_alloc, balloon_chunk_free);
 	work_init(&b->retry, balloon_retry, b);
+	if (b->hint_vq) {
+		/* Hints from a lost session are all back (device_lost). */
+		pfn_store_init(&b->hinted, balloon_chunk_alloc, balloon_chunk_free);
+		work_init(&b->hint, balloon_hint_more, b);
+		work_init(&b->hint_check, balloon_hint_recheck, b);
+	}
 
 	/* 5.5.5 step 2: the first stats buffer, already filled, so the
 	 * host's first look at the stats is real data. */
@@ -792,8 +966,8 @@ static const char *balloon_probe(struct virtio_device *vd)
 	if (b->stats_vq)
 		virtqueue_kick(b->stats_vq);
 	/* 5.5.6.1: taking pages back on our own is allowed only with
-	 * DEFLATE_ON_OOM. */
-	if (b->deflate_on_oom)
+	 * DEFLATE_ON_OOM; hinted pages are ours at any time. */
+	if (b->deflate_on_oom || b->hint_vq)
 		mm_set_reclaim_hook(balloon_reclaim, b, b->threshold);
 	if (b->report_vq) {
 		mm_set_report_hook(balloon_report_nudge, b, BALLOON_REPORT_MIN);
@@ -826,11 +1000,18 @@ static void balloon_device_lost(struct virtio_device *vd, bool reset)
 	uint32_t pfn;
 	unsigned i;
 
-	if (b->deflate_on_oom)
+	if (b->deflate_on_oom || b->hint_vq)
 		mm_set_reclaim_hook(NULL, NULL, 0);
 	if (b->report_vq) {
 		mm_set_report_hook(NULL, NULL, 0);
 		work_cancel(&b->report);
+	}
+	if (b->hint_vq) {
+		/* Hinted pages never left us: back now, reset or not. */
+		work_cancel(&b->hint);
+		work_cancel(&b->hint_check);
+		b->hint_sending = false;
+		balloon_hints_return(b, b->hinted.count);
 	}
 	work_cancel(&b->retry);
 	b->vd = NULL;

@@ -148,11 +148,12 @@ static int vq_index(const struct virtqueue *vq)
 /* 5.5.2: the queues land where the device has them. */
 static void test_queue_numbering(void)
 {
-	/* QEMU, free-page-hint=on and free-page-reporting=on: queues for
-	 * every offered feature, densely; the hint is declined, yet its
-	 * queue holds index 3. */
+	/* QEMU's numbering, free-page-hint=on and free-page-reporting=on:
+	 * queues for every offered feature, densely. With an 8-byte config
+	 * space (no command id) the hint is declined, yet its queue holds
+	 * index 3. */
 	ok(attach(F(STATS_VQ) | F(FREE_PAGE_HINT) | F(PAGE_REPORTING), 0x1f),
-	   "QEMU with the hint offered: attaches");
+	   "the hint offered in 8 bytes of config: attaches");
 	ok(!(fake.accepted & F(FREE_PAGE_HINT)), "...FREE_PAGE_HINT declined");
 	is_int(vq_index(balloon.stats_vq), 2, "...statsq at 2");
 	is_int(vq_index(balloon.report_vq), 4, "...reporting_vq at 4, after the hint's queue");
@@ -289,6 +290,76 @@ static void test_broken_device(void)
 	is_u64(balloon.held.chunks, 0, "...and the PFN store's chunks too");
 }
 
+/* 5.5.6.4: free page hinting's command-id protocol. */
+static void test_free_page_hint(void)
+{
+	struct virtqueue *vq;
+	size_t free_before;
+	unsigned i, hints = 0, ids = 0;
+	uint32_t first_id = 0, last_id = 1;
+	uint64_t hinted_bytes = 0;
+	bool ordered = true;
+
+	ok(attach(F(STATS_VQ) | F(FREE_PAGE_HINT) | F(PAGE_REPORTING), 0x1f),
+	   "hint offered, config space too small for its command id: attaches");
+	ok(!(fake.accepted & F(FREE_PAGE_HINT)), "...and declines the hint");
+
+	fake.vd.config_len = 16;
+	balloon_device_lost(balloon.vd, false);
+	balloon_driver.attached = 0;
+	fake.status = 0;
+	ok(virtio_attach(&fake.vd, &balloon_driver), "with room for the command id: attaches");
+	ok(fake.accepted & F(FREE_PAGE_HINT), "...FREE_PAGE_HINT accepted");
+	is_int(vq_index(balloon.hint_vq), 3, "...free_page_vq at 3");
+	is_int(vq_index(balloon.report_vq), 4, "...reporting_vq at 4");
+
+	free_before = nfree;
+	fake.config[BALLOON_CFG_HINT_CMD_ID / 4] = 0x80000001u;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.config_work);
+	/* The device reads what the driver makes available and returns it;
+	 * the driver hints more each time, until it stops. */
+	vq = fake.enabled[3];
+	for (;;) {
+		unsigned seen = fake.seen_avail[3];
+
+		run_work(&balloon.hint);
+		for (i = seen; (uint16_t)i != vq->avail->idx; i++) {
+			struct vring_desc *d = &vq->desc[vq->avail->ring[i & (vq->size - 1)]];
+
+			if (d->flags & VRING_DESC_F_WRITE) {
+				hints++;
+				hinted_bytes += d->len;
+				if (!ids)
+					ordered = false;
+			} else {
+				uint32_t id = *(uint32_t *)phys_to_virt(d->addr);
+
+				if (!ids++)
+					first_id = id;
+				last_id = id;
+			}
+		}
+		if (!device_use_all(3))
+			break;
+		virtio_interrupt(&fake.vd, VIRTIO_ISR_QUEUE);
+		run_work(&fake.vd.queue_work);
+	}
+	is_int(first_id, 0x80000001u, "a new command id: the driver sends it first");
+	ok(ordered && hints > 0, "...then hints, device-writable buffers (%u of them)", hints);
+	is_u64(hinted_bytes, (free_before - nfree) * PAGE_SIZE - balloon.hinted.chunks * PAGE_SIZE,
+	       "...covering the pages it took out of the allocator");
+	ok(nfree * PAGE_SIZE >= balloon.threshold && nfree * PAGE_SIZE <= balloon.threshold + 64 * 1024,
+	   "...down to balloon.threshold free (%zu pages)", nfree);
+	is_int(last_id, BALLOON_CMD_ID_STOP, "...and with no more free memory, STOP");
+
+	fake.config[BALLOON_CFG_HINT_CMD_ID / 4] = BALLOON_CMD_ID_DONE;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.config_work);
+	is_u64(nfree, free_before, "DONE: every hinted page is free again");
+	is_u64(balloon.hinted.count, 0, "...and none is counted as hinted");
+}
+
 int main(void)
 {
 #if !defined(__x86_64__) || !defined(MAP_32BIT)
@@ -310,6 +381,7 @@ int main(void)
 	test_report_timer();
 	test_needs_reset();
 	test_broken_device();
+	test_free_page_hint();
 
 	free_contig_pages();
 	munmap(ram, RAM_PAGES * PAGE_SIZE);
