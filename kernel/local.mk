@@ -53,7 +53,9 @@ EXTRA_DIST += $(KERNEL_SRC) $(KERNEL_HDR) kernel/kernel.ld
 CLEANFILES += kernel/guest.elf
 
 if BUILD_KERNEL
-noinst_DATA += kernel/guest.elf
+# Installed as data: it runs inside QEMU, never on the host.
+guestdir = $(pkgdatadir)
+guest_DATA = kernel/guest.elf
 
 # Makefile too: a file dropped from KERNEL_SRC must relink.
 kernel/guest.elf: $(KERNEL_OBJS) $(top_srcdir)/kernel/kernel.ld Makefile

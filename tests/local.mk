@@ -205,3 +205,11 @@ distclean-local: distclean-libvirt-caps
 distclean-libvirt-caps:
 	rm -rf tests/libvirt-caps-cache
 PHONY += distclean-libvirt-caps
+
+# ---- Debian packages -----------------------------------------------------------
+# Built, checked with lintian and installed in a fresh root once per
+# suite, so in the plain build only.
+if !SANITIZERS
+TESTS += tests/e2e/test-debian-packages.py
+endif
+EXTRA_DIST += tests/e2e/test-debian-packages.py
