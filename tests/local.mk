@@ -213,3 +213,9 @@ if !SANITIZERS
 TESTS += tests/e2e/test-debian-packages.py
 endif
 EXTRA_DIST += tests/e2e/test-debian-packages.py
+
+# ---- vbctl on the host: bash completion -----------------------------------------
+# bash completion through an interactive bash on a pty.
+VBCTL_HOST_TESTS = tests/e2e/test-bash-completion.py
+TESTS += $(VBCTL_HOST_TESTS)
+EXTRA_DIST += $(VBCTL_HOST_TESTS)

@@ -208,7 +208,8 @@ try:
           "vbctl --version names the packaged version")
     r = inside("dpkg -L " + " ".join(PACKAGES))
     for path in ["/usr/share/man/man1/vbctl.1.gz", "/usr/share/man/man3/libqmp.3.gz",
-                 "/usr/include/qmp/qmp.h", "/usr/share/vballoon/guest.elf"]:
+                 "/usr/include/qmp/qmp.h", "/usr/share/vballoon/guest.elf",
+                 "/usr/share/bash-completion/completions/vbctl"]:
         t.ok(path in r.stdout.split("\n"), "the packages install %s" % path)
 
     multiarch = sh(["dpkg-architecture", "-qDEB_HOST_MULTIARCH"]).stdout.strip()

@@ -256,6 +256,34 @@ int main(void)
 	       "an unknown command is not described");
 	fclose(f);
 
+	/* sizes for set: examples, then units after a number */
+	offers(c, "set ", W("+256M", "-256M", "100%", "1G", "25%", "2G", "4G",
+			    "50%", "512M", "75%"));
+	offers(c, "set 1.5Gi", W("1.5GiB"));
+	offers(c, "set +3", W("+3%", "+3G", "+3GB", "+3GiB", "+3K", "+3KB",
+			      "+3KiB", "+3M", "+3MB", "+3MiB", "+3T", "+3TB",
+			      "+3TiB"));
+	offers(c, "set 2X", NONE);
+	offers(c, "set 1G ", NONE);
+	completer_free(c);
+
+	/* vbctl's own command line (vbctl __complete): vbctl commands in
+	 * their own syntax only */
+	v.in_shell = false;
+	c = completer_new(&v);
+	completer_set_command_line(c);
+	completer_set_schema(c, load_schema());
+	completer_set_commands(c, json_tokener_parse(query_commands));
+	for (i = 0; i < sizeof(qom) / sizeof(*qom); i++)
+		completer_set_qom_list(c, qom[i].path,
+				       json_tokener_parse(qom[i].list));
+	offers(c, "qu", W("query"));
+	offers(c, "query-b", NONE);
+	offers(c, "help que", W("query"));
+	offers(c, "qom-get ", W("/", "balloon"));
+	offers(c, "qom-get balloon guest-stats-", W("guest-stats-polling-interval"));
+	offers(c, "qmp balloon ", W("value="));
+	offers(c, "set 1.5Gi", W("1.5GiB"));
 	completer_free(c);
 	vbctl_release(&v);
 	return tap_done();

@@ -27,6 +27,7 @@ struct completer {
 	struct json_object *commands;	/* query-commands return */
 	struct json_object *qom;	/* qom-list returns by path */
 	bool commands_tried;
+	bool command_line;	/* vbctl's own command line, not the shell */
 };
 
 /* A growing, NULL-terminated list of candidates. */
@@ -53,6 +54,11 @@ struct completer *completer_new(struct vbctl *v)
 		return NULL;
 	}
 	return c;
+}
+
+void completer_set_command_line(struct completer *c)
+{
+	c->command_line = true;
 }
 
 void completer_free(struct completer *c)
@@ -413,6 +419,42 @@ static void add_kv(struct completer *c, struct cands *l, const char *command,
 		add_keys(c, l, command, nwords, words, typed);
 }
 
+/*
+ * Sizes for "set": with nothing typed, a few of each form of the grammar
+ * (size.h); after a number (and part of a unit), the number with each
+ * unit.
+ */
+static void add_sizes(struct cands *l, const char *typed)
+{
+	static const char *const examples[] = {
+		"25%", "50%", "75%", "100%", "512M", "1G", "2G", "4G",
+		"+256M", "-256M",
+	};
+	static const char *const units[] = {
+		"K", "M", "G", "T", "KiB", "MiB", "GiB", "TiB", "KB", "MB", "GB",
+		"TB", "%",
+	};
+	const char *p = typed;
+	char number[64];
+	size_t i;
+
+	if (!*typed) {
+		for (i = 0; i < sizeof(examples) / sizeof(*examples); i++)
+			cands_add(l, examples[i]);
+		return;
+	}
+	if (*p == '+' || *p == '-')
+		p++;
+	if (!isdigit((unsigned char)*p))
+		return;
+	while (isdigit((unsigned char)*p) || *p == '.')
+		p++;
+	/* The number, then each unit (what follows it must match). */
+	snprintf(number, sizeof(number), "%.*s", (int)(p - typed), typed);
+	for (i = 0; i < sizeof(units) / sizeof(*units); i++)
+		cands_add3(l, number, units[i], "");
+}
+
 /* "--name" for each long option of CMD. */
 static void add_options(struct cands *l, const struct vbctl_cmd *cmd)
 {
@@ -461,7 +503,8 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 	case VBCTL_ARG_COMMAND:
 		/* The shell's help describes QMP commands too. */
 		add_vbctl_commands(c, l);
-		add_qmp_commands(c, l);
+		if (!c->command_line)
+			add_qmp_commands(c, l);
 		break;
 	case VBCTL_ARG_QMP_COMMAND:
 		add_qmp_commands(c, l);
@@ -474,8 +517,10 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 	case VBCTL_ARG_EVENT:
 		add_events(c, l);
 		break;
-	case VBCTL_ARG_NONE:
 	case VBCTL_ARG_SIZE:
+		add_sizes(l, typed);
+		break;
+	case VBCTL_ARG_NONE:
 		break;
 	}
 }
@@ -488,7 +533,14 @@ char **completer_complete(struct completer *c, int nwords, char **words,
 	size_t i, o;
 
 	*count = 0;
-	if (nwords == 0) {
+	if (c->command_line) {
+		/* vbctl COMMAND ARGS: only vbctl's commands, in their own
+		 * syntax. */
+		if (nwords == 0)
+			add_vbctl_commands(c, &l);
+		else if ((cmd = vbctl_lookup_command(c->v, words[0])))
+			add_vbctl_args(c, &l, cmd, nwords, words, word);
+	} else if (nwords == 0) {
 		add_vbctl_commands(c, &l);
 		add_qmp_commands(c, &l);
 	} else if ((cmd = vbctl_lookup_command(c->v, words[0]))) {

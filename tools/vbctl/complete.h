@@ -20,6 +20,9 @@ struct completer;
 /* V's connection is used to fetch (when v->q is NULL, nothing is fetched). */
 struct completer *completer_new(struct vbctl *v);
 void completer_free(struct completer *c);
+/* Complete vbctl's own command line ("vbctl __complete") rather than a
+ * shell line: vbctl commands only, no QMP commands or KEY=VALUE forms. */
+void completer_set_command_line(struct completer *c);
 
 /* The QMP schema the completer reads (the shell's help describes QMP
  * commands from it). Borrowed. */

@@ -34,7 +34,8 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/shell-history.c tools/vbctl/shell-history.h \
 	tools/vbctl/split.c tools/vbctl/split.h \
 	tools/vbctl/complete.c tools/vbctl/complete.h \
-	tools/vbctl/qmp-schema.c tools/vbctl/qmp-schema.h
+	tools/vbctl/qmp-schema.c tools/vbctl/qmp-schema.h \
+	tools/vbctl/cmd-complete.c
 tools_vbctl_libvbctl_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(READLINE_CFLAGS)
 # What a program linking libvbctl.la links with it. vbctl links the
 # public libqmp only: it is a client like any other.
@@ -45,3 +46,12 @@ bin_PROGRAMS += tools/vbctl/vbctl
 tools_vbctl_vbctl_SOURCES = tools/vbctl/main.c
 tools_vbctl_vbctl_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 tools_vbctl_vbctl_LDADD = $(VBCTL_LIBS)
+
+# bash completion: installed as "vbctl" where bash-completion loads it on
+# demand (configure: --with-bash-completion-dir).
+if BASH_COMPLETION
+bashcompletiondir = $(BASH_COMPLETION_DIR)
+dist_bashcompletion_DATA = tools/vbctl/bash-completion/vbctl
+else
+EXTRA_DIST += tools/vbctl/bash-completion/vbctl
+endif

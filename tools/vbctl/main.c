@@ -200,6 +200,14 @@ int main(int argc, char **argv)
 	v.addr = getenv("VBCTL_SOCKET");
 	if (!v.addr || !*v.addr)
 		v.addr = DEFAULT_SOCKET;
+	/* The bash completion script's entry point (not in the table, so
+	 * not in help). */
+	if (argc > 1 && strcmp(argv[1], "__complete") == 0) {
+		rc = vbctl_complete_main(&v, &global_cmd, argc - 2, argv + 2);
+		vbctl_print_flush(&v);
+		vbctl_release(&v);
+		return rc;
+	}
 	rc = parse_global_options(&v, argc, argv);
 	if (rc < 0)
 		rc = resolve_targets(&v);

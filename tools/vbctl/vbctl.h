@@ -137,6 +137,14 @@ const struct vbctl_cmd *vbctl_lookup_command(const struct vbctl *v,
  * command on a lost connection: exit 3). */
 int vbctl_run_command(struct vbctl *v, int argc, char **argv);
 
+/*
+ * "vbctl __complete [--] WORD...": prints the candidates for the last WORD
+ * of a command line (global options GLOBAL, a command, its arguments), one
+ * per line, for the bash completion script. Returns an exit status.
+ */
+int vbctl_complete_main(struct vbctl *v, const struct vbctl_cmd *global,
+			int argc, char **argv);
+
 /* "vbctl --help": global options and the commands. */
 void vbctl_print_usage(FILE *f);
 /* "vbctl help CMD": its usage line and long help. */

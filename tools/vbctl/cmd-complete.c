@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-complete.c - "vbctl __complete WORD...": the candidates for the last
+ * word of a vbctl command line, one per line, for the bash completion
+ * script. It asks the shell's completer (complete.h), so Tab offers the
+ * same in bash as in "vbctl shell". Hidden: not a row of the table.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "complete.h"
+#include "vbctl.h"
+
+/* A Tab must not hang on a busy or dead QEMU: at most this long to read
+ * QOM properties and the like. */
+#define COMPLETE_TIMEOUT_MS 2000
+
+/* Arguments of these kinds are QEMU's data: connect to complete them. */
+static bool needs_qemu(const struct vbctl_cmd *cmd)
+{
+	const struct vbctl_arg *a;
+
+	for (a = cmd->args; a && a->name; a++)
+		if (a->kind != VBCTL_ARG_NONE && a->kind != VBCTL_ARG_SIZE &&
+		    a->kind != VBCTL_ARG_COMMAND)
+			return true;
+	return false;
+}
+
+/* "--name" for each global option that starts with WORD. */
+static void print_global_options(const struct vbctl_cmd *global,
+				 const char *word)
+{
+	const struct option *o;
+	char name[64];
+
+	for (o = global->longopts; o && o->name; o++) {
+		snprintf(name, sizeof(name), "--%s", o->name);
+		if (strncmp(name, word, strlen(word)) == 0)
+			printf("%s\n", name);
+	}
+}
+
+int vbctl_complete_main(struct vbctl *v, const struct vbctl_cmd *global,
+			int argc, char **argv)
+{
+	const struct vbctl_cmd *cmd = NULL;
+	struct completer *c;
+	const char *word;
+	char **list;
+	size_t n, k;
+	int i;
+
+	/* Nothing but candidates may reach the terminal. */
+	if (!freopen("/dev/null", "w", stderr))
+		return VBCTL_EXIT_FAIL;
+	if (argc > 0 && strcmp(argv[0], "--") == 0) {
+		argc--;
+		argv++;
+	}
+	if (argc == 0)
+		return VBCTL_EXIT_USAGE;
+	word = argv[argc - 1];
+
+	/* Global options up to the command: -s ADDR says which VM to ask. */
+	for (i = 0; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		}
+		if (argv[i][0] != '-' || !argv[i][1])
+			break;
+		if (vbctl_option_takes_value(global, argv[i]) && i + 1 < argc - 1) {
+			if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket"))
+				v->addr = argv[i + 1];
+			i++;
+		} else if (!strncmp(argv[i], "--socket=", 9)) {
+			v->addr = argv[i] + 9;
+		} else if (!strncmp(argv[i], "-s", 2) && argv[i][2]) {
+			v->addr = argv[i] + 2;
+		}
+	}
+	if (i == argc - 1 && word[0] == '-') {
+		print_global_options(global, word);
+		return VBCTL_EXIT_OK;
+	}
+	if (i < argc - 1)
+		cmd = vbctl_lookup_command(v, argv[i]);
+
+	c = completer_new(v);
+	if (!c)
+		return VBCTL_EXIT_FAIL;
+	completer_set_command_line(c);
+	if (cmd && word[0] != '-' && needs_qemu(cmd)) {
+		if (v->timeout_ms < 0 || v->timeout_ms > COMPLETE_TIMEOUT_MS)
+			v->timeout_ms = COMPLETE_TIMEOUT_MS;
+		/* Without QEMU there is just nothing live to offer. */
+		vbctl_connect(v);
+	}
+	list = completer_complete(c, i < argc - 1 ? argc - 1 - i : 0,
+				  argv + i, word, &n);
+	for (k = 0; k < n; k++)
+		printf("%s\n", list[k]);
+	completer_free_list(list);
+	completer_free(c);
+	return VBCTL_EXIT_OK;
+}
