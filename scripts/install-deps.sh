@@ -16,9 +16,11 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	python3 socat tmux valgrind groff-base
 	libvirt-dev libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 	tini busybox-static cpio"
-# The Debian packages' build and checks (tests/e2e/test-debian-packages.py),
-# and bash completion (its test drives bash with bash-completion).
-HOST_PACKAGES="dpkg-dev debhelper lintian bash-completion"
+# libmicrohttpd (vbctl exporter's HTTP server); the Debian packages' build
+# and checks (tests/e2e/test-debian-packages.py), bash completion (its test
+# drives bash with bash-completion) and the Prometheus metrics (promtool and
+# a real Prometheus in the tests).
+HOST_PACKAGES="libmicrohttpd-dev dpkg-dev debhelper lintian bash-completion prometheus"
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $PACKAGES $HOST_PACKAGES

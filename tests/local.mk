@@ -61,11 +61,13 @@ EXTRA_DIST += $(LIBQMP_TEST_PROGS)
 # through a real terminal (tmux) and piped.
 VBCTL_TEST_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 VBCTL_TEST_LDADD = tools/vbctl/libvbctl.la tools/libqmp/libqmp-internal.la \
-	$(JSONC_LIBS) $(READLINE_LIBS) -lm
+	$(JSONC_LIBS) $(READLINE_LIBS) $(MHD_LIBS) -lpthread -lm
 check_PROGRAMS += tests/unit/test-size tests/unit/test-kv tests/unit/test-print \
-	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor
+	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor \
+	tests/unit/test-prom
 TESTS += tests/unit/test-size tests/unit/test-kv tests/unit/test-print \
-	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor
+	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor \
+	tests/unit/test-prom
 tests_unit_test_size_SOURCES = tests/unit/test-size.c
 tests_unit_test_size_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_size_LDADD = $(VBCTL_TEST_LDADD)
@@ -99,6 +101,9 @@ tests_unit_test_complete_LDADD = $(VBCTL_TEST_LDADD)
 tests_unit_test_doctor_SOURCES = tests/unit/test-doctor.c
 tests_unit_test_doctor_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_doctor_LDADD = $(VBCTL_TEST_LDADD)
+tests_unit_test_prom_SOURCES = tests/unit/test-prom.c
+tests_unit_test_prom_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_prom_LDADD = $(VBCTL_TEST_LDADD)
 EXTRA_DIST += tests/unit/qmp-schema-fragment.json
 VBCTL_TEST_PROGS = \
 	tests/unit/test-vbctl-usage.py \
@@ -214,8 +219,9 @@ TESTS += tests/e2e/test-debian-packages.py
 endif
 EXTRA_DIST += tests/e2e/test-debian-packages.py
 
-# ---- vbctl on the host: bash completion -----------------------------------------
-# bash completion through an interactive bash on a pty.
-VBCTL_HOST_TESTS = tests/e2e/test-bash-completion.py
+# ---- vbctl on the host: bash completion, Prometheus --------------------------------
+# bash completion through an interactive bash on a pty; the metrics through
+# promtool and a real Prometheus.
+VBCTL_HOST_TESTS = tests/e2e/test-bash-completion.py tests/e2e/test-prometheus.py
 TESTS += $(VBCTL_HOST_TESTS)
 EXTRA_DIST += $(VBCTL_HOST_TESTS)

@@ -156,9 +156,9 @@ int main(void)
 	offers(c, "hm", W("hmp"));
 	v.in_shell = false;
 	offers(c, "hm", NONE);
-	offers(c, "ex", NONE);
+	offers(c, "ex", W("exporter"));
 	v.in_shell = true;
-	offers(c, "ex", W("exit"));
+	offers(c, "ex", W("exit", "exporter"));
 	offers(c, "  st", W("stats", "stop"));
 	offers(c, "zzz", NONE);
 

@@ -17,6 +17,7 @@
 
 #include "fleet.h"
 #include "print.h"
+#include "prom.h"
 #include "size.h"
 
 /* Polling interval set when polling is off and --interval is not given. */
@@ -34,6 +35,7 @@ static const struct option stats_options[] = {
 	{ "watch", no_argument, NULL, 'w' },
 	{ "count", required_argument, NULL, 'n' },
 	{ "fresh", no_argument, NULL, 'f' },
+	{ "format", required_argument, NULL, 'F' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -43,7 +45,7 @@ static int run_stats(struct vbctl *v, int argc, char **argv);
 
 const struct vbctl_cmd vbctl_cmd_stats = {
 	.name = "stats",
-	.usage = "[--interval S] [--watch] [--count N] [--fresh]",
+	.usage = "[--interval S] [--watch] [--count N] [--fresh] [--format FMT]",
 	.summary = "show the guest's memory statistics",
 	.help =
 	"Shows the memory statistics the guest's balloon driver reports:\n"
@@ -63,6 +65,10 @@ const struct vbctl_cmd vbctl_cmd_stats = {
 	"  -f, --fresh       ask the guest for a new sample now instead of showing\n"
 	"                    the latest one (e.g. right after 'set'): polling is\n"
 	"                    turned off and on again, which makes QEMU ask at once\n"
+	"      --format FMT  text (the table), json (as -j) or prometheus: the\n"
+	"                    Prometheus text format with the balloon's size and\n"
+	"                    boot memory too, e.g. for node_exporter's textfile\n"
+	"                    collector (one sample; see METRICS in vbctl(1))\n"
 	"With -r (--reconnect) and several samples: goes on through QEMU\n"
 	"restarts, turning polling on again at the same interval.\n"
 	"\n"
@@ -236,8 +242,41 @@ static char *format_table(const struct qmp_balloon_stats *st, int *lines)
 	return text;
 }
 
+/* The sample in the Prometheus text format, with the balloon's size,
+ * boot memory and polling interval read now. */
+static int print_prometheus(struct vbctl *v, const char *path,
+			    const struct qmp_balloon_stats *st)
+{
+	struct prom_vm vm = {
+		.domain = vbctl_vm_name(v->addr),
+		.up = true,
+		.read_seconds = -1,
+		.has_actual = true,
+		.stats = st,
+	};
+	int rc;
+
+	rc = qmp_balloon_query(v->q, &vm.actual);
+	if (rc)
+		return vbctl_balloon_failed(v, rc, "stats");
+	rc = qmp_memory_base_size(v->q, &vm.boot);
+	if (rc == 0)
+		vm.has_boot = true;
+	else if (qmp_is_broken(v->q))
+		return vbctl_qmp_failed(v, rc, "stats");
+	qmp_clear_error(v->q);
+	rc = qmp_balloon_get_polling(v->q, path, &vm.polling_s);
+	if (rc)
+		return vbctl_qmp_failed(v, rc, "stats");
+	vm.has_polling = true;
+	if (prom_write(v->out, &vm, 1))
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "cannot write to standard output");
+	return VBCTL_EXIT_OK;
+}
+
 /* Prints a sample; on a terminal with --watch, over the previous one. */
-static int print_sample(struct vbctl *v, const struct qmp_balloon_stats *st,
+static int print_sample(struct vbctl *v, const char *path,
+			const struct qmp_balloon_stats *st, bool prometheus,
 			bool stream, bool redraw, int *drawn)
 {
 	struct json_object *raw = qmp_balloon_stats_json(st);
@@ -246,6 +285,8 @@ static int print_sample(struct vbctl *v, const struct qmp_balloon_stats *st,
 
 	if (v->json)
 		return vbctl_print(v, stream ? VBCTL_PRINT_STREAM : 0, raw, NULL);
+	if (prometheus)
+		return print_prometheus(v, path, st);
 	table = format_table(st, &lines);
 	if (!table)
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
@@ -507,7 +548,7 @@ static int fleet_stats(struct vbctl *v, int64_t interval)
 static int run_stats(struct vbctl *v, int argc, char **argv)
 {
 	int64_t interval = 0, count = 0, shown = 0;
-	bool watch = false, want_fresh = false, stream, redraw;
+	bool watch = false, want_fresh = false, prometheus = false, stream, redraw;
 	struct qmp_balloon_stats *st = NULL;
 	const char *path;
 	int c, rc, drawn = 0;
@@ -519,6 +560,16 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 			watch = true;
 		else if (c == 'f')
 			want_fresh = true;
+		else if (c == 'F' && !strcmp(optarg, "prometheus"))
+			prometheus = true;
+		else if (c == 'F' && !strcmp(optarg, "json"))
+			v->json = true;
+		else if (c == 'F' && !strcmp(optarg, "text"))
+			v->json = false;
+		else if (c == 'F')
+			return vbctl_usage_error(v, &vbctl_cmd_stats,
+						 "bad --format '%s': text, json or prometheus",
+						 optarg);
 		else if (c == 'i' && !vbctl_parse_count(v, &vbctl_cmd_stats,
 							 "--interval", optarg, &interval))
 			continue;
@@ -531,6 +582,9 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 	rc = vbctl_check_args(v, &vbctl_cmd_stats, argc, argv, optind);
 	if (rc)
 		return rc;
+	if (prometheus && (watch || count > 1 || v->json))
+		return vbctl_usage_error(v, &vbctl_cmd_stats,
+					 "--format prometheus writes one sample: not with --watch, --count or -j");
 	if (vbctl_is_fleet(v) && (watch || count || want_fresh))
 		return vbctl_usage_error(v, &vbctl_cmd_stats,
 					 "--watch, --count and --fresh take one VM; 'vbctl top' follows many");
@@ -561,7 +615,7 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 			rc = wait_sample(v, path, interval, &st);
 		if (rc || v->interrupted)
 			continue;
-		rc = print_sample(v, st, stream, redraw, &drawn);
+		rc = print_sample(v, path, st, prometheus, stream, redraw, &drawn);
 		if (rc || ++shown == count)
 			break;
 		fresh = false;

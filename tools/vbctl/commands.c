@@ -25,6 +25,7 @@ const struct vbctl_cmd *const vbctl_commands[] = {
 	&vbctl_cmd_events,
 	&vbctl_cmd_doctor,
 	&vbctl_cmd_check,
+	&vbctl_cmd_exporter,
 	&vbctl_cmd_qmp,
 	&vbctl_cmd_shell,
 	&vbctl_cmd_help,

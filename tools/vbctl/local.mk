@@ -35,12 +35,15 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/split.c tools/vbctl/split.h \
 	tools/vbctl/complete.c tools/vbctl/complete.h \
 	tools/vbctl/qmp-schema.c tools/vbctl/qmp-schema.h \
-	tools/vbctl/cmd-complete.c
-tools_vbctl_libvbctl_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(READLINE_CFLAGS)
+	tools/vbctl/cmd-complete.c \
+	tools/vbctl/prom.c tools/vbctl/prom.h \
+	tools/vbctl/cmd-exporter.c
+tools_vbctl_libvbctl_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(READLINE_CFLAGS) \
+	$(MHD_CFLAGS) -pthread
 # What a program linking libvbctl.la links with it. vbctl links the
 # public libqmp only: it is a client like any other.
 VBCTL_LIBS = tools/vbctl/libvbctl.la tools/libqmp/libqmp.la \
-	$(JSONC_LIBS) $(READLINE_LIBS) -lm
+	$(JSONC_LIBS) $(READLINE_LIBS) $(MHD_LIBS) -lpthread -lm
 
 bin_PROGRAMS += tools/vbctl/vbctl
 tools_vbctl_vbctl_SOURCES = tools/vbctl/main.c

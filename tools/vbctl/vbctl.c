@@ -706,3 +706,13 @@ int vbctl_idle(struct vbctl *v, int ms, const char *what)
 	}
 	return 0;
 }
+
+const char *vbctl_vm_name(const char *addr)
+{
+	const char *path = strncmp(addr, "unix:", 5) == 0 ? addr + 5 : addr;
+	const char *slash = strrchr(path, '/');
+
+	if (strncmp(addr, "tcp:", 4) == 0)
+		return addr;
+	return slash && slash[1] ? slash + 1 : path;
+}

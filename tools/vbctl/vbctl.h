@@ -123,7 +123,7 @@ extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
 	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_check, vbctl_cmd_help,
 	vbctl_cmd_shell, vbctl_cmd_quit, vbctl_cmd_exit, vbctl_cmd_hmp,
-	vbctl_cmd_doctor;
+	vbctl_cmd_doctor, vbctl_cmd_exporter;
 
 /* The table, NULL-terminated, in the order "vbctl help" lists it. */
 extern const struct vbctl_cmd *const vbctl_commands[];
@@ -290,6 +290,9 @@ struct json_object *vbctl_json_object(struct vbctl *v, const char *key,
  * by whoever needs it. */
 struct json_object *vbctl_fetch(struct vbctl *v, const char *command,
 				struct json_object *args);
+/* The VM at ADDR as metrics name it (the "domain" label): a socket's
+ * file name, or a tcp: address as given. Borrowed from ADDR. */
+const char *vbctl_vm_name(const char *addr);
 /* Milliseconds on a monotonic clock. */
 int64_t vbctl_now_ms(void);
 
