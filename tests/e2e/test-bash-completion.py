@@ -142,6 +142,11 @@ try:
     t.is_(bash.complete("vbctl set --w"), "vbctl set --wait ", "set --w<Tab>: --wait")
     t.ok({"--wait", "--timeout"} <= set(bash.complete("vbctl set --", listing=True)),
          "set --<M-?> lists set's options")
+    # Option values from the table.
+    t.is_(bash.complete("vbctl stats --format p"), "vbctl stats --format prometheus ",
+          "stats --format p<Tab>: prometheus")
+    t.is_(sorted(bash.complete("vbctl stats --format=", listing=True)),
+          ["json", "prometheus", "text"], "stats --format=<M-?> lists the formats")
     # Sizes for set.
     sizes = bash.complete("vbctl set ", listing=True)
     t.ok({"50%", "1G", "+256M", "-256M"} <= set(sizes), "set <M-?> suggests sizes: %s" % sizes)

@@ -284,6 +284,13 @@ int main(void)
 	offers(c, "qom-get balloon guest-stats-", W("guest-stats-polling-interval"));
 	offers(c, "qmp balloon ", W("value="));
 	offers(c, "set 1.5Gi", W("1.5GiB"));
+	/* option values: choices and sizes, separate or after '=' */
+	offers(c, "stats --format ", W("json", "prometheus", "text"));
+	offers(c, "stats --format p", W("prometheus"));
+	offers(c, "stats --format=p", W("--format=prometheus"));
+	offers(c, "stats --format prometheus ", NONE);
+	offers(c, "doctor --target 1G", W("1G", "1GB", "1GiB"));
+	offers(c, "set --timeout ", NONE);
 	completer_free(c);
 	vbctl_release(&v);
 	return tap_done();

@@ -27,6 +27,10 @@ static const struct option doctor_options[] = {
 };
 
 static const struct vbctl_arg doctor_args[] = { { NULL } };
+static const struct vbctl_optval doctor_optvals[] = {
+	{ "target", VBCTL_ARG_SIZE, NULL },
+	{ NULL },
+};
 
 static int run_doctor(struct vbctl *v, int argc, char **argv);
 
@@ -54,6 +58,7 @@ const struct vbctl_cmd vbctl_cmd_doctor = {
 	.shortopts = "T:",
 	.longopts = doctor_options,
 	.args = doctor_args,
+	.optvals = doctor_optvals,
 	.min_args = 0,
 	.max_args = 0,
 	.run = run_doctor,

@@ -41,6 +41,12 @@ static const struct option stats_options[] = {
 
 static const struct vbctl_arg stats_args[] = { { NULL } };
 
+static const char *const stats_formats[] = { "text", "json", "prometheus", NULL };
+static const struct vbctl_optval stats_optvals[] = {
+	{ "format", VBCTL_ARG_NONE, stats_formats },
+	{ NULL },
+};
+
 static int run_stats(struct vbctl *v, int argc, char **argv);
 
 const struct vbctl_cmd vbctl_cmd_stats = {
@@ -80,6 +86,7 @@ const struct vbctl_cmd vbctl_cmd_stats = {
 	.shortopts = "i:wn:f",
 	.longopts = stats_options,
 	.args = stats_args,
+	.optvals = stats_optvals,
 	.min_args = 0,
 	.max_args = 0,
 	.run = run_stats,

@@ -464,6 +464,42 @@ static void add_options(struct cands *l, const struct vbctl_cmd *cmd)
 		cands_add3(l, "--", o->name, "");
 }
 
+/* The optvals entry of option word OPT (its first LEN characters: "--sort",
+ * "-o", or the last letter of "-wo") of CMD, or NULL. */
+static const struct vbctl_optval *find_optval(const struct vbctl_cmd *cmd,
+					      const char *opt, size_t len)
+{
+	const struct vbctl_optval *ov;
+	const struct option *o;
+	bool longopt = len > 2 && opt[1] == '-';
+
+	for (o = cmd->longopts; o && o->name; o++) {
+		if (longopt ? strlen(o->name) != len - 2 ||
+			      strncmp(o->name, opt + 2, len - 2) :
+			      o->val != opt[len - 1])
+			continue;
+		for (ov = cmd->optvals; ov && ov->option; ov++)
+			if (!strcmp(ov->option, o->name))
+				return ov;
+	}
+	return NULL;
+}
+
+/* The values of an option: its choices after PREFIX ("--sort=" when the
+ * value is typed in the same word), or sizes. */
+static void add_option_values(struct cands *l, const struct vbctl_optval *ov,
+			      const char *prefix, const char *typed)
+{
+	const char *const *v;
+
+	if (!ov)
+		return;
+	if (ov->kind == VBCTL_ARG_SIZE && !*prefix)
+		add_sizes(l, typed);
+	for (v = ov->choices; v && *v; v++)
+		cands_add3(l, prefix, *v, "");
+}
+
 /* Positional arguments of a vbctl command, completed by their kind. */
 static void add_vbctl_args(struct completer *c, struct cands *l,
 			   const struct vbctl_cmd *cmd, int nwords,
@@ -473,6 +509,21 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 	int npos = 0, i, nargs = 0;
 	const struct vbctl_arg *arg;
 
+	const char *eq;
+
+	/* The value of the option before, when it takes one. */
+	if (nwords > 1 && vbctl_option_takes_value(cmd, words[nwords - 1])) {
+		add_option_values(l, find_optval(cmd, words[nwords - 1],
+						 strlen(words[nwords - 1])), "", typed);
+		return;
+	}
+	if (typed[0] == '-' && typed[1] == '-' && (eq = strchr(typed, '='))) {
+		char prefix[64];
+
+		snprintf(prefix, sizeof(prefix), "%.*s", (int)(eq + 1 - typed), typed);
+		add_option_values(l, find_optval(cmd, typed, eq - typed), prefix, typed);
+		return;
+	}
 	if (typed[0] == '-') {
 		add_options(l, cmd);
 		return;

@@ -101,6 +101,14 @@ struct vbctl_arg {
 #define VBCTL_RAW_ARGS	(1u << 3)	/* in the shell: argv[1] is the rest
 					 * of the line as typed (hmp) */
 
+/* What an option's value is, so completion can offer it: by the long
+ * option's name. */
+struct vbctl_optval {
+	const char *option;		/* "sort" for --sort (and its short form) */
+	enum vbctl_arg_kind kind;	/* VBCTL_ARG_SIZE, or VBCTL_ARG_NONE and: */
+	const char *const *choices;	/* the words it takes, NULL-terminated */
+};
+
 struct vbctl_cmd {
 	const char *name;
 	const char *usage;	/* after the name: "SIZE [--wait] [--timeout S]" */
@@ -110,6 +118,8 @@ struct vbctl_cmd {
 	const char *shortopts;	/* for getopt_long, without the leading ':' */
 	const struct option *longopts;	/* NULL-terminated; may be NULL */
 	const struct vbctl_arg *args;	/* positional; NULL-name terminated */
+	const struct vbctl_optval *optvals;	/* NULL-option terminated; may
+						 * be NULL */
 	int min_args;		/* positional arguments required */
 	int max_args;		/* -1: unlimited */
 	/* Returns a VBCTL_EXIT_* status. argv[0] is the command name. Never
