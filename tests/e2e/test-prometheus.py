@@ -4,7 +4,8 @@ prometheus` passes `promtool check metrics` and says the guest's actual
 size; `vbctl exporter` serves the same over HTTP, and a real Prometheus
 (private config and data directory, free port, loopback) scrapes it and
 answers a query for the guest's actual size, before and after `vbctl set`;
-a VM that is gone is vballoon_up 0, and the exporter still answers."""
+a VM that is gone, or never answers, is vballoon_up 0, and the exporter
+still answers, for the others too."""
 
 import json
 import os
@@ -57,7 +58,7 @@ def get(url, timeout=30):
 t = Tap()
 tmp = tempfile.mkdtemp(prefix="vbtest-prom-")
 vm = Vm(mem="256M", kernel=elf, serial=True)
-exporter = prom = None
+exporter = prom = mute = None
 try:
     vm.start()
     vm.wait_serial(r"balloon: ready")
@@ -82,9 +83,14 @@ try:
     r2 = run(["-s", vm.sock, "stats", "--format", "prometheus", "--watch"])
     t.is_(r2.rc, 2, "--format prometheus --watch is a usage error")
 
-    # The exporter, on a port of its choosing.
-    exporter = subprocess.Popen(vbctl_argv() + ["-s", vm.sock, "exporter", "--listen",
-                                                "127.0.0.1:0"],
+    # The exporter, on a port of its choosing, for the guest and a VM that
+    # never answers: a socket that takes connections and says nothing.
+    mute = socket.socket(socket.AF_UNIX)
+    mute.bind(os.path.join(tmp, "mute-vm"))
+    mute.listen(8)
+    exporter = subprocess.Popen(vbctl_argv() + ["-t", "2", "-s", vm.sock, "-s",
+                                                os.path.join(tmp, "mute-vm"),
+                                                "exporter", "--listen", "127.0.0.1:0"],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True,
                                 preexec_fn=_die_with_parent)
@@ -93,9 +99,14 @@ try:
     if not t.ok(m, "the exporter says where it serves: %r" % line):
         raise RuntimeError(exporter.stderr.read())
     url = "http://127.0.0.1:%s/metrics" % m.group(1)
+    start = time.monotonic()
     status, ctype, body = get(url)
+    took = time.monotonic() - start
     t.is_((status, ctype), (200, "text/plain; version=0.0.4; charset=utf-8"),
           "GET /metrics: 200, the exposition format's content type")
+    t.is_(value(body, "vballoon_up", "mute-vm"), "0",
+          "the VM that never answers is vballoon_up 0")
+    t.ok(took < 10, "and holds the scrape at most about its timeout (2 s): %.1f s" % took)
     rc, out = promtool_check(body)
     if not t.ok(rc == 0, "promtool check metrics passes on what it serves"):
         t.diag(out)
@@ -111,7 +122,7 @@ try:
     # A real Prometheus scraping it.
     port = free_port()
     with open(os.path.join(tmp, "prometheus.yml"), "w") as f:
-        f.write("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
+        f.write("global:\n  scrape_interval: 3s\n  scrape_timeout: 3s\n"
                 "scrape_configs:\n  - job_name: vballoon\n"
                 "    static_configs:\n      - targets: ['127.0.0.1:%s']\n" % m.group(1))
     prom = subprocess.Popen(["prometheus", "--config.file", os.path.join(tmp, "prometheus.yml"),
@@ -130,14 +141,15 @@ try:
             try:
                 res = json.loads(get(api + urllib.parse.quote(expr), timeout=5)[2])
                 got = [(s["metric"].get("domain"), s["value"][1])
-                       for s in res["data"]["result"]]
+                       for s in res["data"]["result"]
+                       if s["metric"].get("domain") == domain]
                 if got == [(domain, want)]:
                     break
             except (OSError, ValueError, KeyError):
                 pass            # not up yet
             if prom.poll() is not None:
                 break
-            time.sleep(0.5)     # Prometheus scrapes once a second
+            time.sleep(0.5)     # Prometheus scrapes every 3 s
         if not t.ok(got == [(domain, want)], desc):
             t.diag("got %r" % got)
             with open(os.path.join(tmp, "prometheus.log")) as f:
@@ -168,6 +180,8 @@ try:
     exporter.send_signal(signal.SIGTERM)
     t.is_(exporter.wait(timeout=30), 0, "SIGTERM stops the exporter, status 0")
 finally:
+    if mute:
+        mute.close()
     for p in (exporter, prom):
         if p and p.poll() is None:
             p.kill()

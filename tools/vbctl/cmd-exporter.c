@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cmd-exporter.c - "vbctl exporter --listen HOST:PORT": serves /metrics
- * over HTTP (libmicrohttpd) for Prometheus. Each scrape reads the VM
- * afresh, bounded by a deadline, and answers with vballoon_up 0 when it
- * cannot, so a dead VM never stalls the scrape (prom.h has the format).
+ * over HTTP (libmicrohttpd) for Prometheus. Each scrape reads every VM
+ * afresh and at once (prom-read.h), each within a deadline, and answers
+ * with vballoon_up 0 for a VM it cannot read, so a dead VM never stalls
+ * the scrape.
  */
 #include "config.h"
 
@@ -16,9 +17,9 @@
 #include <sys/socket.h>
 
 #include <microhttpd.h>
-#include <qmp/qmp.h>
 
 #include "prom.h"
+#include "prom-read.h"
 #include "vbctl.h"
 
 /* Bound on reading one VM per scrape when -t is not given: well inside
@@ -40,15 +41,16 @@ static int run_exporter(struct vbctl *v, int argc, char **argv);
 const struct vbctl_cmd vbctl_cmd_exporter = {
 	.name = "exporter",
 	.usage = "--listen HOST:PORT [--interval S]",
-	.summary = "serve the VM's balloon metrics to Prometheus over HTTP",
+	.summary = "serve the VMs' balloon metrics to Prometheus over HTTP",
 	.help =
 	"Serves GET /metrics on HOST:PORT in the Prometheus text format until\n"
-	"interrupted (Ctrl-C, SIGTERM): on every scrape the VM is read afresh,\n"
-	"within the -t timeout (default 5 s), and a VM that cannot be read\n"
-	"is vballoon_up 0. Stats polling is turned on where it is off (and\n"
-	"left on). The metrics are those of 'stats --format prometheus' (see\n"
-	"METRICS in vbctl(1)). Port 0 picks a free port; the address served\n"
-	"is printed on standard output.\n"
+	"interrupted (Ctrl-C, SIGTERM): on every scrape every VM named (-s,\n"
+	"repeated, --sockets GLOB, -c URI [-d DOMAIN]) is read afresh and at\n"
+	"once, each within the -t timeout (default 5 s); a VM that cannot be\n"
+	"read is vballoon_up 0. Stats polling is turned on where it is off\n"
+	"(and left on). The metrics are those of 'stats --format prometheus'\n"
+	"(see METRICS in vbctl(1)). Port 0 picks a free port; the address\n"
+	"served is printed on standard output.\n"
 	"\n"
 	"  -l, --listen HOST:PORT  address to listen on, e.g. 127.0.0.1:9877 or\n"
 	"                          [::1]:9877 (no TLS, no authentication: keep it\n"
@@ -65,64 +67,11 @@ const struct vbctl_cmd vbctl_cmd_exporter = {
 };
 
 struct exporter {
-	const char *addr;	/* the VM's QMP address */
-	const char *domain;	/* its "domain" label */
+	struct vbctl *v;	/* the targets: -s, --sockets, -c/-d */
 	int timeout_ms;		/* per VM, per scrape */
 	int64_t interval_s;	/* polling interval where it is off */
-	pthread_mutex_t lock;	/* one scrape at a time reads the VM */
+	pthread_mutex_t lock;	/* one scrape at a time reads the VMs */
 };
-
-/* Milliseconds left until DEADLINE, at least 1 (0 would not wait). */
-static int left_ms(int64_t deadline)
-{
-	int64_t left = deadline - vbctl_now_ms();
-
-	return left > 0 ? (int)left : 1;
-}
-
-/*
- * Reads one VM into *VM (and *ST, freed by the caller) within TIMEOUT_MS:
- * connect, actual, boot memory, the balloon's polling interval (turned on
- * when off) and its latest sample. Whatever fails leaves its figure out;
- * up is whether the balloon answered.
- */
-static void read_vm(const char *addr, int timeout_ms, int64_t interval_s,
-		    struct prom_vm *vm, struct qmp_balloon_stats **st)
-{
-	int64_t start = vbctl_now_ms(), deadline = start + timeout_ms;
-	struct qmp *q = qmp_new();
-	char *path = NULL;
-
-	*st = NULL;
-	if (!q)
-		goto out;
-	qmp_set_timeout(q, timeout_ms);
-	if (qmp_connect(q, addr) || qmp_balloon_query(q, &vm->actual))
-		goto out;
-	vm->up = vm->has_actual = true;
-	qmp_set_timeout(q, left_ms(deadline));
-	vm->has_boot = qmp_memory_base_size(q, &vm->boot) == 0;
-	qmp_set_timeout(q, left_ms(deadline));
-	if (qmp_balloon_find(q, &path))
-		goto out;
-	qmp_set_timeout(q, left_ms(deadline));
-	if (qmp_balloon_get_polling(q, path, &vm->polling_s))
-		goto out;
-	if (vm->polling_s == 0 && interval_s > 0) {
-		qmp_set_timeout(q, left_ms(deadline));
-		if (qmp_balloon_set_polling(q, path, interval_s) == 0)
-			vm->polling_s = interval_s;
-	}
-	vm->has_polling = true;
-	qmp_set_timeout(q, left_ms(deadline));
-	if (qmp_balloon_get_stats(q, path, st))
-		*st = NULL;
-	vm->stats = *st;
-out:
-	vm->read_seconds = (vbctl_now_ms() - start) / 1000.0;
-	free(path);
-	qmp_unref(q);
-}
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int status,
 			     const char *type, char *body, size_t len)
@@ -150,27 +99,23 @@ static enum MHD_Result reply_text(struct MHD_Connection *conn,
 			    strlen(body)) : MHD_NO;
 }
 
-/* The metrics of the VM, read now. */
+/* The metrics of every VM, read now. */
 static char *scrape(struct exporter *e, size_t *len)
 {
-	struct qmp_balloon_stats *st;
-	struct prom_vm vm = { .domain = e->domain };
 	char *text = NULL;
-	FILE *f;
+	FILE *f = open_memstream(&text, len);
 
+	if (!f)
+		return NULL;
+	/* One scrape at a time reads the VMs (libmicrohttpd's one thread
+	 * makes it so; the lock says it). */
 	pthread_mutex_lock(&e->lock);
-	read_vm(e->addr, e->timeout_ms, e->interval_s, &vm, &st);
+	prom_read_write(e->v, e->timeout_ms, e->interval_s, f);
 	pthread_mutex_unlock(&e->lock);
-	f = open_memstream(&text, len);
-	if (f && prom_write(f, &vm, 1) != 0) {
-		fclose(f);
+	if (fclose(f)) {
 		free(text);
-		text = NULL;
-	} else if (f && fclose(f)) {
-		free(text);
-		text = NULL;
+		return NULL;
 	}
-	qmp_balloon_stats_free(st);
 	return text;
 }
 
@@ -222,8 +167,7 @@ static int resolve_listen(const char *text, struct addrinfo **res)
 static int run_exporter(struct vbctl *v, int argc, char **argv)
 {
 	struct exporter e = {
-		.addr = v->addr,
-		.domain = vbctl_vm_name(v->addr),
+		.v = v,
 		.timeout_ms = v->timeout_ms >= 0 ? v->timeout_ms :
 			      EXPORTER_DEFAULT_TIMEOUT_MS,
 		.interval_s = EXPORTER_DEFAULT_INTERVAL_S,
@@ -248,6 +192,8 @@ static int run_exporter(struct vbctl *v, int argc, char **argv)
 	rc = vbctl_check_args(v, &vbctl_cmd_exporter, argc, argv, optind);
 	if (rc)
 		return rc;
+	/* The fleet bounds each connect and exchange with -t too. */
+	v->timeout_ms = e.timeout_ms;
 	if (!listen)
 		return vbctl_usage_error(v, &vbctl_cmd_exporter,
 					 "--listen HOST:PORT is needed, e.g. --listen 127.0.0.1:9877");
@@ -278,9 +224,9 @@ static int run_exporter(struct vbctl *v, int argc, char **argv)
 		goto out;
 	}
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
-	fprintf(v->out, "vbctl exporter: serving http://%.*s:%u/metrics for %s\n",
+	fprintf(v->out, "vbctl exporter: serving http://%.*s:%u/metrics\n",
 		(int)(strrchr(listen, ':') - listen), listen,
-		info ? info->port : 0, v->addr);
+		info ? info->port : 0);
 	fflush(v->out);
 	sigwait(&stop, &sig);
 	MHD_stop_daemon(d);

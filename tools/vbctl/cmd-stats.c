@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "print.h"
 #include "prom.h"
+#include "prom-read.h"
 #include "size.h"
 
 /* Polling interval set when polling is off and --interval is not given. */
@@ -255,7 +256,7 @@ static int print_prometheus(struct vbctl *v, const char *path,
 			    const struct qmp_balloon_stats *st)
 {
 	struct prom_vm vm = {
-		.domain = vbctl_vm_name(v->addr),
+		.domain = vbctl_vm_name(v),
 		.up = true,
 		.read_seconds = -1,
 		.has_actual = true,
@@ -595,6 +596,10 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 	if (vbctl_is_fleet(v) && (watch || count || want_fresh))
 		return vbctl_usage_error(v, &vbctl_cmd_stats,
 					 "--watch, --count and --fresh take one VM; 'vbctl top' follows many");
+	if (vbctl_is_fleet(v) && prometheus)
+		return prom_read_write(v, v->timeout_ms < 0 ? QMP_DEFAULT_TIMEOUT_MS :
+				       v->timeout_ms, interval ? interval :
+				       DEFAULT_INTERVAL_S, v->out);
 	if (vbctl_is_fleet(v))
 		return fleet_stats(v, interval);
 	if (!count && !watch)

@@ -37,6 +37,7 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/qmp-schema.c tools/vbctl/qmp-schema.h \
 	tools/vbctl/cmd-complete.c \
 	tools/vbctl/prom.c tools/vbctl/prom.h \
+	tools/vbctl/prom-read.c tools/vbctl/prom-read.h \
 	tools/vbctl/cmd-exporter.c
 tools_vbctl_libvbctl_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(READLINE_CFLAGS) \
 	$(MHD_CFLAGS) -pthread

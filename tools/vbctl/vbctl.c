@@ -707,12 +707,15 @@ int vbctl_idle(struct vbctl *v, int ms, const char *what)
 	return 0;
 }
 
-const char *vbctl_vm_name(const char *addr)
+const char *vbctl_vm_name(const struct vbctl *v)
 {
-	const char *path = strncmp(addr, "unix:", 5) == 0 ? addr + 5 : addr;
-	const char *slash = strrchr(path, '/');
+	const char *path, *slash;
 
-	if (strncmp(addr, "tcp:", 4) == 0)
-		return addr;
+	if (v->uri && v->ndomains == 1)
+		return v->domains[0];
+	path = strncmp(v->addr, "unix:", 5) == 0 ? v->addr + 5 : v->addr;
+	slash = strrchr(path, '/');
+	if (strncmp(v->addr, "tcp:", 4) == 0)
+		return v->addr;
 	return slash && slash[1] ? slash + 1 : path;
 }

@@ -300,9 +300,10 @@ struct json_object *vbctl_json_object(struct vbctl *v, const char *key,
  * by whoever needs it. */
 struct json_object *vbctl_fetch(struct vbctl *v, const char *command,
 				struct json_object *args);
-/* The VM at ADDR as metrics name it (the "domain" label): a socket's
- * file name, or a tcp: address as given. Borrowed from ADDR. */
-const char *vbctl_vm_name(const char *addr);
+/* The one VM V names, as metrics name it (the "domain" label): the
+ * libvirt domain (-d) as given, a socket's file name, or a tcp: address.
+ * Borrowed from V. */
+const char *vbctl_vm_name(const struct vbctl *v);
 /* Milliseconds on a monotonic clock. */
 int64_t vbctl_now_ms(void);
 
