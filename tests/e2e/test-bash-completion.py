@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 """vbctl's bash completion in a real interactive bash on a pty, loaded on
 demand by bash-completion from a completions directory as installed:
-commands, options, sizes for set, socket files for -s, and live QOM
+commands, options and their values, sizes for set, socket files for -s,
+libvirt URIs for -c and domains for -d (libvirt's test driver), and live QOM
 properties of a real QEMU for qom-get/qom-set (through vbctl __complete,
 the shell's own completer), the same list QEMU's qom-list gives."""
 
@@ -138,7 +139,9 @@ try:
     t.is_(sorted(bash.complete("vbctl help s", listing=True)),
           sorted(c for c in commands if c.startswith("s")),
           "vbctl help s<M-?> lists the commands starting with s")
-    t.is_(bash.complete("vbctl --so"), "vbctl --socket ", "--so<Tab>: the global --socket")
+    t.is_(sorted(bash.complete("vbctl --so", listing=True)), ["--socket", "--sockets"],
+          "--so<M-?>: the global --socket and --sockets")
+    t.is_(bash.complete("vbctl --verb"), "vbctl --verbose ", "--verb<Tab>: --verbose")
     t.is_(bash.complete("vbctl set --w"), "vbctl set --wait ", "set --w<Tab>: --wait")
     t.ok({"--wait", "--timeout"} <= set(bash.complete("vbctl set --", listing=True)),
          "set --<M-?> lists set's options")
@@ -170,6 +173,15 @@ try:
     t.is_(bash.complete("vbctl -s unix:%s/qmp-s" % socks),
           "vbctl -s unix:%s/qmp-sock " % socks, "-s unix:PATH<Tab> too")
     listener.close()
+
+    # libvirt: URIs for -c, the domains at that URI for -d (libvirt's
+    # test driver, which has one domain, "test").
+    t.is_(bash.complete("vbctl -c qemu:///sy"), "vbctl -c qemu:///system ",
+          "-c qemu:///sy<Tab>: qemu:///system")
+    t.is_(bash.complete("vbctl -c test:///default -d t"), "vbctl -c test:///default -d test ",
+          "-d <Tab> completes the domains at -c's URI")
+    t.is_(bash.complete("vbctl --connect=test:///default --domain=t"),
+          "vbctl --connect=test:///default --domain=test ", "--domain=<Tab> too")
 
     # Live QOM properties of a real QEMU, the ones qom-list gives.
     vm = Vm(mem="256M").start()

@@ -291,6 +291,8 @@ int main(void)
 	offers(c, "stats --format prometheus ", NONE);
 	offers(c, "doctor --target 1G", W("1G", "1GB", "1GiB"));
 	offers(c, "set --timeout ", NONE);
+	offers(c, "top --sort a", W("actual", "age", "available"));
+	offers(c, "top -o b", W("boot"));
 	completer_free(c);
 	vbctl_release(&v);
 	return tap_done();

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <qmp/qmp.h>
+
 #include "complete.h"
 #include "vbctl.h"
 
@@ -44,12 +46,46 @@ static void print_global_options(const struct vbctl_cmd *global,
 	}
 }
 
+/* Prints NAMES (NULL-terminated) that start with WORD. */
+static void print_matching(const char *const *names, const char *word)
+{
+	for (; names && *names; names++)
+		if (strncmp(*names, word, strlen(word)) == 0)
+			printf("%s\n", *names);
+}
+
+/*
+ * WORD is the value of global option OPT: -c offers the local libvirt
+ * URIs, -d the domains at URI (every one, running or not). Sockets (-s)
+ * are files: the shell completes those.
+ */
+static int complete_global_value(struct vbctl *v, const char *opt,
+				 const char *uri, const char *word)
+{
+	static const char *const uris[] = {
+		"qemu:///system", "qemu:///session", NULL,
+	};
+	struct qmp *q;
+	char **names = NULL;
+
+	if (!strcmp(opt, "-c") || !strcmp(opt, "--connect")) {
+		print_matching(uris, word);
+	} else if ((!strcmp(opt, "-d") || !strcmp(opt, "--domain")) && uri &&
+		   (q = qmp_new())) {
+		if (qmp_libvirt_list_domains(q, uri, true, &names) >= 0)
+			print_matching((const char *const *)names, word);
+		qmp_strv_free(names);
+		qmp_unref(q);
+	}
+	return VBCTL_EXIT_OK;
+}
+
 int vbctl_complete_main(struct vbctl *v, const struct vbctl_cmd *global,
 			int argc, char **argv)
 {
 	const struct vbctl_cmd *cmd = NULL;
 	struct completer *c;
-	const char *word;
+	const char *word, *uri;
 	char **list;
 	size_t n, k;
 	int i;
@@ -65,7 +101,9 @@ int vbctl_complete_main(struct vbctl *v, const struct vbctl_cmd *global,
 		return VBCTL_EXIT_USAGE;
 	word = argv[argc - 1];
 
-	/* Global options up to the command: -s ADDR says which VM to ask. */
+	/* Global options up to the command: -s ADDR says which VM to ask,
+	 * -c URI which libvirt. */
+	uri = getenv("VBCTL_URI");
 	for (i = 0; i < argc - 1; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
@@ -73,14 +111,23 @@ int vbctl_complete_main(struct vbctl *v, const struct vbctl_cmd *global,
 		}
 		if (argv[i][0] != '-' || !argv[i][1])
 			break;
-		if (vbctl_option_takes_value(global, argv[i]) && i + 1 < argc - 1) {
+		if (vbctl_option_takes_value(global, argv[i])) {
+			/* The word being typed is this option's value. */
+			if (i + 1 == argc - 1)
+				return complete_global_value(v, argv[i], uri, word);
 			if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket"))
 				v->addr = argv[i + 1];
+			else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--connect"))
+				uri = argv[i + 1];
 			i++;
 		} else if (!strncmp(argv[i], "--socket=", 9)) {
 			v->addr = argv[i] + 9;
+		} else if (!strncmp(argv[i], "--connect=", 10)) {
+			uri = argv[i] + 10;
 		} else if (!strncmp(argv[i], "-s", 2) && argv[i][2]) {
 			v->addr = argv[i] + 2;
+		} else if (!strncmp(argv[i], "-c", 2) && argv[i][2]) {
+			uri = argv[i] + 2;
 		}
 	}
 	if (i == argc - 1 && word[0] == '-') {

@@ -34,6 +34,20 @@ static const struct option top_options[] = {
 
 static const struct vbctl_arg top_args[] = { { NULL } };
 
+enum top_column { COL_NAME, COL_BOOT, COL_ACTUAL, COL_TARGET, COL_FREE,
+		  COL_AVAILABLE, COL_AGE, COL_SWAP, COL_EVENT, COL_COUNT };
+
+/* --sort's values; completion offers them too. */
+static const char *const column_names[COL_COUNT + 1] = {
+	"name", "boot", "actual", "target", "free", "available", "age",
+	"swap", "event", NULL,
+};
+
+static const struct vbctl_optval top_optvals[] = {
+	{ "sort", VBCTL_ARG_NONE, column_names },
+	{ NULL },
+};
+
 static int run_top(struct vbctl *v, int argc, char **argv);
 
 const struct vbctl_cmd vbctl_cmd_top = {
@@ -61,6 +75,7 @@ const struct vbctl_cmd vbctl_cmd_top = {
 	.shortopts = "i:o:1",
 	.longopts = top_options,
 	.args = top_args,
+	.optvals = top_optvals,
 	.min_args = 0,
 	.max_args = 0,
 	.run = run_top,
@@ -69,13 +84,6 @@ const struct vbctl_cmd vbctl_cmd_top = {
 enum { TOP_LIST, TOP_LIST_ANON, TOP_BOOT, TOP_GET_POLLING, TOP_SET_POLLING,
        TOP_ACTUAL, TOP_STATS, TOP_RESTORE };
 
-enum top_column { COL_NAME, COL_BOOT, COL_ACTUAL, COL_TARGET, COL_FREE,
-		  COL_AVAILABLE, COL_AGE, COL_SWAP, COL_EVENT, COL_COUNT };
-
-static const char *const column_names[COL_COUNT] = {
-	"name", "boot", "actual", "target", "free", "available", "age",
-	"swap", "event",
-};
 
 struct top_row {
 	char *path;		/* the balloon's QOM path */
