@@ -64,10 +64,10 @@ VBCTL_TEST_LDADD = tools/vbctl/libvbctl.la tools/libqmp/libqmp-internal.la \
 	$(JSONC_LIBS) $(READLINE_LIBS) $(MHD_LIBS) -lpthread -lm
 check_PROGRAMS += tests/unit/test-size tests/unit/test-kv tests/unit/test-print \
 	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor \
-	tests/unit/test-prom
+	tests/unit/test-prom tests/unit/test-check-rules
 TESTS += tests/unit/test-size tests/unit/test-kv tests/unit/test-print \
 	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor \
-	tests/unit/test-prom
+	tests/unit/test-prom tests/unit/test-check-rules
 tests_unit_test_size_SOURCES = tests/unit/test-size.c
 tests_unit_test_size_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_size_LDADD = $(VBCTL_TEST_LDADD)
@@ -98,6 +98,9 @@ EXTRA_DIST += tests/unit/fixtures/proc-psi/meminfo \
 tests_unit_test_complete_SOURCES = tests/unit/test-complete.c
 tests_unit_test_complete_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_complete_LDADD = $(VBCTL_TEST_LDADD)
+tests_unit_test_check_rules_SOURCES = tests/unit/test-check-rules.c
+tests_unit_test_check_rules_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_check_rules_LDADD = $(VBCTL_TEST_LDADD)
 tests_unit_test_doctor_SOURCES = tests/unit/test-doctor.c
 tests_unit_test_doctor_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_doctor_LDADD = $(VBCTL_TEST_LDADD)

@@ -3,7 +3,8 @@
  * cmd-check.c - "vbctl check": a conformance test of the guest's balloon
  * driver from the host, through QMP only (never the guest's console): the
  * checks are rows of a table, run in order by one runner that skips a row
- * whose prerequisite failed, and printed as a table or as JSON.
+ * whose prerequisite failed, and printed as a table or as JSON. Here is
+ * the gathering (QMP, /proc); the judgements are check-rules.c's.
  */
 #include "config.h"
 
@@ -19,6 +20,8 @@
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 
+#include "check-rules.h"
+#include "doctor.h"
 #include "print.h"
 #include "size.h"
 
@@ -92,38 +95,12 @@ const struct vbctl_cmd vbctl_cmd_check = {
 	.run = run_check,
 };
 
-enum check_result { CHECK_PASS, CHECK_FAIL, CHECK_NA };
-
-static const char *const result_names[] = { "pass", "fail", "n/a" };
-
-/* Features of the balloon device (5.5.3), as bits of a mask. */
-enum {
-	FEAT_STATS = 1u << 1,
-	FEAT_DEFLATE_ON_OOM = 1u << 2,
-	FEAT_FREE_PAGE_HINT = 1u << 3,
-	FEAT_REPORTING = 1u << 5,
-};
 
 /* One stats sample, read out of libqmp's opaque one. */
 struct sample {
-	uint64_t value[QMP_STAT_COUNT];	/* valid where known */
-	uint32_t known;			/* bit (1u << stat): reported */
-	int64_t last_update;		/* seconds since the epoch; 0: never */
+	struct check_sample st;
 	char *text;			/* QEMU's guest-stats, as JSON text */
 	char unset[200];		/* keys QEMU has that the guest left unset */
-};
-
-/* One observed move of the balloon toward a target. */
-struct move {
-	uint64_t from, target, last;
-	int64_t start_us;	/* wall clock when the target was set */
-	int64_t done_us;	/* when "actual" reached it */
-	int64_t last_change_us;
-	unsigned int between;	/* distinct values seen strictly between */
-	bool reached, overshoot;
-	bool done_exact;	/* done_us is an event's timestamp, not a poll's */
-	uint64_t overshoot_value;
-	char why[160];		/* when not reached */
 };
 
 /* What the checks share: the VM, and what earlier checks found. */
@@ -144,10 +121,7 @@ struct check_state {
 	struct sample full;		/* a sample at boot size */
 	struct sample half;		/* one after inflating */
 	bool half_valid;
-	/* moves, for the progress check */
-	unsigned int moves, moves_between;
-	bool any_overshoot;
-	char overshoot_note[96];
+	struct check_progress progress;	/* every move, for the progress check */
 	uint64_t floor_actual;
 	pid_t qemu_pid;
 	long rss_full_kib, rss_floor_kib;
@@ -241,37 +215,6 @@ static bool vm_event(struct check_state *s, struct json_object *ev,
 	return true;
 }
 
-static void observe(struct move *m, uint64_t actual, int64_t when_us,
-		    bool from_event)
-{
-	bool inflating = m->target < m->from;
-
-	/* The event for a value a poll saw first carries the exact time. */
-	if (actual == m->last) {
-		if (from_event && m->reached && !m->done_exact) {
-			m->done_us = when_us;
-			m->done_exact = true;
-		}
-		return;
-	}
-	m->last = actual;
-	m->last_change_us = when_us;
-	if (actual == m->target) {
-		m->reached = true;
-		m->done_us = when_us;
-		m->done_exact = from_event;
-		return;
-	}
-	m->reached = false;
-	if (inflating ? actual < m->target : actual > m->target) {
-		if (!m->overshoot)
-			m->overshoot_value = actual;
-		m->overshoot = true;
-	} else if (inflating ? actual < m->from : actual > m->from) {
-		m->between++;
-	}
-}
-
 /* follow() flags. */
 #define FOLLOW_SETTLE	(1u << 0)	/* no target to reach: until it is quiet */
 #define FOLLOW_NO_SET	(1u << 1)	/* do not set the target: watch only */
@@ -284,7 +227,7 @@ static void observe(struct move *m, uint64_t actual, int64_t when_us,
  * for the first change. Returns 0 (see m->reached and m->why) or a QMP
  * failure (negative errno).
  */
-static int follow(struct check_state *s, struct move *m, uint64_t target,
+static int follow(struct check_state *s, struct check_move *m, uint64_t target,
 		  unsigned int flags, int start_ms)
 {
 	bool settle = flags & FOLLOW_SETTLE;
@@ -294,17 +237,13 @@ static int follow(struct check_state *s, struct move *m, uint64_t target,
 	uint64_t actual;
 	int rc;
 
-	memset(m, 0, sizeof(*m));
-	rc = qmp_balloon_query(q, &m->from);
+	rc = qmp_balloon_query(q, &actual);
 	if (rc)
 		return rc;
 	while ((ev = qmp_event_pop(q)))
 		json_object_put(ev);
-	m->last = m->from;
-	m->target = target;
-	m->reached = !settle && m->from == target;
 	start = vbctl_now_ms();
-	m->start_us = m->done_us = m->last_change_us = wall_us();
+	check_move_begin(m, actual, target, settle, wall_us());
 	if (!(flags & FOLLOW_NO_SET)) {
 		rc = qmp_balloon_set_target(q, target);
 		if (rc)
@@ -358,8 +297,8 @@ static int follow(struct check_state *s, struct move *m, uint64_t target,
 			data = qmp_event_data(ev);
 			if (strcmp(qmp_event_name(ev), "BALLOON_CHANGE") == 0 &&
 			    json_object_object_get_ex(data, "actual", &member))
-				observe(m, json_object_get_uint64(member),
-					(int64_t)qmp_event_timestamp_us(ev), true);
+				check_move_observe(m, json_object_get_uint64(member),
+						   (int64_t)qmp_event_timestamp_us(ev), true);
 			json_object_put(ev);
 		}
 		if (vbctl_now_ms() - last_poll >= POLL_MS) {
@@ -367,37 +306,12 @@ static int follow(struct check_state *s, struct move *m, uint64_t target,
 			rc = qmp_balloon_query(q, &actual);
 			if (rc)
 				return rc;
-			observe(m, actual, wall_us(), false);
+			check_move_observe(m, actual, wall_us(), false);
 		}
 	}
 }
 
-/* Seconds a finished move took. */
-static double move_seconds(const struct move *m)
-{
-	int64_t end = m->reached ? m->done_us : m->last_change_us;
-
-	return end > m->start_us ? (end - m->start_us) / 1e6 : 0;
-}
-
-static void note_move(struct check_state *s, const struct move *m)
-{
-	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX];
-
-	s->moves++;
-	s->moves_between += m->between > 0;
-	if (m->overshoot && !s->any_overshoot)
-		snprintf(s->overshoot_note, sizeof(s->overshoot_note), "%s past a target of %s",
-			 iec(m->overshoot_value, a), iec(m->target, t));
-	s->any_overshoot |= m->overshoot;
-}
-
 /* ---- stats --------------------------------------------------------------- */
-
-static bool sample_known(const struct sample *st, enum qmp_balloon_stat stat)
-{
-	return st->known & (1u << stat);
-}
 
 /* "swap-in,major-faults": the stats QEMU has keys for that the guest
  * leaves unset (2^64-1), from the guest-stats object. */
@@ -431,9 +345,9 @@ static int read_sample(struct check_state *s, struct sample *out)
 	free(out->text);
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < QMP_STAT_COUNT; i++)
-		if (qmp_balloon_stats_get(st, i, &out->value[i]))
-			out->known |= 1u << i;
-	out->last_update = qmp_balloon_stats_last_update(st);
+		if (qmp_balloon_stats_get(st, i, &out->st.value[i]))
+			out->st.known |= 1u << i;
+	out->st.last_update = qmp_balloon_stats_last_update(st);
 	raw = qmp_balloon_stats_json(st);
 	unset_names(raw, out->unset, sizeof(out->unset));
 	out->text = strdup(json_object_to_json_string(raw));
@@ -464,7 +378,7 @@ static int next_sample(struct check_state *s, const struct sample *old,
 			return rc;
 		/* last-update has one-second resolution: a new answer within
 		 * the same second shows in the values only. */
-		if (st->last_update && (st->last_update != old->last_update ||
+		if (st->st.last_update && (st->st.last_update != old->st.last_update ||
 		    !old->text || strcmp(st->text, old->text))) {
 			if (ms)
 				*ms = vbctl_now_ms() - start;
@@ -521,16 +435,18 @@ static struct json_object *member_path(struct json_object *obj, const char *a,
 	return json_object_object_get_ex(x, b, &y) ? y : NULL;
 }
 
+/* The balloon features (5.5.3) by QEMU's names, and ours for figures;
+ * bits as doctor.h numbers them (the feature bit numbers). */
 static const struct {
 	unsigned int bit;
 	const char *name, *label;
 } feature_names[] = {
 	{ 1u << 0, "VIRTIO_BALLOON_F_MUST_TELL_HOST", "must-tell-host" },
-	{ FEAT_STATS, "VIRTIO_BALLOON_F_STATS_VQ", "stats-vq" },
-	{ FEAT_DEFLATE_ON_OOM, "VIRTIO_BALLOON_F_DEFLATE_ON_OOM", "deflate-on-oom" },
-	{ FEAT_FREE_PAGE_HINT, "VIRTIO_BALLOON_F_FREE_PAGE_HINT", "free-page-hint" },
+	{ DOCTOR_F_STATS_VQ, "VIRTIO_BALLOON_F_STATS_VQ", "stats-vq" },
+	{ DOCTOR_F_DEFLATE_ON_OOM, "VIRTIO_BALLOON_F_DEFLATE_ON_OOM", "deflate-on-oom" },
+	{ DOCTOR_F_FREE_PAGE_HINT, "VIRTIO_BALLOON_F_FREE_PAGE_HINT", "free-page-hint" },
 	{ 1u << 4, "VIRTIO_BALLOON_F_PAGE_POISON", "page-poison" },
-	{ FEAT_REPORTING, "VIRTIO_BALLOON_F_REPORTING", "page-reporting" },
+	{ DOCTOR_F_PAGE_REPORTING, "VIRTIO_BALLOON_F_REPORTING", "page-reporting" },
 };
 
 static unsigned int feature_mask(struct json_object *features)
@@ -633,11 +549,8 @@ static int check_device(struct check_state *s, struct check_out *o)
 
 static int check_driver(struct check_state *s, struct check_out *o)
 {
-	static const char *const need[] = {
-		"VIRTIO_CONFIG_S_ACKNOWLEDGE", "VIRTIO_CONFIG_S_DRIVER",
-		"VIRTIO_CONFIG_S_FEATURES_OK", "VIRTIO_CONFIG_S_DRIVER_OK",
-	};
 	struct json_object *st, *statuses, *broken, *transports;
+	unsigned int status = 0;
 	char list[160];
 	size_t i;
 	int rc;
@@ -652,34 +565,19 @@ static int check_driver(struct check_state *s, struct check_out *o)
 	if (rc)
 		return qmp_trouble(s, o, rc, "x-query-virtio-status");
 	statuses = member_path(st, "status", "statuses");
+	for (i = 0; statuses && i < json_object_array_length(statuses); i++)
+		status |= doctor_status_bit(json_object_get_string(
+			json_object_array_get_idx(statuses, i)));
 	transports = member_path(st, "guest-features", "transports");
 	s->offered = feature_mask(member_path(st, "host-features", NULL));
 	s->accepted = feature_mask(member_path(st, "guest-features", NULL));
 	s->legacy = !transports || !names_have(transports, "VIRTIO_F_VERSION_1");
 	s->features_known = true;
-	if (json_object_object_get_ex(st, "broken", &broken) &&
-	    json_object_get_boolean(broken)) {
-		figure(o, CHECK_FAIL, "QEMU marked the device broken");
-	} else if (!statuses || json_object_array_length(statuses) == 0) {
-		figure(o, CHECK_FAIL, "device status 0: no driver has touched the device");
-	} else if (names_have(statuses, "VIRTIO_CONFIG_S_FAILED") ||
-		   names_have(statuses, "VIRTIO_CONFIG_S_NEEDS_RESET")) {
-		figure(o, CHECK_FAIL, "device status has %s",
-		       names_have(statuses, "VIRTIO_CONFIG_S_FAILED") ? "FAILED" : "NEEDS_RESET");
-	} else {
-		o->result = CHECK_PASS;
-		/* A legacy driver has no FEATURES_OK step (3.1.2). */
-		for (i = 0; i < sizeof(need) / sizeof(need[0]) && o->result == CHECK_PASS; i++)
-			if ((i != 2 || !s->legacy) && !names_have(statuses, need[i]))
-				figure(o, CHECK_FAIL, "device status lacks %s%s", need[i] + 16,
-				       i == 3 ? " (the driver never finished setting up)" :
-				       i == 1 ? " (no driver bound to the device)" : "");
-		if (o->result == CHECK_PASS) {
-			feature_list(s->accepted, list, sizeof(list));
-			figure(o, CHECK_PASS, "DRIVER_OK, %s interface, features %s",
-			       s->legacy ? "legacy" : "modern", list);
-		}
-	}
+	feature_list(s->accepted, list, sizeof(list));
+	o->result = check_judge_driver(status,
+				       json_object_object_get_ex(st, "broken", &broken) &&
+				       json_object_get_boolean(broken),
+				       s->legacy, list, o->figure, sizeof(o->figure));
 	json_object_put(st);
 	return 0;
 }
@@ -719,13 +617,13 @@ static void check_negotiated(struct check_state *s, struct check_out *o,
 
 static int check_deflate_on_oom(struct check_state *s, struct check_out *o)
 {
-	check_negotiated(s, o, FEAT_DEFLATE_ON_OOM, "deflate-on-oom");
+	check_negotiated(s, o, DOCTOR_F_DEFLATE_ON_OOM, "deflate-on-oom");
 	return 0;
 }
 
 static int check_reporting(struct check_state *s, struct check_out *o)
 {
-	check_negotiated(s, o, FEAT_REPORTING, "free-page-reporting");
+	check_negotiated(s, o, DOCTOR_F_PAGE_REPORTING, "free-page-reporting");
 	return 0;
 }
 
@@ -738,7 +636,7 @@ static int check_reporting(struct check_state *s, struct check_out *o)
 static int to_boot_size(struct check_state *s, char *why, size_t len)
 {
 	char a[VBCTL_SIZE_HUMAN_MAX];
-	struct move m;
+	struct check_move m;
 	int rc;
 
 	rc = follow(s, &m, s->boot, 0, START_MS);
@@ -756,7 +654,7 @@ static int check_stats(struct check_state *s, struct check_out *o)
 	int64_t ms, total_ms = 0;
 	int i, rc;
 
-	if (s->features_known && !(s->accepted & FEAT_STATS)) {
+	if (s->features_known && !(s->accepted & DOCTOR_F_STATS_VQ)) {
 		figure(o, CHECK_NA, "STATS_VQ not negotiated");
 		return 0;
 	}
@@ -788,9 +686,9 @@ static int check_stats(struct check_state *s, struct check_out *o)
 		}
 		if (rc)
 			goto trouble;
-		if (b.known != a.known) {
+		if (b.st.known != a.st.known) {
 			figure(o, CHECK_FAIL, "the set of stats changed between samples (0x%x, then 0x%x)",
-			       a.known, b.known);
+			       a.st.known, b.st.known);
 			goto out;
 		}
 		total_ms += ms;
@@ -814,27 +712,16 @@ static uint64_t half_target(const struct check_state *s)
 	return s->boot / 2 / (2 * MIB) * (2 * MIB);
 }
 
-static int judge_move(struct check_state *s, struct check_out *o, struct move *m,
-		      const char *verb)
+static void judge_move(struct check_state *s, struct check_out *o,
+		       const struct check_move *m, const char *verb)
 {
-	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX], f[VBCTL_SIZE_HUMAN_MAX];
-
-	note_move(s, m);
-	if (!m->reached)
-		figure(o, CHECK_FAIL, "%s %s -> %s: %s at %s", verb, iec(m->from, f),
-		       iec(m->target, t), m->why, iec(m->last, a));
-	else if (m->overshoot)
-		figure(o, CHECK_FAIL, "%s %s -> %s: passed the target (%s)", verb, iec(m->from, f),
-		       iec(m->target, t), iec(m->overshoot_value, a));
-	else
-		figure(o, CHECK_PASS, "%s -> %s exactly in %.3f s", iec(m->from, f),
-		       iec(m->target, t), move_seconds(m));
-	return 0;
+	check_progress_add(&s->progress, m);
+	o->result = check_judge_move(m, verb, o->figure, sizeof(o->figure));
 }
 
 static int check_inflate(struct check_state *s, struct check_out *o)
 {
-	struct move m;
+	struct check_move m;
 	int rc;
 
 	rc = to_boot_size(s, o->figure, sizeof(o->figure));
@@ -858,62 +745,25 @@ static int check_inflate(struct check_state *s, struct check_out *o)
 
 static int check_stats_plausible(struct check_state *s, struct check_out *o)
 {
-	const struct sample *a = &s->full, *b = &s->half;
-	uint64_t took = s->boot - half_target(s), fell;
-	char x[VBCTL_SIZE_HUMAN_MAX], y[VBCTL_SIZE_HUMAN_MAX];
-	int i;
-
 	if (!s->half_valid) {
 		figure(o, CHECK_FAIL, "no fresh sample after inflating");
 		return 0;
 	}
-	for (i = 0; i < 2; i++) {
-		const struct sample *st = i ? b : a;
-		uint64_t total = st->value[QMP_STAT_TOTAL_MEMORY];
-
-		if (!sample_known(st, QMP_STAT_TOTAL_MEMORY) ||
-		    !sample_known(st, QMP_STAT_FREE_MEMORY)) {
-			figure(o, CHECK_FAIL, "total-memory or free-memory unset");
-			return 0;
-		}
-		if (total > s->boot) {
-			figure(o, CHECK_FAIL, "total-memory %s is more than the boot memory %s",
-			       iec(total, x), iec(s->boot, y));
-			return 0;
-		}
-		if (st->value[QMP_STAT_FREE_MEMORY] > total) {
-			figure(o, CHECK_FAIL, "free-memory %s is more than total-memory %s",
-			       iec(st->value[QMP_STAT_FREE_MEMORY], x), iec(total, y));
-			return 0;
-		}
-		if (sample_known(st, QMP_STAT_AVAILABLE_MEMORY) &&
-		    st->value[QMP_STAT_AVAILABLE_MEMORY] > total) {
-			figure(o, CHECK_FAIL, "available-memory %s is more than total-memory %s",
-			       iec(st->value[QMP_STAT_AVAILABLE_MEMORY], x), iec(total, y));
-			return 0;
-		}
-	}
-	if (b->known != a->known) {
-		figure(o, CHECK_FAIL, "the set of stats changed after inflating");
-		return 0;
-	}
-	fell = a->value[QMP_STAT_FREE_MEMORY] > b->value[QMP_STAT_FREE_MEMORY] ?
-	       a->value[QMP_STAT_FREE_MEMORY] - b->value[QMP_STAT_FREE_MEMORY] : 0;
-	/* Roughly: the balloon's pages are not free any more. */
-	figure(o, fell >= took / 2 ? CHECK_PASS : CHECK_FAIL,
-	       "free-memory fell by %s as the balloon took %s", iec(fell, x), iec(took, y));
+	o->result = check_judge_stats(&s->full.st, &s->half.st, s->boot,
+				      s->boot - half_target(s), o->figure, sizeof(o->figure));
 	return 0;
 }
 
 static int check_deflate(struct check_state *s, struct check_out *o)
 {
-	struct move m;
+	struct check_move m;
 	int rc;
 
 	rc = follow(s, &m, s->boot, 0, START_MS);
 	if (rc)
 		return qmp_trouble(s, o, rc, "deflate");
-	return judge_move(s, o, &m, "deflate");
+	judge_move(s, o, &m, "deflate");
+	return 0;
 }
 
 /* QEMU's resident memory in KiB, or -1. */
@@ -961,14 +811,14 @@ static int check_floor(struct check_state *s, struct check_out *o)
 {
 	char a[VBCTL_SIZE_HUMAN_MAX], b[VBCTL_SIZE_HUMAN_MAX], why[160];
 	struct sample st = { 0 };
-	struct move m;
+	struct check_move m;
 	int rc;
 
 	s->rss_full_kib = qemu_rss_kib(s);
 	rc = follow(s, &m, 1, FOLLOW_SETTLE, START_MS);
 	if (rc)
 		return qmp_trouble(s, o, rc, "floor");
-	note_move(s, &m);
+	check_progress_add(&s->progress, &m);
 	s->floor_actual = m.last;
 	s->rss_floor_kib = qemu_rss_kib(s);
 	if (m.why[0] && !m.reached) {
@@ -991,21 +841,14 @@ static int check_floor(struct check_state *s, struct check_out *o)
 			return qmp_trouble(s, o, rc, "guest-stats");
 	}
 	figure(o, CHECK_PASS, "guest keeps %s (balloon %s) after %.3f s%s", iec(m.last, a),
-	       iec(s->boot - m.last, b), move_seconds(&m),
+	       iec(s->boot - m.last, b), check_move_seconds(&m),
 	       s->stats_on ? ", still reporting stats" : "");
 	return 0;
 }
 
 static int check_progress(struct check_state *s, struct check_out *o)
 {
-	if (s->any_overshoot)
-		figure(o, CHECK_FAIL, "\"actual\" went %s", s->overshoot_note);
-	else if (s->moves_between == 0)
-		figure(o, CHECK_FAIL, "\"actual\" jumped straight to the target in all %u moves",
-		       s->moves);
-	else
-		figure(o, CHECK_PASS, "\"actual\" moved in steps in %u of %u moves, never past the target",
-		       s->moves_between, s->moves);
+	o->result = check_judge_progress(&s->progress, o->figure, sizeof(o->figure));
 	return 0;
 }
 
@@ -1044,8 +887,7 @@ static int run_shell(const char *cmd)
 
 static int check_pressure(struct check_state *s, struct check_out *o)
 {
-	char a[VBCTL_SIZE_HUMAN_MAX], b[VBCTL_SIZE_HUMAN_MAX], d[VBCTL_SIZE_HUMAN_MAX];
-	bool must_deflate = s->features_known && (s->accepted & FEAT_DEFLATE_ON_OOM);
+	bool must_deflate = s->features_known && (s->accepted & DOCTOR_F_DEFLATE_ON_OOM);
 	int64_t start, changed;
 	uint64_t actual = s->floor_actual, now;
 	int rc, status;
@@ -1083,16 +925,9 @@ static int check_pressure(struct check_state *s, struct check_out *o)
 		    vbctl_now_ms() - changed >= 1000)
 			break;
 	}
-	if (must_deflate)
-		figure(o, actual > s->floor_actual ? CHECK_PASS : CHECK_FAIL,
-		       "DEFLATE_ON_OOM: guest %s %s (%s -> %s) in %.1f s",
-		       actual > s->floor_actual ? "took back" : "did not take back memory,",
-		       iec(actual > s->floor_actual ? actual - s->floor_actual : 0, d),
-		       iec(s->floor_actual, b), iec(actual, a), (changed - start) / 1000.0);
-	else
-		figure(o, actual <= s->floor_actual ? CHECK_PASS : CHECK_FAIL,
-		       "no DEFLATE_ON_OOM: balloon %s (actual %s)",
-		       actual <= s->floor_actual ? "kept" : "shrank anyway", iec(actual, a));
+	o->result = check_judge_pressure(must_deflate, s->floor_actual, actual,
+					 (changed - start) / 1000.0, o->figure,
+					 sizeof(o->figure));
 	return 0;
 }
 
@@ -1109,7 +944,8 @@ static int wait_driver_ok(struct check_state *s)
 		rc = virtio_status(s, &st);
 		if (rc)
 			return rc;
-		ok = names_have(member_path(st, "status", "statuses"), "VIRTIO_CONFIG_S_DRIVER_OK");
+		ok = names_have(member_path(st, "status", "statuses"),
+				"VIRTIO_CONFIG_S_DRIVER_OK");
 		json_object_put(st);
 		if (ok)
 			return 0;
@@ -1125,7 +961,7 @@ static int check_reset(struct check_state *s, struct check_out *o)
 	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX];
 	uint64_t target = half_target(s);
 	struct json_object *ev = NULL;
-	struct move m;
+	struct check_move m;
 	int64_t t0;
 	int rc;
 
@@ -1194,7 +1030,7 @@ static int check_reset(struct check_state *s, struct check_out *o)
 	rc = follow(s, &m, s->boot, FOLLOW_RESET, START_MS);
 	if (rc)
 		return qmp_trouble(s, o, rc, "deflating after the reset");
-	note_move(s, &m);
+	check_progress_add(&s->progress, &m);
 	if (!m.reached) {
 		figure(o, CHECK_FAIL, "after the reset, deflate to %s: %s at %s",
 		       iec(s->boot, t), m.why, iec(m.last, a));
@@ -1248,7 +1084,7 @@ static void print_row(struct vbctl *v, const struct check_def *c,
 {
 	if (v->json)
 		return;
-	fprintf(v->out, "%-16s %-6s %-8s %s\n", c->id, result_names[o->result], c->spec,
+	fprintf(v->out, "%-16s %-6s %-8s %s\n", c->id, check_result_name(o->result), c->spec,
 		o->figure);
 	fflush(v->out);
 }
@@ -1258,7 +1094,7 @@ static void print_row(struct vbctl *v, const struct check_def *c,
  * interval. */
 static void restore(struct check_state *s)
 {
-	struct move m;
+	struct check_move m;
 
 	if (s->vm_gone || !s->path || qmp_is_broken(s->v->q))
 		return;
@@ -1330,7 +1166,7 @@ static int run_check(struct vbctl *v, int argc, char **argv)
 			row = json_object_new_object();
 			json_object_object_add(row, "check", json_object_new_string(checks[i].id));
 			json_object_object_add(row, "result",
-					       json_object_new_string(result_names[out[i].result]));
+					       json_object_new_string(check_result_name(out[i].result)));
 			json_object_object_add(row, "figure", json_object_new_string(out[i].figure));
 			json_object_object_add(row, "spec", json_object_new_string(checks[i].spec));
 			json_object_array_add(rows, row);

@@ -1,7 +1,7 @@
 # vbctl: the command-line tool and its interactive shell.
 #
 # libvbctl.la holds every object but main(): the size grammar, KEY=VALUE
-# parser and printer, doctor's rules, the autopilot's policy and host
+# parser and printer, doctor's and check's rules, the autopilot's policy and host
 # reader, the command table and its commands, the shell, its line splitter
 # and classifier, history, completer and QMP schema index. vbctl is main.c
 # linked with it; unit tests link it too instead of compiling vbctl's
@@ -13,6 +13,7 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/kv.c tools/vbctl/kv.h \
 	tools/vbctl/print.c tools/vbctl/print.h \
 	tools/vbctl/doctor.c tools/vbctl/doctor.h \
+	tools/vbctl/check-rules.c tools/vbctl/check-rules.h \
 	tools/vbctl/autopilot-policy.c tools/vbctl/autopilot-policy.h \
 	tools/vbctl/hostmem.c tools/vbctl/hostmem.h \
 	tools/vbctl/commands.c \
