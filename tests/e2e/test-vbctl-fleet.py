@@ -80,6 +80,10 @@ try:
          "the others answer; the VM without a balloon says so")
     t.ok("vbctl: c.sock: no balloon device in this VM" in r.err,
          "stderr names the VM without a balloon")
+    r = run(["--sockets", glob_all, "top", "--once"])
+    check(r, 1, "top --once where one VM has no balloon")
+    t.ok("vbctl: c.sock: no balloon device in this VM" in r.err,
+         "top's stderr names the VM without a balloon too")
 
     # set --wait on the two balloons at once, each checked through QEMU.
     both = os.path.join(fleet_dir, "[ab].sock")

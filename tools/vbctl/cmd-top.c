@@ -95,6 +95,8 @@ struct top_row {
 	struct qmp_balloon_stats *st;	/* NULL until a sample came */
 	char event[64];		/* "NAME HH:MM:SS" */
 	int64_t event_us;
+	int status;		/* the VM's outcome before the clean-up run */
+	char why[256];
 };
 
 struct top {
@@ -432,6 +434,14 @@ static void first_frame(struct top *t)
 
 /* ---- leaving: polling as it was -------------------------------------------- */
 
+/* The clean-up run starts each VM afresh: a VM it has nothing to report
+ * on keeps the outcome of the run before (a VM without a balloon stays a
+ * failure, and is reported). */
+static void keep_outcome(struct fleet_vm *vm, const struct top_row *row)
+{
+	fleet_finish(vm, row->status, row->why[0] ? "%s" : NULL, row->why);
+}
+
 static void restore_start(struct fleet_vm *vm, void *data)
 {
 	struct top *t = data;
@@ -441,14 +451,18 @@ static void restore_start(struct fleet_vm *vm, void *data)
 		send_path_prop(vm, "qom-set", row->path, POLLING_PROPERTY,
 			       json_object_new_int64(row->polling_was), TOP_RESTORE);
 	else
-		fleet_finish(vm, VBCTL_EXIT_OK, NULL);
+		keep_outcome(vm, row);
 }
 
 static void restore_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 			  struct json_object *ret)
 {
+	struct top *t = data;
+
 	if (rc)
 		fleet_qmp_error(vm, "setting " POLLING_PROPERTY " back");
+	else
+		keep_outcome(vm, &t->rows[vm->index]);
 }
 
 static int parse_sort(struct vbctl *v, const char *text, enum top_column *col)
@@ -480,6 +494,7 @@ static int run_top(struct vbctl *v, int argc, char **argv)
 		.wake = top_wake,
 	};
 	struct top t = { .v = v, .interval = DEFAULT_INTERVAL_S };
+	bool live_ended = false;
 	int c, rc, status;
 	size_t i;
 
@@ -519,10 +534,21 @@ static int run_top(struct vbctl *v, int argc, char **argv)
 	} else if (v->interrupted) {
 		/* Ctrl-C is how a live top ends. */
 		v->interrupted = 0;
+		live_ended = true;
 	} else {
 		/* Every VM failed: show why, once. */
 		status = fleet_worse(status, rc);
 		print_frame(&t);
+	}
+	for (i = 0; i < fleet_count(t.f); i++) {
+		struct fleet_vm *vm = fleet_vm(t.f, i);
+
+		/* The VMs a live table was still following when Ctrl-C
+		 * ended it were fine. */
+		if (live_ended && strcmp(vm->why, "interrupted") == 0)
+			continue;
+		t.rows[i].status = vm->status;
+		snprintf(t.rows[i].why, sizeof(t.rows[i].why), "%s", vm->why);
 	}
 	status = fleet_worse(status, fleet_run(t.f, &restore_ops, &t));
 	if (t.once || !t.redraw)
