@@ -24,6 +24,7 @@
 #include "tap.h"
 #include "qmp/qmp.h"
 #include "tools/libqmp/parser.h"
+#include "tools/libqmp/libqmp-private.h"
 
 #define GREETING "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 1, \"minor\": 2, " \
 		 "\"major\": 7}, \"package\": \"\"}, \"capabilities\": [\"oob\"]}}\r\n"
@@ -1248,6 +1249,29 @@ static void test_balloon_find_in_list(void)
 	json_object_put(list);
 }
 
+/* A request queued for the libvirt worker thread shares nothing with the
+ * caller: json-c's reference counts are not atomic, so an object both
+ * threads drop is a data race. The caller's last put frees its objects. */
+static void test_libvirt_request_copy(void)
+{
+	struct json_object *msg = json_object_new_object();
+	struct json_object *args = json_object_new_object();
+	struct qmp_libvirt *lv;
+	int fd;
+
+	json_object_object_add(args, "path", json_object_new_string("/machine"));
+	json_object_object_add(msg, "execute", json_object_new_string("qom-list"));
+	json_object_object_add(msg, "arguments", json_object_get(args));
+	json_object_object_add(msg, "id", json_object_new_int(7));
+	is_int(qmp_libvirt_open("test:///default", "test", &lv, &fd), 0,
+	       "libvirt: a channel opens");
+	is_int(qmp_libvirt_submit(lv, 7, msg), 0, "libvirt: a request queued");
+	json_object_put(msg);
+	is_int(json_object_put(args), 1,
+	       "libvirt: the queued request holds no reference to the caller's arguments");
+	qmp_libvirt_close(lv);
+}
+
 /* libvirt: the test:/// driver is real libvirt without a daemon, and
  * without QEMU monitor passthrough. */
 static void test_libvirt(void)
@@ -1282,6 +1306,7 @@ static void test_libvirt(void)
 	   "libvirt: list_domains finds the test driver's one domain");
 	qmp_strv_free(names);
 	qmp_unref(q);
+	test_libvirt_request_copy();
 }
 
 int main(void)

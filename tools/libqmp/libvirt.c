@@ -512,16 +512,14 @@ int qmp_libvirt_submit(struct qmp_libvirt *lv, uint64_t id,
 
 	if (!it)
 		return -ENOMEM;
-	/* A copy without "id": libvirt adds its own and refuses a second. */
-	it->msg = json_object_new_object();
-	if (!it->msg) {
+	/* A copy without "id": libvirt adds its own and refuses a second.
+	 * A deep one: the worker thread drops it, and json-c's reference
+	 * counts are not atomic, so it must share no object with the caller. */
+	if (json_object_deep_copy(msg, &it->msg, NULL) < 0) {
 		free(it);
 		return -ENOMEM;
 	}
-	json_object_object_foreach(msg, key, val) {
-		if (strcmp(key, "id") != 0)
-			json_object_object_add(it->msg, key, json_object_get(val));
-	}
+	json_object_object_del(it->msg, "id");
 	it->id = id;
 	pthread_mutex_lock(&lv->lock);
 	*lv->in_tail = it;
