@@ -160,8 +160,9 @@ static void disambiguate_names(struct fleet *f)
 	}
 }
 
-/* Add the sockets matching PATTERN; 0, or 3 when none does (reported). */
-static int add_glob(struct fleet *f, const char *pattern)
+/* Add the sockets matching PATTERN; 0, or 3 when none does (reported
+ * unless QUIET). */
+static int add_glob(struct fleet *f, const char *pattern, bool quiet)
 {
 	struct stat st;
 	glob_t g;
@@ -182,6 +183,8 @@ static int add_glob(struct fleet *f, const char *pattern)
 		found++;
 	}
 	globfree(&g);
+	if (!found && quiet)
+		return VBCTL_EXIT_CONN;
 	if (!found)
 		return vbctl_error(f->v, VBCTL_EXIT_CONN,
 				   "--sockets '%s': no socket matches it (is the pattern right? quote it so the shell does not expand it)",
@@ -213,7 +216,7 @@ int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
 			goto nomem;
 		for (pattern = strtok_r(globs, ":", &save); pattern;
 		     pattern = strtok_r(NULL, ":", &save)) {
-			r = add_glob(f, pattern);
+			r = add_glob(f, pattern, false);
 			if (r == VBCTL_EXIT_FAIL) {
 				free(globs);
 				fleet_free(f);
@@ -257,6 +260,35 @@ int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
 nomem:
 	fleet_free(f);
 	return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+}
+
+size_t fleet_rescan(struct fleet *f)
+{
+	char *globs, *pattern, *save;
+	size_t before = f->nvms, changed = 0, i;
+	struct stat st;
+
+	if (f->v->sockets) {
+		globs = strdup(f->v->sockets);
+		for (pattern = globs ? strtok_r(globs, ":", &save) : NULL; pattern;
+		     pattern = strtok_r(NULL, ":", &save))
+			add_glob(f, pattern, true);
+		free(globs);
+	}
+	for (i = 0; i < f->nvms; i++) {
+		struct fleet_vm *vm = &f->vms[i];
+
+		/* New, or lost (dropped: no connection) with its socket
+		 * back, e.g. QEMU started again. */
+		if (i >= before ||
+		    (vm->done && !vm->q && !vm->domain && vm->status == VBCTL_EXIT_CONN &&
+		     stat(strncmp(vm->addr, "unix:", 5) == 0 ? vm->addr + 5 : vm->addr,
+			  &st) == 0 && S_ISSOCK(st.st_mode))) {
+			vm->restart = true;
+			changed++;
+		}
+	}
+	return changed;
 }
 
 struct fleet *fleet_free(struct fleet *f)
@@ -558,12 +590,13 @@ static int64_t earliest(int64_t a, int64_t b)
 int fleet_run(struct fleet *f, const struct fleet_ops *ops, void *data)
 {
 	struct pollfd *pfds;
-	size_t *which, i, n, left;
+	size_t *which, i, n, left, cap;
 	int64_t next, now, next_tick = -1;
 	int timeout, status = VBCTL_EXIT_OK;
 
-	pfds = calloc(f->nvms, sizeof(*pfds));
-	which = calloc(f->nvms, sizeof(*which));
+	cap = f->nvms;
+	pfds = calloc(cap, sizeof(*pfds));
+	which = calloc(cap, sizeof(*which));
 	if (!pfds || !which) {
 		free(pfds);
 		free(which);
@@ -585,6 +618,26 @@ int fleet_run(struct fleet *f, const struct fleet_ops *ops, void *data)
 		if (next_tick >= 0 && now >= next_tick) {
 			ops->tick(f, data);
 			next_tick = now + ops->tick_ms;
+		}
+		/* VMs fleet_rescan() added or wants tried again. */
+		if (f->nvms > cap) {
+			struct pollfd *p2 = realloc(pfds, f->nvms * sizeof(*pfds));
+			size_t *w2 = p2 ? realloc(which, f->nvms * sizeof(*which)) : NULL;
+
+			if (p2)
+				pfds = p2;
+			if (!p2 || !w2) {
+				status = vbctl_error(f->v, VBCTL_EXIT_FAIL, "out of memory");
+				break;
+			}
+			which = w2;
+			cap = f->nvms;
+		}
+		for (i = 0; i < f->nvms; i++) {
+			if (!f->vms[i].restart)
+				continue;
+			f->vms[i].restart = false;
+			start_vm(&f->vms[i], ops, data);
 		}
 		/* A VM with nothing in flight and nothing to wait for is
 		 * done: its ops had nothing more to say. */

@@ -52,6 +52,7 @@ struct fleet_vm {
 	/* Private to fleet.c. */
 	int64_t deadline_ms;	/* connecting: give up then; -1: none */
 	int64_t wake_ms;	/* fleet_wake() due; 0: none */
+	bool restart;		/* fleet_rescan(): start it in this run */
 	size_t ninflight;
 	struct {
 		uint64_t id;
@@ -97,6 +98,15 @@ struct fleet_ops {
 int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
 	       int *status);
 struct fleet *fleet_free(struct fleet *f);
+
+/*
+ * Reads the socket globs again: sockets that match now and are not in the
+ * fleet join it, and a VM whose connection was lost is tried again when
+ * its socket is there. May be called from ops->tick during a run, which
+ * then starts them; fleet_vm pointers taken before are invalid after it.
+ * Returns how many VMs joined or are tried again.
+ */
+size_t fleet_rescan(struct fleet *f);
 
 size_t fleet_count(const struct fleet *f);
 struct fleet_vm *fleet_vm(struct fleet *f, size_t i);
