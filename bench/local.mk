@@ -9,3 +9,5 @@ EXTRA_DIST += bench/shell
 EXTRA_DIST += bench/soak
 # bench/fleet: 16 VMs at once, on sockets and through libvirt
 EXTRA_DIST += bench/fleet
+# bench/autopilot: vbctl auto against no manager and fixed shares
+EXTRA_DIST += bench/autopilot

@@ -228,3 +228,9 @@ EXTRA_DIST += tests/e2e/test-debian-packages.py
 VBCTL_HOST_TESTS = tests/e2e/test-bash-completion.py tests/e2e/test-prometheus.py
 TESTS += $(VBCTL_HOST_TESTS)
 EXTRA_DIST += $(VBCTL_HOST_TESTS)
+
+# vbctl auto against three real guests (tests/lib/scenario.py plays a
+# scripted workload on their consoles; bench/autopilot uses it too).
+AUTOPILOT_TEST_PROGS = tests/e2e/test-vbctl-auto.py
+TESTS += $(AUTOPILOT_TEST_PROGS)
+EXTRA_DIST += $(AUTOPILOT_TEST_PROGS) tests/lib/scenario.py

@@ -118,6 +118,24 @@ for addr, what in ((regular, "a file"), ("unix:" + os.path.dirname(sock), "a dir
 r = run(["--socket"], timeout=30)
 t.ok(r.rc == 2 and "'--socket' needs a value" in r.err, "--socket without a value: exit 2")
 
+# vbctl auto: every option checked before any VM is touched.
+for args, token, why in (
+        (["--host-budget", "1G", "--host-reserve", "1G"], "--host-reserve", "give one"),
+        (["--host-budget", "50%"], "'50%'", "give a size"),
+        (["--host-budget", "12Q"], "'12Q'", "unknown unit"),
+        (["--guest-reserve", "95%"], "'95%'", "at most 90%"),
+        (["--guest-reserve", "+1G"], "'+1G'", "give N% or a size"),
+        (["--weight", "vm0=0"], "vm0=0", "1-1000"),
+        (["--weight", "=2"], "'=2'", "VM=VALUE"),
+        (["--min", "vm0"], "'vm0'", "VM=VALUE"),
+        (["--min", "vm0=-1G"], "vm0=-1G", "give a size"),
+        (["--interval", "0"], "'0'", "--interval"),
+        (["--stale", "x"], "'x'", "--stale"),
+        (["--host-pressure", "lots"], "'lots'", "0-100"),
+        (["--max-step", "1%"], "'1%'", "give a size"),
+        (["extra"], "'extra'", "unexpected argument")):
+    usage_error(["auto"] + args, token, why)
+
 # help and --version work without QEMU.
 r = run(["help"], sock)
 t.ok(r.rc == 0 and r.out.startswith("Usage: vbctl ") and "Commands:" in r.out,
@@ -129,7 +147,7 @@ t.ok(r.rc == 0 and r.out.startswith("Usage: vbctl set SIZE [--wait] [--timeout S
 # Every command's --help (and -h) shows its help without connecting (the
 # socket does not exist: a connection attempt would exit 3).
 for name in ["query", "set", "stats", "qom-list", "qom-get", "qom-set",
-             "events", "qmp", "shell", "help"]:
+             "events", "qmp", "shell", "auto", "help"]:
     want = run(["help", name], sock).out
     for flag in (["--help"], ["-h"], ["x", "--help"]):
         r = run([name] + flag, sock)

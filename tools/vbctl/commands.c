@@ -18,6 +18,7 @@ const struct vbctl_cmd *const vbctl_commands[] = {
 	&vbctl_cmd_set,
 	&vbctl_cmd_list,
 	&vbctl_cmd_top,
+	&vbctl_cmd_auto,
 	&vbctl_cmd_stats,
 	&vbctl_cmd_qom_list,
 	&vbctl_cmd_qom_get,

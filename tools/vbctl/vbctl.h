@@ -128,7 +128,7 @@ struct vbctl_cmd {
 };
 
 /* One per command file (cmd-*.c). */
-extern const struct vbctl_cmd vbctl_cmd_list, vbctl_cmd_top;
+extern const struct vbctl_cmd vbctl_cmd_list, vbctl_cmd_top, vbctl_cmd_auto;
 extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
 	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_check, vbctl_cmd_help,

@@ -1,0 +1,1140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd-auto.c - "vbctl auto": the autopilot. From the fleet's one poll()
+ * loop it samples every VM (balloon size, guest stats, run state) and the
+ * host once per interval, asks the policy (autopilot-policy.c) for
+ * targets, sets them and logs why; on Ctrl-C or SIGTERM it puts every
+ * balloon back where it found it. docs/autopilot.md describes the policy.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+#include <qmp/qmp.h>
+
+#include "autopilot-policy.h"
+#include "fleet.h"
+#include "hostmem.h"
+#include "print.h"
+#include "size.h"
+
+#define MiB (UINT64_C(1) << 20)
+/* Log lines kept under the live table. */
+#define TABLE_LOG_LINES 8
+#define LOG_LINE_MAX 320
+/* A guest that took memory back by itself is probably still allocating:
+ * follow its size this often, for this long, instead of waiting for the
+ * next step (QEMU sends BALLOON_CHANGE at most once a second). */
+#define SPIKE_POLL_MS 100
+#define SPIKE_WATCH_MS 3000
+/* Grown past its target by more than this: it deflated by itself. */
+#define SPIKE_MARGIN (4 * MiB)
+/* Between steps, look at each guest's stats this often: a new sample
+ * that shows a guest below its reserve is acted on at once rather than
+ * at the next step. */
+#define PEEK_MS 250
+/* How often the socket globs are read again for new VMs, and sockets of
+ * lost VMs looked at again. */
+#define RESCAN_MS 5000
+
+static const struct option auto_options[] = {
+	{ "interval", required_argument, NULL, 'i' },
+	{ "guest-reserve", required_argument, NULL, 'r' },
+	{ "host-reserve", required_argument, NULL, 'R' },
+	{ "host-budget", required_argument, NULL, 'B' },
+	{ "host-pressure", required_argument, NULL, 'P' },
+	{ "max-step", required_argument, NULL, 'm' },
+	{ "hysteresis", required_argument, NULL, 'H' },
+	{ "stale", required_argument, NULL, 'T' },
+	{ "min", required_argument, NULL, 'f' },
+	{ "weight", required_argument, NULL, 'w' },
+	{ "keep", no_argument, NULL, 'k' },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "no-table", no_argument, NULL, 'N' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct vbctl_arg auto_args[] = { { NULL } };
+
+static int run_auto(struct vbctl *v, int argc, char **argv);
+
+const struct vbctl_cmd vbctl_cmd_auto = {
+	.name = "auto",
+	.usage = "[--host-budget SIZE | --host-reserve SIZE] [--guest-reserve SIZE|N%] [--dry-run] [--keep] [OPTION...]",
+	.summary = "run the autopilot: balloon every VM of the fleet to fit the host",
+	.help =
+	"Runs until interrupted: every interval it reads each VM's balloon size\n"
+	"and guest statistics (turning stats polling on, at the interval) and\n"
+	"the host's MemAvailable and memory pressure, then sets balloon targets:\n"
+	"a guest below its reserve gets memory back at once; when the host is\n"
+	"short, memory is reclaimed from the guests with the most to spare;\n"
+	"when it has room, it is given back, shared by weight. Each change is\n"
+	"one log line with its reason. Paused VMs and VMs with stale stats are\n"
+	"left alone. The VMs are the fleet's (-s, repeated, --sockets GLOB or\n"
+	"-c URI); each is adopted once it answers and dropped when it goes\n"
+	"away, and the globs are read again every 5 s for new VMs and VMs that\n"
+	"came back. On Ctrl-C or SIGTERM every balloon is put back to its size\n"
+	"at adoption and polling to its old interval, unless --keep. On a\n"
+	"terminal a live table shows every VM and the last decisions; with\n"
+	"--json, one JSON object per line. docs/autopilot.md explains the\n"
+	"policy.\n"
+	"\n"
+	"  -B, --host-budget SIZE    the guests together hold at most SIZE\n"
+	"  -R, --host-reserve SIZE   keep SIZE of host MemAvailable (default 1G;\n"
+	"                            not with --host-budget)\n"
+	"  -r, --guest-reserve SIZE|N%  memory each guest keeps available: N% of\n"
+	"                            its boot memory (at least 64M) or SIZE\n"
+	"                            (default 20%)\n"
+	"  -i, --interval S          seconds between steps, whole (default 1)\n"
+	"  -f, --min VM=SIZE|N%      never inflate VM below SIZE (repeatable)\n"
+	"  -w, --weight VM=N         VM's share when reclaiming and giving back,\n"
+	"                            1-1000 (default 1; repeatable)\n"
+	"  -m, --max-step SIZE       most a host-driven change moves one VM in\n"
+	"                            one step (default 256M; 0: no limit)\n"
+	"  -H, --hysteresis SIZE     dead band against small movements\n"
+	"                            (default 32M)\n"
+	"  -P, --host-pressure PCT   PSI some avg10 at which the host counts as\n"
+	"                            short (default 10; 0: ignore pressure)\n"
+	"  -T, --stale S             stats older than S seconds are stale\n"
+	"                            (default 5)\n"
+	"  -k, --keep                leave the balloons where they are on exit\n"
+	"  -n, --dry-run             decide and log, but set nothing\n"
+	"  -N, --no-table            log lines only, even on a terminal\n",
+	.flags = VBCTL_STREAM,
+	.shortopts = "B:R:r:i:f:w:m:H:P:T:knN",
+	.longopts = auto_options,
+	.args = auto_args,
+	.min_args = 0,
+	.max_args = 0,
+	.run = run_auto,
+};
+
+/* QMP exchanges, by tag. */
+enum {
+	T_FIND,			/* and T_FIND + 1: the balloon search */
+	T_FIND_2,
+	T_MEMSIZE,		/* query-memory-size-summary */
+	T_GET_POLLING,
+	T_POLLING_OFF,		/* polling 0 then on: QEMU asks at once */
+	T_POLLING_ON,
+	T_ADOPT_QUERY,		/* the first query-balloon */
+	T_QUERY,		/* a step's query-balloon */
+	T_STATS,		/* a step's qom-get guest-stats */
+	T_STATUS,		/* a step's query-status */
+	T_SPIKE_QUERY,		/* query-balloon while a guest spikes */
+	T_PEEK,			/* qom-get guest-stats between steps */
+	T_SET,			/* balloon value=... */
+	T_RESTORE,		/* balloon value=... on exit */
+	T_RESTORE_POLLING,
+};
+
+/* A --min or --weight for a VM by name. */
+struct vm_rule {
+	const char *name;	/* borrowed from argv */
+	struct vbctl_size size;	/* --min */
+	const char *text;	/* --min's SIZE, for messages */
+	unsigned int weight;	/* --weight */
+};
+
+struct auto_vm {
+	char *path;		/* the balloon's QOM path */
+	int seen;		/* balloon search replies */
+	uint64_t boot;
+	int64_t orig_polling;	/* polling interval found (s) */
+	bool polling_changed;
+	uint64_t orig_actual;	/* size at adoption: restored on exit */
+	bool adopted;
+	bool dropped;		/* reported gone */
+	bool restored;
+	/* The latest figures. */
+	uint64_t actual;
+	bool running;
+	struct autopilot_guest_stats st;
+	bool st_known;
+	unsigned int pending;	/* this step's replies still to come */
+	int64_t spike_until;	/* following a spike until then (ms); 0 not */
+	uint64_t floor;
+	unsigned int weight;
+	struct autopilot_vm_state state;
+	struct autopilot_decision last;	/* the latest decision */
+	bool decided;
+	/* What was last logged, so steady states are logged once. */
+	enum autopilot_action logged_action;
+	uint64_t logged_target;
+	bool logged;
+};
+
+struct autopilot {
+	struct vbctl *v;
+	struct fleet *f;
+	struct auto_vm *vms;
+	size_t nvms;
+	struct autopilot_config cfg;
+	int interval_ms;
+	bool dry_run, keep, table;
+	struct vm_rule *rules;
+	size_t nrules;
+	/* The step in progress: started by tick, decided when every
+	 * adopted VM answered or at the next tick. */
+	bool round_open;
+	int64_t rescan_ms;	/* when the globs are read again */
+	uint64_t steps, commands;
+	struct vbctl_hostmem host;
+	struct autopilot_summary summary;
+	int status;		/* worst output error */
+	char log[TABLE_LOG_LINES][LOG_LINE_MAX];
+	size_t nlog;
+};
+
+/* SIGTERM stops the loop like Ctrl-C does, so balloons are restored. */
+static struct vbctl *term_target;
+
+static void on_sigterm(int sig)
+{
+	if (term_target)
+		term_target->interrupted = 1;
+}
+
+static unsigned long long mib(uint64_t bytes)
+{
+	return (unsigned long long)((bytes + MiB / 2) / MiB);
+}
+
+/* "23:10:01.250" */
+static void clock_text(char *buf, size_t len)
+{
+	struct timeval tv;
+	struct tm tm;
+
+	gettimeofday(&tv, NULL);
+	localtime_r(&tv.tv_sec, &tm);
+	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
+		 tm.tm_sec, (int)(tv.tv_usec / 1000));
+}
+
+static double epoch_seconds(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+/* ---- output ----------------------------------------------------------------- */
+
+static void redraw(struct autopilot *ap);
+
+/* A log line: printed (or kept under the table), or one JSON object. */
+static void log_line(struct autopilot *ap, struct json_object *obj,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void log_line(struct autopilot *ap, struct json_object *obj,
+		     const char *fmt, ...)
+{
+	char text[LOG_LINE_MAX - 16], line[LOG_LINE_MAX], now[32];
+	va_list va;
+
+	if (ap->v->json) {
+		json_object_object_add(obj, "time",
+				       json_object_new_double(epoch_seconds()));
+		if (vbctl_print(ap->v, VBCTL_PRINT_STREAM, obj, NULL))
+			ap->status = VBCTL_EXIT_FAIL;
+		json_object_put(obj);
+		return;
+	}
+	json_object_put(obj);
+	va_start(va, fmt);
+	vsnprintf(text, sizeof(text), fmt, va);
+	va_end(va);
+	clock_text(now, sizeof(now));
+	snprintf(line, sizeof(line), "%.12s %s", now, text);
+	if (ap->table) {
+		if (ap->nlog == TABLE_LOG_LINES) {
+			memmove(ap->log[0], ap->log[1],
+				sizeof(ap->log[0]) * (TABLE_LOG_LINES - 1));
+			ap->nlog--;
+		}
+		snprintf(ap->log[ap->nlog++], LOG_LINE_MAX, "%s", line);
+		return;
+	}
+	if (vbctl_print(ap->v, VBCTL_PRINT_STREAM, NULL, "%s\n", line))
+		ap->status = VBCTL_EXIT_FAIL;
+}
+
+static struct json_object *log_object(const char *event, const char *vm)
+{
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "event", json_object_new_string(event));
+	if (vm)
+		json_object_object_add(obj, "vm", json_object_new_string(vm));
+	return obj;
+}
+
+static void add_u64(struct json_object *obj, const char *key, uint64_t value)
+{
+	json_object_object_add(obj, key, json_object_new_uint64(value));
+}
+
+/* One decision worth a line: a change, or a new reason to stand still. */
+static void log_decision(struct autopilot *ap, struct fleet_vm *vm,
+			 struct auto_vm *a, const struct autopilot_decision *d)
+{
+	bool change = d->send;
+	struct json_object *obj;
+
+	if (!change) {
+		/* Skips are logged when they start, not every step; a KEEP
+		 * is the steady state and not logged at all. */
+		if (d->action == AUTOPILOT_KEEP ||
+		    (a->logged && a->logged_action == d->action))
+			return;
+	} else if (ap->dry_run && a->logged && a->logged_action == d->action &&
+		   a->logged_target == d->new_target) {
+		return;		/* the same advice as last step */
+	}
+	a->logged = true;
+	a->logged_action = d->action;
+	a->logged_target = d->new_target;
+
+	obj = log_object(change ? "target" : "skip", vm->name);
+	json_object_object_add(obj, "action",
+			       json_object_new_string(autopilot_action_name(d->action)));
+	add_u64(obj, "old", d->old_target);
+	add_u64(obj, "new", d->new_target);
+	json_object_object_add(obj, "reason", json_object_new_string(d->reason));
+	json_object_object_add(obj, "source",
+			       json_object_new_string(autopilot_source_name(d->source)));
+	add_u64(obj, "available", d->available);
+	add_u64(obj, "reserve", d->reserve);
+	add_u64(obj, "need", d->need);
+	add_u64(obj, "actual", a->actual);
+	json_object_object_add(obj, "dry_run", json_object_new_boolean(ap->dry_run));
+	if (change)
+		log_line(ap, obj, "%s %llu MiB -> %llu MiB %s%s: %s", vm->name,
+			 mib(d->old_target), mib(d->new_target),
+			 autopilot_action_name(d->action),
+			 ap->dry_run ? " (dry run)" : "", d->reason);
+	else
+		log_line(ap, obj, "%s %s: %s", vm->name,
+			 autopilot_action_name(d->action), d->reason);
+}
+
+static void redraw(struct autopilot *ap)
+{
+	const struct autopilot_summary *s = &ap->summary;
+	FILE *out = ap->v->out;
+	size_t i;
+
+	if (!ap->table)
+		return;
+	/* Like top: home, clear, the whole frame. */
+	fputs("\033[H\033[J", out);
+	fprintf(out, "vbctl auto%s: step %llu, %llu balloon commands; ",
+		ap->dry_run ? " (dry run)" : "",
+		(unsigned long long)ap->steps, (unsigned long long)ap->commands);
+	if (ap->cfg.host_mode == AUTOPILOT_HOST_BUDGET)
+		fprintf(out, "budget %llu MiB, targets %llu MiB\n",
+			mib(ap->cfg.host_budget), mib(s->sum_targets));
+	else
+		fprintf(out, "host reserve %llu MiB, targets %llu MiB\n",
+			mib(ap->cfg.host_reserve), mib(s->sum_targets));
+	if (ap->host.mem_known)
+		fprintf(out, "host: %llu MiB available of %llu MiB",
+			mib(ap->host.mem_available), mib(ap->host.mem_total));
+	else
+		fprintf(out, "host: memory unknown");
+	if (ap->host.pressure_known)
+		fprintf(out, ", pressure %.1f%%", ap->host.some_avg10);
+	fprintf(out, "; %s\n\n", s->reason);
+	fprintf(out, "%-16s %7s %7s %7s %9s %7s %7s  %-9s %s\n", "VM", "BOOT",
+		"ACTUAL", "TARGET", "AVAIL", "RESERVE", "NEED", "ACTION", "REASON");
+	for (i = 0; i < ap->nvms; i++) {
+		struct fleet_vm *vm = fleet_vm(ap->f, i);
+		struct auto_vm *a = &ap->vms[i];
+		const struct autopilot_decision *d = &a->last;
+		char avail[24];
+
+		if (!a->adopted || a->dropped) {
+			fprintf(out, "%-16.16s %s\n", vm->name,
+				a->dropped ? "gone" : vm->why[0] ? vm->why : "adopting");
+			continue;
+		}
+		if (!a->decided) {
+			fprintf(out, "%-16.16s %6lluM %6lluM\n", vm->name,
+				mib(a->boot), mib(a->actual));
+			continue;
+		}
+		snprintf(avail, sizeof(avail), "%lluM%s", mib(d->available),
+			 d->source == AUTOPILOT_SRC_FREE ? "(f)" : "");
+		fprintf(out, "%-16.16s %6lluM %6lluM %6lluM %9s %6lluM %6lluM  %-9s %.60s\n",
+			vm->name, mib(a->boot), mib(a->actual), mib(a->state.target),
+			avail, mib(d->reserve), mib(d->need),
+			autopilot_action_name(d->action), d->reason);
+	}
+	fputc('\n', out);
+	for (i = 0; i < ap->nlog; i++)
+		fprintf(out, "%s\n", ap->log[i]);
+	if (vbctl_print_flush(ap->v))
+		ap->status = VBCTL_EXIT_FAIL;
+}
+
+/* ---- one step ----------------------------------------------------------- */
+
+static void step(struct autopilot *ap)
+{
+	struct autopilot_vm *in;
+	struct autopilot_decision *out;
+	struct autopilot_host host = { 0 };
+	size_t *idx, i, n = 0;
+	int64_t now = wall_ms();
+
+	in = calloc(ap->nvms ? ap->nvms : 1, sizeof(*in));
+	out = calloc(ap->nvms ? ap->nvms : 1, sizeof(*out));
+	idx = calloc(ap->nvms ? ap->nvms : 1, sizeof(*idx));
+	if (!in || !out || !idx) {
+		ap->status = vbctl_error(ap->v, VBCTL_EXIT_FAIL, "out of memory");
+		fleet_stop(ap->f);
+		goto out;
+	}
+	/* A host we cannot read leaves mem_known false: the policy holds. */
+	if (vbctl_hostmem_read(NULL, &ap->host) < 0)
+		memset(&ap->host, 0, sizeof(ap->host));
+	host.mem_known = ap->host.mem_known;
+	host.mem_available = ap->host.mem_available;
+	host.pressure_known = ap->host.pressure_known;
+	host.pressure_some10 = ap->host.some_avg10;
+
+	for (i = 0; i < ap->nvms; i++) {
+		struct fleet_vm *vm = fleet_vm(ap->f, i);
+		struct auto_vm *a = &ap->vms[i];
+
+		if (!a->adopted || a->dropped || vm->done)
+			continue;
+		in[n].name = vm->name;
+		in[n].boot = a->boot;
+		in[n].actual = a->actual;
+		in[n].running = a->running;
+		in[n].stats = a->st_known ? &a->st : NULL;
+		in[n].floor = a->floor;
+		in[n].weight = a->weight;
+		in[n].prev = a->state;
+		idx[n++] = i;
+	}
+	autopilot_decide(&ap->cfg, &host, in, n, now, out, &ap->summary);
+	ap->steps++;
+
+	for (i = 0; i < n; i++) {
+		struct fleet_vm *vm = fleet_vm(ap->f, idx[i]);
+		struct auto_vm *a = &ap->vms[idx[i]];
+		const struct autopilot_decision *d = &out[i];
+
+		a->last = *d;
+		a->decided = true;
+		log_decision(ap, vm, a, d);
+		if (ap->dry_run) {
+			/* Nothing set: the VM keeps the target it had. */
+			a->state.last_actual = d->next.last_actual;
+			continue;
+		}
+		a->state = d->next;
+		if (d->send) {
+			struct json_object *args = json_object_new_object();
+
+			add_u64(args, "value", d->new_target);
+			if (fleet_send(vm, "balloon", args, T_SET) == 0)
+				ap->commands++;
+			json_object_put(args);
+		}
+	}
+	redraw(ap);
+out:
+	free(in);
+	free(out);
+	free(idx);
+}
+
+/* Every adopted VM answered this step's questions: decide now. */
+static void maybe_step(struct autopilot *ap)
+{
+	size_t i;
+
+	if (!ap->round_open)
+		return;
+	for (i = 0; i < ap->nvms; i++)
+		if (ap->vms[i].adopted && !ap->vms[i].dropped &&
+		    !fleet_vm(ap->f, i)->done && ap->vms[i].pending)
+			return;
+	ap->round_open = false;
+	step(ap);
+}
+
+/* ---- per VM ------------------------------------------------------------- */
+
+static void spike_check(struct autopilot *ap, struct fleet_vm *vm,
+			struct auto_vm *a);
+
+/* The figures the policy reads, from a qom-get guest-stats reply. */
+static int stats_from_reply(struct json_object *ret,
+			    struct autopilot_guest_stats *out)
+{
+	struct qmp_balloon_stats *st;
+
+	if (qmp_balloon_stats_parse(ret, &st) < 0)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->last_update = qmp_balloon_stats_last_update(st);
+	out->free_known = qmp_balloon_stats_get(st, QMP_STAT_FREE_MEMORY, &out->free);
+	out->available_known = qmp_balloon_stats_get(st, QMP_STAT_AVAILABLE_MEMORY,
+						     &out->available);
+	qmp_balloon_stats_free(st);
+	return 0;
+}
+
+/* A sample between steps: kept for the next step, and acted on now when
+ * it is new and shows the guest below its reserve. */
+static void peek_stats(struct autopilot *ap, struct auto_vm *a,
+		       struct json_object *ret)
+{
+	struct autopilot_guest_stats st;
+	uint64_t avail, used;
+
+	if (stats_from_reply(ret, &st) < 0 || !st.last_update ||
+	    (a->st_known && st.last_update == a->st.last_update))
+		return;
+	a->st = st;
+	a->st_known = true;
+	if (autopilot_guest_available(&st, &avail) == AUTOPILOT_SRC_NONE)
+		return;
+	used = a->actual > avail ? a->actual - avail : 0;
+	if (used + autopilot_reserve(&ap->cfg, a->boot) > a->state.target &&
+	    a->state.target < a->boot)
+		step(ap);
+}
+
+static struct json_object *path_args(const char *path, const char *property)
+{
+	struct json_object *args = json_object_new_object();
+
+	json_object_object_add(args, "path", json_object_new_string(path));
+	json_object_object_add(args, "property", json_object_new_string(property));
+	return args;
+}
+
+static void set_polling(struct fleet_vm *vm, struct auto_vm *a, int64_t s,
+			int tag)
+{
+	struct json_object *args = path_args(a->path, "guest-stats-polling-interval");
+
+	json_object_object_add(args, "value", json_object_new_int64(s));
+	fleet_send(vm, "qom-set", args, tag);
+	json_object_put(args);
+}
+
+/* The rules that name this VM: --min (resolved against its boot memory)
+ * and --weight. */
+static void apply_rules(struct autopilot *ap, struct fleet_vm *vm,
+			struct auto_vm *a)
+{
+	char err[VBCTL_SIZE_ERR_MAX];
+	size_t i;
+
+	a->weight = 1;
+	a->floor = 0;
+	for (i = 0; i < ap->nrules; i++) {
+		struct vm_rule *r = &ap->rules[i];
+
+		if (strcmp(r->name, vm->name) != 0)
+			continue;
+		if (r->weight)
+			a->weight = r->weight;
+		if (r->text && vbctl_size_resolve(&r->size, r->text, a->boot,
+						  a->boot, &a->floor, err,
+						  sizeof(err)) < 0) {
+			vbctl_error(ap->v, VBCTL_EXIT_USAGE, "--min %s=%s: %s",
+				    r->name, r->text, err);
+			a->floor = 0;
+		}
+	}
+}
+
+static void adopt(struct autopilot *ap, struct fleet_vm *vm, struct auto_vm *a)
+{
+	struct json_object *obj;
+
+	a->adopted = true;
+	a->dropped = false;
+	a->orig_actual = a->actual;
+	a->running = true;
+	autopilot_state_adopt(&a->state, a->actual);
+	apply_rules(ap, vm, a);
+	obj = log_object("adopt", vm->name);
+	add_u64(obj, "boot", a->boot);
+	add_u64(obj, "actual", a->actual);
+	add_u64(obj, "floor", a->floor);
+	json_object_object_add(obj, "weight", json_object_new_int(a->weight));
+	json_object_object_add(obj, "polling_was", json_object_new_int64(a->orig_polling));
+	log_line(ap, obj, "%s adopted: boot %llu MiB, balloon at %llu MiB, stats polling %s%lld s",
+		 vm->name, mib(a->boot), mib(a->actual),
+		 a->polling_changed ? "set to " : "at ",
+		 (long long)(ap->interval_ms / 1000));
+	/* Keep the VM in the loop between steps. */
+	fleet_wake(vm, ap->interval_ms);
+}
+
+static void auto_start(struct fleet_vm *vm, void *data)
+{
+	struct autopilot *ap = data;
+	struct auto_vm *a = &ap->vms[vm->index];
+
+	if (a->adopted && !a->dropped) {
+		fleet_wake(vm, ap->interval_ms);
+		return;
+	}
+	/* New, or back after it was lost: adopted afresh. */
+	a->seen = 0;
+	a->pending = 0;
+	a->spike_until = 0;
+	a->st_known = false;
+	a->decided = false;
+	a->logged = false;
+	a->polling_changed = false;
+	free(a->path);
+	a->path = NULL;
+	fleet_balloon_search(vm, T_FIND);
+}
+
+static void auto_reply(struct fleet_vm *vm, void *data, int tag, int rc,
+		       struct json_object *ret)
+{
+	struct autopilot *ap = data;
+	struct auto_vm *a = &ap->vms[vm->index];
+	struct json_object *val, *args;
+	int64_t want = ap->interval_ms / 1000;
+	int r;
+
+	switch (tag) {
+	case T_FIND:
+	case T_FIND_2:
+		r = fleet_balloon_reply(vm, tag, T_FIND, rc, ret, &a->seen, &a->path);
+		if (r == 1)
+			fleet_send(vm, "query-memory-size-summary", NULL, T_MEMSIZE);
+		return;
+	case T_MEMSIZE:
+		if (rc)
+			return fleet_qmp_error(vm, "query-memory-size-summary");
+		if (!json_object_object_get_ex(ret, "base-memory", &val))
+			return fleet_finish(vm, VBCTL_EXIT_FAIL,
+					    "query-memory-size-summary has no base-memory");
+		a->boot = json_object_get_uint64(val);
+		args = path_args(a->path, "guest-stats-polling-interval");
+		fleet_send(vm, "qom-get", args, T_GET_POLLING);
+		json_object_put(args);
+		return;
+	case T_GET_POLLING:
+		if (rc)
+			return fleet_qmp_error(vm, "reading the stats polling interval");
+		a->orig_polling = json_object_get_int64(ret);
+		if (a->orig_polling == want) {
+			fleet_send(vm, "query-balloon", NULL, T_ADOPT_QUERY);
+			return;
+		}
+		a->polling_changed = true;
+		/* From 0 QEMU asks the guest at once; a changed interval
+		 * would only take effect after the old one. */
+		if (a->orig_polling)
+			set_polling(vm, a, 0, T_POLLING_OFF);
+		else
+			set_polling(vm, a, want, T_POLLING_ON);
+		return;
+	case T_POLLING_OFF:
+		if (rc)
+			return fleet_qmp_error(vm, "setting the stats polling interval");
+		set_polling(vm, a, want, T_POLLING_ON);
+		return;
+	case T_POLLING_ON:
+		if (rc)
+			return fleet_qmp_error(vm, "setting the stats polling interval");
+		fleet_send(vm, "query-balloon", NULL, T_ADOPT_QUERY);
+		return;
+	case T_ADOPT_QUERY:
+		if (rc)
+			return fleet_qmp_error(vm, "query-balloon");
+		if (!json_object_object_get_ex(ret, "actual", &val))
+			return fleet_finish(vm, VBCTL_EXIT_FAIL,
+					    "query-balloon has no actual");
+		a->actual = json_object_get_uint64(val);
+		adopt(ap, vm, a);
+		return;
+	case T_QUERY:
+	case T_STATS:
+	case T_STATUS:
+		if (a->pending)
+			a->pending--;
+		if (rc) {
+			/* A step's question QEMU refused: say it once, go on
+			 * with what we know (the policy sees the age). */
+			qmp_clear_error(vm->q);
+		} else if (tag == T_QUERY &&
+			   json_object_object_get_ex(ret, "actual", &val)) {
+			a->actual = json_object_get_uint64(val);
+		} else if (tag == T_STATS) {
+			a->st_known = stats_from_reply(ret, &a->st) == 0;
+		} else if (tag == T_STATUS &&
+			   json_object_object_get_ex(ret, "running", &val)) {
+			a->running = json_object_get_boolean(val);
+		}
+		maybe_step(ap);
+		return;
+	case T_PEEK:
+		if (rc) {
+			qmp_clear_error(vm->q);
+			return;
+		}
+		peek_stats(ap, a, ret);
+		return;
+	case T_SPIKE_QUERY:
+		if (rc) {
+			qmp_clear_error(vm->q);
+		} else if (json_object_object_get_ex(ret, "actual", &val)) {
+			a->actual = json_object_get_uint64(val);
+			spike_check(ap, vm, a);
+		}
+		return;
+	case T_SET:
+	case T_RESTORE:
+	case T_RESTORE_POLLING:
+		if (rc) {
+			ap->status = vbctl_error(ap->v, VBCTL_EXIT_FAIL, "%s: %s: %s", vm->name,
+				    tag == T_RESTORE_POLLING ? "restoring stats polling" :
+				    "balloon", qmp_get_error_desc(vm->q) ?
+				    qmp_get_error_desc(vm->q) : "error");
+			qmp_clear_error(vm->q);
+		}
+		return;
+	}
+}
+
+/*
+ * Grown past its target by itself: the guest deflated under memory
+ * pressure. Decide now rather than at the next step (the policy sees it
+ * from actual alone), and follow its size closely for a while: it is
+ * likely still allocating.
+ */
+static void spike_check(struct autopilot *ap, struct fleet_vm *vm,
+			struct auto_vm *a)
+{
+	if (ap->dry_run || a->actual <= a->state.target + SPIKE_MARGIN ||
+	    a->actual <= a->state.last_actual + SPIKE_MARGIN)
+		return;
+	if (!a->spike_until)
+		fleet_wake(vm, SPIKE_POLL_MS);
+	a->spike_until = vbctl_now_ms() + SPIKE_WATCH_MS;
+	step(ap);
+}
+
+static void auto_event(struct fleet_vm *vm, void *data, struct json_object *ev)
+{
+	struct autopilot *ap = data;
+	struct auto_vm *a = &ap->vms[vm->index];
+	const char *name = qmp_event_name(ev);
+	struct json_object *val;
+
+	if (!a->adopted || !name)
+		return;
+	if (strcmp(name, "STOP") == 0) {
+		a->running = false;
+	} else if (strcmp(name, "RESUME") == 0) {
+		a->running = true;
+	} else if (strcmp(name, "BALLOON_CHANGE") == 0 &&
+		   json_object_object_get_ex(qmp_event_data(ev), "actual", &val)) {
+		a->actual = json_object_get_uint64(val);
+		spike_check(ap, vm, a);
+	}
+}
+
+static void auto_wake(struct fleet_vm *vm, void *data)
+{
+	struct autopilot *ap = data;
+	struct auto_vm *a = &ap->vms[vm->index];
+
+	if (a->spike_until && vbctl_now_ms() < a->spike_until) {
+		fleet_send(vm, "query-balloon", NULL, T_SPIKE_QUERY);
+		fleet_wake(vm, SPIKE_POLL_MS);
+		return;
+	}
+	a->spike_until = 0;
+	if (!a->pending && !ap->dry_run) {
+		struct json_object *args = path_args(a->path, "guest-stats");
+
+		fleet_send(vm, "qom-get", args, T_PEEK);
+		json_object_put(args);
+	}
+	fleet_wake(vm, PEEK_MS);
+}
+
+/* The fleet grew (fleet_rescan): room for the new VMs. Nonzero when out
+ * of memory (the loop stops). */
+static int grow_vms(struct autopilot *ap)
+{
+	size_t n = fleet_count(ap->f);
+	struct auto_vm *vms;
+
+	if (n == ap->nvms)
+		return 0;
+	vms = realloc(ap->vms, n * sizeof(*vms));
+	if (!vms) {
+		ap->status = vbctl_error(ap->v, VBCTL_EXIT_FAIL, "out of memory");
+		fleet_stop(ap->f);
+		return -1;
+	}
+	memset(vms + ap->nvms, 0, (n - ap->nvms) * sizeof(*vms));
+	ap->vms = vms;
+	ap->nvms = n;
+	return 0;
+}
+
+/* Every interval: decide on what the last round brought if it is still
+ * open, look for new VMs now and then, notice VMs that are gone, ask
+ * every VM again. */
+static void auto_tick(struct fleet *f, void *data)
+{
+	struct autopilot *ap = data;
+	struct json_object *args;
+	size_t i;
+
+	if (ap->round_open) {
+		/* Someone did not answer in time: decide without them (the
+		 * policy sees how old their figures are). */
+		ap->round_open = false;
+		step(ap);
+	}
+	if (vbctl_now_ms() >= ap->rescan_ms) {
+		ap->rescan_ms = vbctl_now_ms() + RESCAN_MS;
+		if (fleet_rescan(f) && grow_vms(ap))
+			return;
+	}
+	for (i = 0; i < ap->nvms; i++) {
+		struct fleet_vm *vm = fleet_vm(f, i);
+		struct auto_vm *a = &ap->vms[i];
+
+		if (a->adopted && !a->dropped && vm->done) {
+			struct json_object *obj = log_object("drop", vm->name);
+
+			a->dropped = true;
+			json_object_object_add(obj, "why", json_object_new_string(vm->why));
+			log_line(ap, obj, "%s dropped: %s", vm->name, vm->why);
+			continue;
+		}
+		if (!a->adopted || a->dropped || vm->done || a->pending)
+			continue;
+		a->pending = 3;
+		args = path_args(a->path, "guest-stats");
+		fleet_send(vm, "query-balloon", NULL, T_QUERY);
+		fleet_send(vm, "qom-get", args, T_STATS);
+		fleet_send(vm, "query-status", NULL, T_STATUS);
+		json_object_put(args);
+		ap->round_open = true;
+	}
+	if (!ap->round_open)
+		redraw(ap);
+}
+
+/* ---- exit: put everything back ------------------------------------------ */
+
+static void restore_start(struct fleet_vm *vm, void *data)
+{
+	struct autopilot *ap = data;
+	struct auto_vm *a = &ap->vms[vm->index];
+	struct json_object *args, *obj;
+
+	if (!a->adopted || a->dropped || a->restored)
+		return fleet_finish(vm, VBCTL_EXIT_OK, NULL);
+	a->restored = true;
+	if (!ap->keep && !ap->dry_run) {
+		args = json_object_new_object();
+		add_u64(args, "value", a->orig_actual);
+		fleet_send(vm, "balloon", args, T_RESTORE);
+		json_object_put(args);
+	}
+	if (a->polling_changed)
+		set_polling(vm, a, a->orig_polling, T_RESTORE_POLLING);
+	obj = log_object(ap->keep || ap->dry_run ? "leave" : "restore", vm->name);
+	add_u64(obj, "target", ap->keep || ap->dry_run ? a->state.target : a->orig_actual);
+	json_object_object_add(obj, "polling", json_object_new_int64(a->orig_polling));
+	if (ap->keep || ap->dry_run)
+		log_line(ap, obj, "%s left at %llu MiB (%s)", vm->name,
+			 mib(ap->dry_run ? a->actual : a->state.target),
+			 ap->dry_run ? "dry run" : "--keep");
+	else
+		log_line(ap, obj, "%s restored to %llu MiB", vm->name,
+			 mib(a->orig_actual));
+}
+
+static void restore_reply(struct fleet_vm *vm, void *data, int tag, int rc,
+			  struct json_object *ret)
+{
+	auto_reply(vm, data, tag, rc, ret);
+}
+
+/* ---- options -------------------------------------------------------------- */
+
+static int parse_plain_size(struct vbctl *v, const char *opt, const char *text,
+			    uint64_t *bytes, bool zero_ok)
+{
+	char err[VBCTL_SIZE_ERR_MAX];
+	struct vbctl_size size;
+
+	if (zero_ok && strcmp(text, "0") == 0) {
+		*bytes = 0;
+		return 0;
+	}
+	if (vbctl_size_parse(text, &size, err, sizeof(err)) < 0)
+		return vbctl_usage_error(v, &vbctl_cmd_auto, "%s: %s", opt, err);
+	if (size.sign || size.percent)
+		return vbctl_usage_error(v, &vbctl_cmd_auto,
+					 "%s '%s': give a size, e.g. 2G or 512M", opt, text);
+	*bytes = size.bytes;
+	return 0;
+}
+
+/* "VM=VALUE": the rule for VM (added when new). */
+static struct vm_rule *rule_for(struct autopilot *ap, const char *opt,
+				char *arg, char **value)
+{
+	struct vm_rule *rules;
+	char *eq = strchr(arg, '=');
+	size_t i;
+
+	if (!eq || eq == arg || !eq[1]) {
+		vbctl_usage_error(ap->v, &vbctl_cmd_auto,
+				  "%s '%s': give VM=VALUE, the VM named as in 'vbctl list'",
+				  opt, arg);
+		return NULL;
+	}
+	*eq = '\0';
+	*value = eq + 1;
+	for (i = 0; i < ap->nrules; i++)
+		if (strcmp(ap->rules[i].name, arg) == 0)
+			return &ap->rules[i];
+	rules = realloc(ap->rules, (ap->nrules + 1) * sizeof(*rules));
+	if (!rules) {
+		vbctl_error(ap->v, VBCTL_EXIT_FAIL, "out of memory");
+		return NULL;
+	}
+	ap->rules = rules;
+	memset(&rules[ap->nrules], 0, sizeof(rules[0]));
+	rules[ap->nrules].name = arg;
+	return &rules[ap->nrules++];
+}
+
+static int parse_options(struct autopilot *ap, int argc, char **argv)
+{
+	struct vbctl *v = ap->v;
+	struct autopilot_config *cfg = &ap->cfg;
+	char err[VBCTL_SIZE_ERR_MAX], *value, *end;
+	bool reserve_given = false, budget_given = false;
+	struct vbctl_size size;
+	struct vm_rule *r;
+	int64_t n;
+	int c, ms;
+
+	vbctl_getopt_begin();
+	while ((c = vbctl_getopt(v, &vbctl_cmd_auto, argc, argv)) != -1) {
+		switch (c) {
+		case 'i':
+			if (vbctl_parse_count(v, &vbctl_cmd_auto, "--interval", optarg, &n))
+				return VBCTL_EXIT_USAGE;
+			ap->interval_ms = (int)(n > 3600 ? 3600 : n) * 1000;
+			break;
+		case 'r':
+			if (vbctl_size_parse(optarg, &size, err, sizeof(err)) < 0)
+				return vbctl_usage_error(v, &vbctl_cmd_auto,
+							 "--guest-reserve: %s", err);
+			if (size.sign)
+				return vbctl_usage_error(v, &vbctl_cmd_auto,
+							 "--guest-reserve '%s': give N%% or a size",
+							 optarg);
+			if (size.percent) {
+				if (size.pct_num * 100 / size.pct_den > 90)
+					return vbctl_usage_error(v, &vbctl_cmd_auto,
+								 "--guest-reserve '%s': at most 90%%",
+								 optarg);
+				cfg->reserve_pct = (unsigned int)(size.pct_num * 100 / size.pct_den);
+			} else {
+				cfg->reserve_pct = 0;
+				cfg->reserve_min = size.bytes;
+			}
+			break;
+		case 'R':
+			if (parse_plain_size(v, "--host-reserve", optarg,
+					     &cfg->host_reserve, true))
+				return VBCTL_EXIT_USAGE;
+			reserve_given = true;
+			break;
+		case 'B':
+			if (parse_plain_size(v, "--host-budget", optarg,
+					     &cfg->host_budget, false))
+				return VBCTL_EXIT_USAGE;
+			cfg->host_mode = AUTOPILOT_HOST_BUDGET;
+			budget_given = true;
+			break;
+		case 'P':
+			errno = 0;
+			cfg->pressure_pct = strtod(optarg, &end);
+			if (errno || end == optarg || *end || cfg->pressure_pct < 0 ||
+			    cfg->pressure_pct > 100)
+				return vbctl_usage_error(v, &vbctl_cmd_auto,
+							 "--host-pressure '%s': give a percentage 0-100",
+							 optarg);
+			break;
+		case 'm':
+			if (parse_plain_size(v, "--max-step", optarg, &cfg->max_step, true))
+				return VBCTL_EXIT_USAGE;
+			break;
+		case 'H':
+			if (parse_plain_size(v, "--hysteresis", optarg,
+					     &cfg->hysteresis, true))
+				return VBCTL_EXIT_USAGE;
+			break;
+		case 'T':
+			if (vbctl_parse_seconds(v, &vbctl_cmd_auto, "--stale", optarg, &ms))
+				return VBCTL_EXIT_USAGE;
+			cfg->stale_ms = ms;
+			break;
+		case 'f':
+			r = rule_for(ap, "--min", optarg, &value);
+			if (!r)
+				return VBCTL_EXIT_USAGE;
+			if (vbctl_size_parse(value, &r->size, err, sizeof(err)) < 0)
+				return vbctl_usage_error(v, &vbctl_cmd_auto, "--min %s: %s",
+							 r->name, err);
+			if (r->size.sign)
+				return vbctl_usage_error(v, &vbctl_cmd_auto,
+							 "--min %s=%s: give a size or N%%",
+							 r->name, value);
+			r->text = value;
+			break;
+		case 'w':
+			r = rule_for(ap, "--weight", optarg, &value);
+			if (!r)
+				return VBCTL_EXIT_USAGE;
+			errno = 0;
+			n = strtoll(value, &end, 10);
+			if (errno || end == value || *end || n < 1 || n > 1000)
+				return vbctl_usage_error(v, &vbctl_cmd_auto,
+							 "--weight %s=%s: give a whole number 1-1000",
+							 r->name, value);
+			r->weight = (unsigned int)n;
+			break;
+		case 'k':
+			ap->keep = true;
+			break;
+		case 'n':
+			ap->dry_run = true;
+			break;
+		case 'N':
+			ap->table = false;
+			break;
+		default:
+			return VBCTL_EXIT_USAGE;
+		}
+	}
+	if (reserve_given && budget_given)
+		return vbctl_usage_error(v, &vbctl_cmd_auto,
+					 "--host-reserve and --host-budget are two goals: give one");
+	return vbctl_check_args(v, &vbctl_cmd_auto, argc, argv, optind);
+}
+
+static int run_auto(struct vbctl *v, int argc, char **argv)
+{
+	static const struct fleet_ops ops = {
+		.start = auto_start,
+		.reply = auto_reply,
+		.event = auto_event,
+		.wake = auto_wake,
+		.tick = auto_tick,
+	};
+	static const struct fleet_ops restore_ops = {
+		.start = restore_start,
+		.reply = restore_reply,
+		.connected_only = true,
+	};
+	struct fleet_ops run_ops = ops;
+	struct autopilot ap = { .v = v, .interval_ms = 1000 };
+	struct sigaction sa, old_term;
+	int rc, status;
+	size_t i;
+
+	autopilot_config_defaults(&ap.cfg);
+	ap.table = !v->json && isatty(fileno(v->out));
+	rc = parse_options(&ap, argc, argv);
+	if (rc) {
+		free(ap.rules);
+		return rc;
+	}
+	rc = fleet_open(v, 0, &ap.f, &status);
+	if (rc) {
+		free(ap.rules);
+		return rc;
+	}
+	ap.nvms = fleet_count(ap.f);
+	ap.vms = calloc(ap.nvms, sizeof(*ap.vms));
+	if (!ap.vms) {
+		rc = vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+		goto out;
+	}
+
+	term_target = v;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigterm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, &old_term);
+
+	run_ops.tick_ms = ap.interval_ms;
+	ap.rescan_ms = vbctl_now_ms() + RESCAN_MS;
+	/* Runs until interrupted: every adopted VM keeps a wake-up, so the
+	 * run ends by itself only when no VM is left. */
+	rc = fleet_run(ap.f, &run_ops, &ap);
+	if (v->interrupted) {
+		/* Put everything back, on the connections still open; the
+		 * lines go to the output even when a table was shown. */
+		v->interrupted = 0;
+		ap.table = false;
+		fleet_run(ap.f, &restore_ops, &ap);
+		rc = VBCTL_EXIT_OK;
+	} else if (ap.status == VBCTL_EXIT_OK) {
+		rc = vbctl_error(v, VBCTL_EXIT_CONN,
+				 "auto: no VM left to manage (see the reasons below)");
+	}
+	/* VMs that were never adopted failed; VMs dropped on the way were
+	 * logged as such. Each says why. */
+	for (i = 0; i < ap.nvms; i++)
+		if (!ap.vms[i].adopted)
+			status = fleet_worse(status, fleet_vm(ap.f, i)->status);
+	fleet_report_failures(ap.f);
+	rc = fleet_worse(fleet_worse(status, ap.status), rc);
+	sigaction(SIGTERM, &old_term, NULL);
+	term_target = NULL;
+out:
+	for (i = 0; ap.vms && i < ap.nvms; i++)
+		free(ap.vms[i].path);
+	free(ap.vms);
+	free(ap.rules);
+	fleet_free(ap.f);
+	return rc;
+}
