@@ -84,7 +84,10 @@ MACHINE = q35
 # kvm only where it can run ordinary guests: the CPU has vmx/svm and
 # /dev/kvm is writable; everywhere else TCG.
 ACCEL = $(shell grep -qwE 'vmx|svm' /proc/cpuinfo 2>/dev/null && test -w /dev/kvm && echo kvm || echo tcg)
-QMP_SOCK = ./qmp-sock
+# QMP at the top of the source tree, where vbctl looks by default when run
+# from there (./qmp-sock) and where scripts/setup.sh puts it, whichever
+# directory make runs in.
+QMP_SOCK = $(abspath $(top_srcdir)/qmp-sock)
 ENABLE_BALLOON = 1
 ENABLE_QMP = 1
 BALLOON_DEVICE = virtio-balloon-pci,deflate-on-oom=on
