@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES="build-essential autoconf automake libtool pkg-config
 	libjson-c-dev libreadline-dev libgnutls28-dev gnutls-bin
 	qemu-system-x86 qemu-system-data seabios ipxe-qemu
-	python3 socat tmux valgrind groff-base
+	python3 socat tmux valgrind groff-base jq
 	libvirt-dev libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 	tini busybox-static cpio"
 # libmicrohttpd (vbctl exporter's HTTP server); the Debian packages' build

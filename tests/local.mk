@@ -123,6 +123,7 @@ VBCTL_TEST_PROGS = \
 	tests/e2e/test-shell-piped.py \
 	tests/e2e/test-shell-stats.py \
 	tests/e2e/test-make-run.py \
+	tests/e2e/test-shell-qmp-shell.py \
 	tests/e2e/test-vbctl-fleet.py \
 	tests/e2e/test-vbctl-top.py \
 	tests/e2e/test-vbctl-libvirt.py

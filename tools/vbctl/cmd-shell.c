@@ -23,10 +23,14 @@
 #include "print.h"
 #include "qmp-schema.h"
 #include "shell-history.h"
+#include "kv.h"
 #include "shell-line.h"
+#include "shell-qemu.h"
 #include "split.h"
 
 #define SHELL_PROMPT "vbctl> "
+#define SHELL_PROMPT_HMP "vbctl(hmp)> "
+#define SHELL_PROMPT_TRANSACTION "vbctl(transaction)> "
 
 struct shell {
 	struct vbctl *v;
@@ -37,6 +41,10 @@ struct shell {
 	bool lost;		/* the connection is gone: exit 3 */
 	struct shell_history history;
 	bool reconnect;		/* a lost connection is made again */
+	bool hmp;		/* --hmp: every line is an HMP command */
+	/* Inside "transaction(" ... ")": the actions so far; else NULL. */
+	struct json_object *transaction;
+	struct shell_qemu qemu;	/* shell -- QEMU...: the QEMU started */
 	sigset_t loop_mask;	/* signals held while reading a line */
 	/* SIGTSTP's action outside the prompt (interactive: the prompt
 	 * has its own, see suspend()). */
@@ -50,14 +58,19 @@ static int run_shell(struct vbctl *v, int argc, char **argv);
 
 static const struct option shell_options[] = {
 	{ "pretty", no_argument, NULL, 'p' },
+	{ "hmp", no_argument, NULL, 'H' },
+	{ "logfile", required_argument, NULL, 'l' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static const struct vbctl_arg shell_args[] = { { NULL } };
+static const struct vbctl_arg shell_args[] = {
+	{ "QEMU-COMMAND", VBCTL_ARG_NONE, true },
+	{ NULL },
+};
 
 const struct vbctl_cmd vbctl_cmd_shell = {
 	.name = "shell",
-	.usage = "[-p|--pretty]",
+	.usage = "[-p|--pretty] [-H|--hmp] [-l|--logfile FILE] [-- QEMU-COMMAND...]",
 	.summary = "interactive shell: vbctl and QMP commands, completion, events",
 	.help =
 	"Opens an interactive shell on one QMP connection (also what 'vbctl'\n"
@@ -69,6 +82,9 @@ const struct vbctl_cmd vbctl_cmd_shell = {
 	"                           else strings; a.b=1 nests; quote to keep a\n"
 	"                           string: value='\"2\"')\n"
 	"  a JSON object            {\"execute\": \"query-status\"}, sent as is\n"
+	"  transaction(             the QMP actions on the lines up to ')' sent as\n"
+	"                           one transaction (qmp-shell's syntax); on one\n"
+	"                           line: transaction( ACTION KEY=VALUE... )\n"
 	"  hmp COMMAND...           a human monitor command, e.g. hmp info balloon\n"
 	"  help [COMMAND], quit, exit (or Ctrl-D)\n"
 	"Tab completes command names, QMP argument names and enum values, QOM\n"
@@ -82,14 +98,23 @@ const struct vbctl_cmd vbctl_cmd_shell = {
 	"and the exit status is 1 if any command failed; a lost connection ends\n"
 	"it with exit 3 unless vbctl -r shell.\n"
 	"\n"
-	"  -p, --pretty   indent JSON results also with --json (without it,\n"
-	"                 JSON is indented already)\n",
+	"  -p, --pretty        indent JSON results also with --json (without it,\n"
+	"                      JSON is indented already)\n"
+	"  -H, --hmp           every line is a human monitor command (Tab\n"
+	"                      completes their names); Ctrl-D leaves\n"
+	"  -l, --logfile FILE  append every QMP message sent and received to FILE,\n"
+	"                      one JSON object a line: {\"timestamp\": {\"seconds\",\n"
+	"                      \"microseconds\"}, \"direction\": \"send\"|\"recv\",\n"
+	"                      \"message\": {...}}\n"
+	"  -- QEMU-COMMAND...  start QEMU (e.g. qemu-system-x86_64 ARGS...) with a\n"
+	"                      private QMP socket, open the shell on it, and stop\n"
+	"                      QEMU when the shell ends (-s is not used then)\n",
 	.flags = VBCTL_NEEDS_QMP,
-	.shortopts = "+p",
+	.shortopts = "+pHl:",
 	.longopts = shell_options,
 	.args = shell_args,
 	.min_args = 0,
-	.max_args = 0,
+	.max_args = -1,
 	.run = run_shell,
 };
 
@@ -125,7 +150,7 @@ const struct vbctl_cmd vbctl_cmd_exit = {
 };
 
 static const struct vbctl_arg hmp_args[] = {
-	{ "COMMAND", VBCTL_ARG_NONE, true },
+	{ "COMMAND", VBCTL_ARG_HMP_COMMAND, true },
 	{ NULL },
 };
 
@@ -375,6 +400,84 @@ static int run_help(struct shell *sh, int argc, char **argv)
 	return rc;
 }
 
+/* Sends the transaction's actions gathered so far as one command. */
+static int transaction_send(struct shell *sh)
+{
+	struct vbctl *v = sh->v;
+	struct json_object *args, *ret = NULL;
+	int rc;
+
+	args = vbctl_json_object(v, "actions", sh->transaction);
+	sh->transaction = NULL;
+	if (!args)
+		return VBCTL_EXIT_FAIL;
+	rc = qmp_execute(v->q, "transaction", args, &ret);
+	json_object_put(args);
+	if (rc)
+		return vbctl_qmp_failed(v, rc, "transaction");
+	rc = vbctl_print(v, 0, ret, NULL) ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
+	json_object_put(ret);
+	return rc;
+}
+
+/*
+ * qmp-shell's transaction syntax: "transaction(" opens it (an action may
+ * follow on the same line), each line "ACTION KEY=VALUE..." adds
+ * {"type": ACTION, "data": {...}}, and ")" (alone, or as the last word of
+ * an action's line) sends them all as one "transaction" command. A
+ * mistake drops the transaction, so nothing half-typed is ever sent.
+ */
+static int transaction_line(struct shell *sh, int argc, char **argv)
+{
+	struct json_object *action, *data;
+	char err[VBCTL_KV_ERR_MAX];
+	struct vbctl *v = sh->v;
+	bool close = false;
+	int first = 0;
+
+	if (!sh->transaction) {
+		sh->transaction = json_object_new_array();
+		if (!sh->transaction)
+			return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+		first = 1;	/* "transaction(" */
+	}
+	if (first == argc)
+		return VBCTL_EXIT_OK;
+	if (!strcmp(argv[argc - 1], ")")) {
+		close = true;
+		argc--;
+	}
+	if (first == argc) {
+		if (!close)
+			return VBCTL_EXIT_OK;
+		return transaction_send(sh);
+	}
+	if (!strcmp(argv[first], ")") || vbctl_kv_parse(argc - first - 1,
+			argv + first + 1, &data, err, sizeof(err))) {
+		sh->transaction = (json_object_put(sh->transaction), NULL);
+		return vbctl_error(v, VBCTL_EXIT_USAGE,
+				   "transaction: %s; the transaction is dropped",
+				   !strcmp(argv[first], ")") ?
+				   "nothing may follow ')'" : err);
+	}
+	action = vbctl_json_object(v, "type", json_object_new_string(argv[first]));
+	if (!action || vbctl_json_add(v, action, "data", data) ||
+	    json_object_array_add(sh->transaction, action)) {
+		json_object_put(action);
+		sh->transaction = (json_object_put(sh->transaction), NULL);
+		return VBCTL_EXIT_FAIL;
+	}
+	return close ? transaction_send(sh) : VBCTL_EXIT_OK;
+}
+
+/* --hmp: the whole line goes to the human monitor, as typed. */
+static int hmp_line(struct shell *sh, const char *line)
+{
+	char *argv[] = { (char *)vbctl_cmd_hmp.name, (char *)line, NULL };
+
+	return vbctl_run_command(sh->v, 2, argv);
+}
+
 /* Runs one line (LINE starts at its first word); returns its
  * VBCTL_EXIT_* status. */
 static int run_line(struct shell *sh, const char *line)
@@ -382,10 +485,14 @@ static int run_line(struct shell *sh, const char *line)
 	const struct vbctl_cmd *cmd = NULL;
 	struct vbctl *v = sh->v;
 	const char *start, *rest = NULL;
+	enum shell_line_kind kind;
 	struct split s;
 	int rc;
 
-	switch (shell_line_classify(line, &start, &cmd, &rest)) {
+	kind = shell_line_classify(line, &start, &cmd, &rest);
+	if (kind != SHELL_LINE_EMPTY && sh->hmp)
+		return hmp_line(sh, start);
+	switch (kind) {
 	case SHELL_LINE_EMPTY:
 		return VBCTL_EXIT_OK;
 	case SHELL_LINE_JSON:
@@ -400,7 +507,9 @@ static int run_line(struct shell *sh, const char *line)
 	}
 	if (split_line(start, 0, &s))
 		return vbctl_error(v, VBCTL_EXIT_USAGE, "%s", s.error);
-	if (!strcmp(s.argv[0], vbctl_cmd_shell.name))
+	if (sh->transaction || !strcmp(s.argv[0], "transaction("))
+		rc = transaction_line(sh, s.argc, s.argv);
+	else if (!strcmp(s.argv[0], vbctl_cmd_shell.name))
 		rc = vbctl_error(v, VBCTL_EXIT_USAGE,
 				 "already in the shell (quit or Ctrl-D leaves it)");
 	else if (!strcmp(s.argv[0], vbctl_cmd_help.name))
@@ -454,6 +563,13 @@ static void execute(struct shell *sh, const char *line)
 
 /* ---- readline ------------------------------------------------------------ */
 
+/* The prompt says which mode the next line is read in. */
+static const char *shell_prompt(const struct shell *sh)
+{
+	return sh->hmp ? SHELL_PROMPT_HMP :
+	       sh->transaction ? SHELL_PROMPT_TRANSACTION : SHELL_PROMPT;
+}
+
 static void on_line(char *line)
 {
 	struct shell *sh = the_shell;
@@ -472,6 +588,8 @@ static void on_line(char *line)
 	/* No prompt after the last line. */
 	if (sh->done)
 		rl_callback_handler_remove();
+	else
+		rl_set_prompt(shell_prompt(sh));
 }
 
 /* A backslash makes the next character part of the word (split.c). */
@@ -506,8 +624,25 @@ static char **on_complete(const char *text, int start, int end)
 		return NULL;
 	}
 	free(before);
-	list = completer_complete(sh->comp, s.argc - 1, s.argv,
-				  s.argv[s.argc - 1], &n);
+	if (sh->hmp) {
+		/* As if each line started with "hmp". */
+		char **av = calloc((size_t)s.argc + 1, sizeof(*av));
+
+		list = NULL;
+		if (av) {
+			av[0] = (char *)vbctl_cmd_hmp.name;
+			memcpy(av + 1, s.argv, (size_t)s.argc * sizeof(*av));
+			list = completer_complete(sh->comp, s.argc, av,
+						  s.argv[s.argc - 1], &n);
+			free(av);
+		}
+	} else if (sh->transaction) {
+		list = completer_complete_action(sh->comp, s.argc - 1, s.argv,
+						 s.argv[s.argc - 1], &n);
+	} else {
+		list = completer_complete(sh->comp, s.argc - 1, s.argv,
+					  s.argv[s.argc - 1], &n);
+	}
 	split_free(&s);
 	if (!list)
 		return NULL;
@@ -553,7 +688,7 @@ static void readline_setup(void)
 	 * rather than ringing the bell; ~/.inputrc, read when the handler
 	 * is installed, may say otherwise. */
 	rl_variable_bind("show-all-if-unmodified", "on");
-	rl_callback_handler_install(SHELL_PROMPT, on_line);
+	rl_callback_handler_install(shell_prompt(the_shell), on_line);
 }
 
 /* Ctrl-C at the prompt: like bash, drop the line and start afresh. */
@@ -671,20 +806,40 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 {
 	struct shell sh = { .v = v };
 	struct sigaction sa = { 0 }, old_int, old_winch;
+	const char *logfile = NULL;
 	int c, rc;
 
 	vbctl_getopt_begin();
 	while ((c = vbctl_getopt(v, &vbctl_cmd_shell, argc, argv)) != -1) {
-		if (c != 'p')
+		if (c == 'p')
+			v->pretty = true;
+		else if (c == 'H')
+			sh.hmp = true;
+		else if (c == 'l')
+			logfile = optarg;
+		else
 			return VBCTL_EXIT_USAGE;
-		v->pretty = true;
 	}
-	rc = vbctl_check_args(v, &vbctl_cmd_shell, argc, argv, optind);
+	/* A QEMU command line comes after "--" only. */
+	if (optind < argc && strcmp(argv[optind - 1], "--") != 0)
+		return vbctl_usage_error(v, &vbctl_cmd_shell,
+					 "unexpected argument '%s' (a QEMU command line goes after --)",
+					 argv[optind]);
+	if (logfile) {
+		v->traffic_log = fopen(logfile, "ae");
+		if (!v->traffic_log)
+			return vbctl_error(v, VBCTL_EXIT_FAIL, "shell: cannot open the log %s: %s",
+					   logfile, strerror(errno));
+	}
+	if (optind < argc) {
+		/* QEMU is the shell's: when it goes, the shell ends. */
+		v->reconnect = 0;
+		rc = shell_qemu_start(v, &sh.qemu, argc - optind, argv + optind);
+	} else {
+		rc = vbctl_connect(v);
+	}
 	if (rc)
-		return rc;
-	rc = vbctl_connect(v);
-	if (rc)
-		return rc;
+		goto out;
 
 	sh.interactive = isatty(STDIN_FILENO);
 	v->in_shell = true;
@@ -694,8 +849,10 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 	sh.reconnect = vbctl_wants_reconnect(v, sh.interactive);
 	v->reconnect = sh.reconnect;
 	sh.comp = completer_new(v);
-	if (!sh.comp)
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	if (!sh.comp) {
+		rc = vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+		goto out;
+	}
 	the_shell = &sh;
 
 	/* No SA_RESTART: a Ctrl-C must wake the poll() of a running
@@ -729,10 +886,27 @@ static int run_shell(struct vbctl *v, int argc, char **argv)
 	sigaction(SIGWINCH, &old_winch, NULL);
 	sigaction(SIGTSTP, &sh.tstp_action, NULL);
 	the_shell = NULL;
+	if (sh.lost)
+		rc = VBCTL_EXIT_CONN;
+	else
+		rc = sh.failed && !sh.interactive ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
+out:
 	completer_free(sh.comp);
 	shell_history_close(&sh.history);
+	json_object_put(sh.transaction);
 	v->in_shell = false;
-	if (sh.lost)
-		return VBCTL_EXIT_CONN;
-	return sh.failed && !sh.interactive ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
+	if (sh.qemu.pid) {
+		/* QEMU goes with the shell: asked to quit, then stopped
+		 * (by a signal if it does not). */
+		bool asked = v->q && !qmp_is_broken(v->q) &&
+			     qmp_execute(v->q, "quit", NULL, NULL) == 0;
+
+		v->q = qmp_unref(v->q);
+		shell_qemu_stop(&sh.qemu, asked ? 5000 : 0);
+	}
+	if (v->traffic_log) {
+		fclose(v->traffic_log);
+		v->traffic_log = NULL;
+	}
+	return rc;
 }

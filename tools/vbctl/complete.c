@@ -26,8 +26,10 @@ struct completer {
 	struct schema *schema;		/* argument types, event names */
 	struct json_object *commands;	/* query-commands return */
 	struct json_object *qom;	/* qom-list returns by path */
-	bool commands_tried;
 	bool command_line;	/* vbctl's own command line, not the shell */
+	struct json_object *hmp_help;	/* HMP "help" text */
+	struct json_object *hmp_info;	/* HMP "info" text */
+	bool commands_tried, hmp_help_tried, hmp_info_tried;
 };
 
 /* A growing, NULL-terminated list of candidates. */
@@ -68,6 +70,8 @@ void completer_free(struct completer *c)
 	schema_free(c->schema);
 	json_object_put(c->commands);
 	json_object_put(c->qom);
+	json_object_put(c->hmp_help);
+	json_object_put(c->hmp_info);
 	free(c);
 }
 
@@ -228,6 +232,55 @@ static void add_qmp_commands(struct completer *c, struct cands *l)
 	}
 }
 
+/*
+ * Human monitor command names, from what HMP's "help" (or "info", for
+ * the names after it) prints: "name[|alias] args -- what it does", one a
+ * line. Fetched once each.
+ */
+static void add_hmp_commands(struct completer *c, struct cands *l,
+			     bool info)
+{
+	struct json_object **cache = info ? &c->hmp_info : &c->hmp_help;
+	struct json_object *args;
+	const char *text, *line, *end;
+	char *name, *bar;
+
+	if (!*cache && !(info ? c->hmp_info_tried : c->hmp_help_tried)) {
+		if (info)
+			c->hmp_info_tried = true;
+		else
+			c->hmp_help_tried = true;
+		args = json_object_new_object();
+		if (args && !json_object_object_add(args, "command-line",
+				json_object_new_string(info ? "info" : "help")))
+			*cache = vbctl_fetch(c->v, "human-monitor-command", args);
+		json_object_put(args);
+	}
+	text = *cache ? json_object_get_string(*cache) : "";
+	for (line = text; *line; line = *end ? end + 1 : end) {
+		end = strchrnul(line, '\n');
+		if (info) {	/* "info balloon  -- show ..." */
+			if (strncmp(line, "info ", 5))
+				continue;
+			line += 5;
+		}
+		name = strndup(line, strcspn(line, " \t\r\n"));
+		if (!name)
+			return;
+		/* "c|cont": both names */
+		for (bar = name; bar; ) {
+			char *next = strchr(bar, '|');
+
+			if (next)
+				*next++ = '\0';
+			if (*bar && *bar != '-')
+				cands_add(l, bar);
+			bar = next;
+		}
+		free(name);
+	}
+}
+
 static void add_events(struct completer *c, struct cands *l)
 {
 	struct json_object *events = schema_events(c->schema);
@@ -339,9 +392,10 @@ static void key_add_fn(void *ctx, struct json_object *m)
 	free(full);
 }
 
-/* Argument names of COMMAND: "key=", or "key." for an object. */
-static void add_keys(struct completer *c, struct cands *l, const char *command,
-		     int nwords, char **words, const char *typed)
+/* Argument names in object type ROOT: "key=", or "key." for an object. */
+static void add_keys(struct completer *c, struct cands *l,
+		     struct json_object *root, int nwords, char **words,
+		     const char *typed)
 {
 	const char *dot = strrchr(typed, '.');
 	size_t plen = dot ? (size_t)(dot - typed) + 1 : 0;
@@ -354,7 +408,7 @@ static void add_keys(struct completer *c, struct cands *l, const char *command,
 	prefix = strndup(typed, plen);
 	if (!prefix)
 		return;
-	t = schema_key_type(c->schema, command, nwords, words, typed, plen ? plen - 1 : 0);
+	t = schema_key_type(c->schema, root, nwords, words, typed, plen ? plen - 1 : 0);
 	if (json_object_object_get_ex(t, "tag", &tag) &&
 	    asprintf(&tagkey, "%s%s", prefix, json_object_get_string(tag)) >= 0) {
 		tagval = schema_typed_value(nwords, words, tagkey);
@@ -368,8 +422,8 @@ static void add_keys(struct completer *c, struct cands *l, const char *command,
 /* Values for KEY=...: enum values, true/false, QOM paths and properties
  * for the qom commands. */
 static void add_values(struct completer *c, struct cands *l,
-		       const char *command, int nwords, char **words,
-		       const char *typed)
+		       const char *command, struct json_object *root,
+		       int nwords, char **words, const char *typed)
 {
 	const char *eq = strchr(typed, '=');
 	size_t klen = eq - typed, i, n;
@@ -380,7 +434,7 @@ static void add_values(struct completer *c, struct cands *l,
 	if (!prefix)
 		return;
 	for (i = 0; i < sizeof(qom_commands) / sizeof(*qom_commands); i++) {
-		if (strcmp(command, qom_commands[i]))
+		if (!command || strcmp(command, qom_commands[i]))
 			continue;
 		if (!strcmp(prefix, "path=")) {
 			add_qom_paths(c, l, prefix, eq + 1);
@@ -392,7 +446,7 @@ static void add_values(struct completer *c, struct cands *l,
 			goto out;
 		}
 	}
-	t = schema_key_type(c->schema, command, nwords, words, typed, klen);
+	t = schema_key_type(c->schema, root, nwords, words, typed, klen);
 	meta = schema_str(t, "meta-type") ?: "";
 	if (!strcmp(meta, "enum") &&
 	    json_object_object_get_ex(t, "values", &values)) {
@@ -409,14 +463,23 @@ out:
 	free(prefix);
 }
 
-/* KEY=VALUE words for QMP command COMMAND; WORDS are those typed so far. */
+/* KEY=VALUE words for QMP command COMMAND (NULL: a transaction action,
+ * arguments type ROOT); WORDS are those typed so far. */
+static void add_kv_in(struct completer *c, struct cands *l,
+		      const char *command, struct json_object *root,
+		      int nwords, char **words, const char *typed)
+{
+	if (strchr(typed, '='))
+		add_values(c, l, command, root, nwords, words, typed);
+	else
+		add_keys(c, l, root, nwords, words, typed);
+}
+
 static void add_kv(struct completer *c, struct cands *l, const char *command,
 		   int nwords, char **words, const char *typed)
 {
-	if (strchr(typed, '='))
-		add_values(c, l, command, nwords, words, typed);
-	else
-		add_keys(c, l, command, nwords, words, typed);
+	add_kv_in(c, l, command, schema_command_args(c->schema, command),
+		  nwords, words, typed);
 }
 
 /*
@@ -565,6 +628,13 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 		if (npos)
 			add_kv(c, l, pos[0], npos - 1, pos + 1, typed);
 		break;
+	case VBCTL_ARG_HMP_COMMAND:
+		/* The command's name, and what comes after "info". */
+		if (npos == 0)
+			add_hmp_commands(c, l, false);
+		else if (npos == 1 && !strcmp(pos[0], "info"))
+			add_hmp_commands(c, l, true);
+		break;
 	case VBCTL_ARG_EVENT:
 		add_events(c, l);
 		break;
@@ -576,14 +646,34 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 	}
 }
 
+/* The list sorted, without duplicates, NULL-terminated; NULL when empty. */
+static char **cands_finish(struct cands *l, size_t *count)
+{
+	size_t i, o;
+
+	*count = 0;
+	if (!l->n) {
+		free(l->v);
+		return NULL;
+	}
+	qsort(l->v, l->n, sizeof(*l->v), cmp_str);
+	for (i = 1, o = 1; i < l->n; i++) {
+		if (strcmp(l->v[i], l->v[o - 1]))
+			l->v[o++] = l->v[i];
+		else
+			free(l->v[i]);
+	}
+	l->v[o] = NULL;
+	*count = o;
+	return l->v;
+}
+
 char **completer_complete(struct completer *c, int nwords, char **words,
 			  const char *word, size_t *count)
 {
 	struct cands l = { .word = word, .word_len = strlen(word) };
 	const struct vbctl_cmd *cmd;
-	size_t i, o;
 
-	*count = 0;
 	if (c->command_line) {
 		/* vbctl COMMAND ARGS: only vbctl's commands, in their own
 		 * syntax. */
@@ -594,6 +684,9 @@ char **completer_complete(struct completer *c, int nwords, char **words,
 	} else if (nwords == 0) {
 		add_vbctl_commands(c, &l);
 		add_qmp_commands(c, &l);
+		/* qmp-shell's transaction syntax (see the shell). */
+		if (c->v->in_shell)
+			cands_add(&l, "transaction(");
 	} else if ((cmd = vbctl_lookup_command(c->v, words[0]))) {
 		/* A vbctl command that is also a QMP command (qom-get)
 		 * takes either form until the line says which. */
@@ -601,22 +694,34 @@ char **completer_complete(struct completer *c, int nwords, char **words,
 			add_vbctl_args(c, &l, cmd, nwords, words, word);
 		if (nwords == 1 || shell_line_is_qmp(nwords, words))
 			add_kv(c, &l, words[0], nwords - 1, words + 1, word);
+	} else if (!strcmp(words[0], "transaction(")) {
+		return completer_complete_action(c, nwords - 1, words + 1, word,
+						 count);
 	} else {
 		/* A QMP command: its arguments from the schema. */
 		add_kv(c, &l, words[0], nwords - 1, words + 1, word);
 	}
-	if (!l.n) {
-		free(l.v);
-		return NULL;
+	return cands_finish(&l, count);
+}
+
+char **completer_complete_action(struct completer *c, int nwords,
+				 char **words, const char *word, size_t *count)
+{
+	struct cands l = { .word = word, .word_len = strlen(word) };
+	struct json_object *names;
+	size_t i, n;
+
+	if (nwords == 0) {
+		names = schema_action_names(c->schema);
+		n = names ? json_object_array_length(names) : 0;
+		for (i = 0; i < n; i++)
+			cands_add(&l, json_object_get_string(
+					      json_object_array_get_idx(names, i)));
+		if (!strcmp(word, "") || !strcmp(word, ")"))
+			cands_add(&l, ")");
+	} else {
+		add_kv_in(c, &l, NULL, schema_action_data(c->schema, words[0]),
+			  nwords - 1, words + 1, word);
 	}
-	qsort(l.v, l.n, sizeof(*l.v), cmp_str);
-	for (i = 1, o = 1; i < l.n; i++) {
-		if (strcmp(l.v[i], l.v[o - 1]))
-			l.v[o++] = l.v[i];
-		else
-			free(l.v[i]);
-	}
-	l.v[o] = NULL;
-	*count = o;
-	return l.v;
+	return cands_finish(&l, count);
 }

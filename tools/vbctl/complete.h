@@ -51,6 +51,10 @@ int completer_set_qom_list(struct completer *c, const char *path,
  */
 char **completer_complete(struct completer *c, int nwords, char **words,
 			  const char *word, size_t *count);
+/* The same for the words of a transaction action (after "transaction(",
+ * or a line inside one): WORDS[0] is the action's name. */
+char **completer_complete_action(struct completer *c, int nwords,
+				 char **words, const char *word, size_t *count);
 void completer_free_list(char **list);
 
 #endif

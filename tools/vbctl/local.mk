@@ -34,6 +34,7 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/cmd-shell.c \
 	tools/vbctl/shell-line.c tools/vbctl/shell-line.h \
 	tools/vbctl/shell-history.c tools/vbctl/shell-history.h \
+	tools/vbctl/shell-qemu.c tools/vbctl/shell-qemu.h \
 	tools/vbctl/split.c tools/vbctl/split.h \
 	tools/vbctl/complete.c tools/vbctl/complete.h \
 	tools/vbctl/qmp-schema.c tools/vbctl/qmp-schema.h \

@@ -171,16 +171,89 @@ const char *schema_typed_value(int nwords, char **words, const char *key)
  * COMMAND, or the arguments type itself for LEN 0. WORDS are the
  * KEY=VALUE words typed so far: a union's tag value picks its variant.
  */
-struct json_object *schema_key_type(struct schema *s, const char *command,
-				    int nwords, char **words, const char *key,
-				    size_t len)
+struct json_object *schema_command_args(struct schema *s, const char *command)
 {
 	struct json_object *t = schema_entry(s, command);
-	const char *p = key, *end = key + len;
 
 	if (!t || strcmp(schema_str(t, "meta-type") ?: "", "command"))
 		return NULL;
-	t = schema_entry(s, schema_str(t, "arg-type"));
+	return schema_entry(s, schema_str(t, "arg-type"));
+}
+
+/* The TransactionAction union: the element type of transaction's
+ * "actions" array. */
+static struct json_object *transaction_action(struct schema *s)
+{
+	struct json_object *args = schema_command_args(s, "transaction");
+	struct json_object *members, *m;
+	size_t i, n;
+
+	if (!args || !json_object_object_get_ex(args, "members", &members))
+		return NULL;
+	n = json_object_array_length(members);
+	for (i = 0; i < n; i++) {
+		m = json_object_array_get_idx(members, i);
+		if (!strcmp(schema_str(m, "name") ?: "", "actions"))
+			return schema_entry(s, schema_str(schema_entry(s,
+					schema_str(m, "type")), "element-type"));
+	}
+	return NULL;
+}
+
+struct json_object *schema_action_names(struct schema *s)
+{
+	struct json_object *action = transaction_action(s), *members, *values;
+	struct json_object *tag;
+	size_t i, n;
+
+	if (!action || !json_object_object_get_ex(action, "members", &members))
+		return NULL;
+	n = json_object_array_length(members);
+	for (i = 0; i < n; i++) {
+		tag = json_object_array_get_idx(members, i);
+		if (!strcmp(schema_str(tag, "name") ?: "", schema_str(action, "tag") ?: "") &&
+		    json_object_object_get_ex(schema_entry(s, schema_str(tag, "type")),
+					      "values", &values))
+			return values;
+	}
+	return NULL;
+}
+
+struct json_object *schema_action_data(struct schema *s, const char *action)
+{
+	struct json_object *union_t = transaction_action(s), *variants, *var;
+	struct json_object *wrapper, *members, *m;
+	size_t i, n;
+
+	if (!union_t || !json_object_object_get_ex(union_t, "variants", &variants))
+		return NULL;
+	n = json_object_array_length(variants);
+	for (i = 0; i < n; i++) {
+		var = json_object_array_get_idx(variants, i);
+		if (strcmp(schema_str(var, "case") ?: "", action))
+			continue;
+		/* The variant wraps the action's arguments as "data". */
+		wrapper = schema_entry(s, schema_str(var, "type"));
+		if (!json_object_object_get_ex(wrapper, "members", &members))
+			return NULL;
+		n = json_object_array_length(members);
+		for (i = 0; i < n; i++) {
+			m = json_object_array_get_idx(members, i);
+			if (!strcmp(schema_str(m, "name") ?: "", "data"))
+				return schema_entry(s, schema_str(m, "type"));
+		}
+		return NULL;
+	}
+	return NULL;
+}
+
+struct json_object *schema_key_type(struct schema *s, struct json_object *root,
+				    int nwords, char **words, const char *key,
+				    size_t len)
+{
+	struct json_object *t = root;
+	const char *p = key, *end = key + len;
+
 	while (t && p < end) {
 		const char *dot = memchr(p, '.', end - p);
 		struct member_find f = { 0 };

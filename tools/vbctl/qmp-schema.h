@@ -40,12 +40,19 @@ void schema_for_each_member(struct schema *s, struct json_object *obj,
 			    void *ctx);
 /* The value given for KEY among the KEY=VALUE words WORDS, or NULL. */
 const char *schema_typed_value(int nwords, char **words, const char *key);
+/* The arguments type of QMP command COMMAND, or NULL. */
+struct json_object *schema_command_args(struct schema *s, const char *command);
+/* The action names a transaction takes (an array of strings, borrowed),
+ * and the arguments type ("data") of action ACTION; NULL when unknown. */
+struct json_object *schema_action_names(struct schema *s);
+struct json_object *schema_action_data(struct schema *s, const char *action);
 /*
- * The type of dotted key KEY (LEN bytes) in the arguments of COMMAND, or
- * the arguments type itself for LEN 0. WORDS are the KEY=VALUE words
- * given so far: a union's tag value picks its variant.
+ * The type of dotted key KEY (LEN bytes) in object type ROOT (the
+ * arguments of a command or of a transaction action), or ROOT itself for
+ * LEN 0. WORDS are the KEY=VALUE words given so far: a union's tag value
+ * picks its variant.
  */
-struct json_object *schema_key_type(struct schema *s, const char *command,
+struct json_object *schema_key_type(struct schema *s, struct json_object *root,
 				    int nwords, char **words, const char *key,
 				    size_t len);
 

@@ -374,11 +374,51 @@ int vbctl_parse_count(struct vbctl *v, const struct vbctl_cmd *cmd,
 
 /* ---- QEMU ------------------------------------------------------------------ */
 
+/*
+ * One line of the --logfile: {"timestamp": {"seconds": S, "microseconds":
+ * US}, "direction": "send"|"recv", "message": {...}}, the timestamp in
+ * QMP's own form. Flushed at once: the log is there for when things go
+ * wrong.
+ */
+static void log_to_file(struct vbctl *v, const char *direction,
+			const char *text)
+{
+	struct json_object *line, *stamp, *msg;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	msg = json_tokener_parse(text);
+	stamp = json_object_new_object();
+	line = json_object_new_object();
+	if (!msg || !stamp || !line ||
+	    json_object_object_add(stamp, "seconds", json_object_new_int64(ts.tv_sec)) ||
+	    json_object_object_add(stamp, "microseconds",
+				   json_object_new_int64(ts.tv_nsec / 1000)) ||
+	    json_object_object_add(line, "timestamp", json_object_get(stamp)) ||
+	    json_object_object_add(line, "direction", json_object_new_string(direction)) ||
+	    json_object_object_add(line, "message", json_object_get(msg))) {
+		/* The log is a record, not the work: a line that cannot be
+		 * built is left out, and the session goes on. */
+		goto out;
+	}
+	fprintf(v->traffic_log, "%s\n", json_object_to_json_string_ext(line,
+		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	fflush(v->traffic_log);
+out:
+	json_object_put(line);
+	json_object_put(stamp);
+	json_object_put(msg);
+}
+
 static void log_traffic(void *userdata, enum qmp_log_kind kind,
 			const char *text)
 {
 	struct vbctl *v = userdata;
 
+	if (v->traffic_log && kind != QMP_LOG_DEBUG)
+		log_to_file(v, kind == QMP_LOG_SEND ? "send" : "recv", text);
+	if (!v->verbose)
+		return;
 	switch (kind) {
 	case QMP_LOG_SEND:
 		fprintf(stderr, "-> %s\n", text);
@@ -496,7 +536,7 @@ int vbctl_try_connect(struct vbctl *v, char *desc, size_t len)
 		return -ENOMEM;
 	}
 	qmp_set_timeout(v->q, v->timeout_ms);
-	if (v->verbose)
+	if (v->verbose || v->traffic_log)
 		qmp_set_log_fn(v->q, log_traffic, v);
 	if (v->uri && !v->naddrs)
 		return try_connect_libvirt(v, desc, len);

@@ -72,6 +72,9 @@ struct vbctl {
 	bool interrupt_echo_erased;
 	bool in_shell;		/* run by the shell: shell-only commands too */
 	bool leave_shell;	/* set by quit/exit: the shell ends */
+	/* shell --logfile: every QMP message sent and received, one JSON
+	 * object a line with a timestamp; NULL: none. */
+	FILE *traffic_log;
 };
 
 /* What a positional argument is, so the shell can complete it. */
@@ -84,6 +87,7 @@ enum vbctl_arg_kind {
 	VBCTL_ARG_QMP_COMMAND,	/* a QMP command name (query-commands) */
 	VBCTL_ARG_QMP_KV,	/* KEY=VALUE for the preceding QMP command */
 	VBCTL_ARG_EVENT,	/* a QMP event name */
+	VBCTL_ARG_HMP_COMMAND,	/* a human monitor command (its help) */
 };
 
 struct vbctl_arg {
