@@ -246,17 +246,18 @@ static int watch(struct vbctl *v, const char *path, struct doctor_facts *f)
 		rc = vbctl_idle(v, WATCH_POLL_MS, "doctor");
 		if (rc)
 			return rc;
-		if (want_stats) {
-			rc = qmp_balloon_get_stats(v->q, path, &st);
-			if (rc)
-				return vbctl_qmp_failed(v, rc, "doctor: reading guest-stats");
-			last_update = qmp_balloon_stats_last_update(st);
-			qmp_balloon_stats_free(st);
-			if (last_update != f->last_update) {
-				f->last_update = last_update;
-				f->stats_moved = true;
-				want_stats = false;
-			}
+		/* Also while only the target is watched: the sample's age
+		 * is judged at the end of the watch, so it must be the
+		 * latest one then, not the one from before it. */
+		rc = qmp_balloon_get_stats(v->q, path, &st);
+		if (rc)
+			return vbctl_qmp_failed(v, rc, "doctor: reading guest-stats");
+		last_update = qmp_balloon_stats_last_update(st);
+		qmp_balloon_stats_free(st);
+		if (last_update != f->last_update) {
+			f->last_update = last_update;
+			f->stats_moved = true;
+			want_stats = false;
 		}
 		rc = qmp_balloon_query(v->q, &f->actual);
 		if (rc)
