@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -83,6 +84,8 @@ int qmp_parser_parse(struct qmp_parser *p, const char *buf, size_t len,
 	size_t skip = 0, n, end;
 	struct json_object *obj;
 	enum json_tokener_error jerr;
+	const char *nul;
+	bool range;
 
 	*used = 0;
 	*msg = NULL;
@@ -109,8 +112,29 @@ int qmp_parser_parse(struct qmp_parser *p, const char *buf, size_t len,
 	if (n == 0)
 		goto too_big;
 
+	/* json-c stops at a NUL byte as at the end of its input and calls
+	 * it "unexpected end of data"; JSON allows none, not even inside a
+	 * string (control characters must be escaped). */
+	nul = memchr(buf, '\0', n);
+	if (nul)
+		return parser_fail(p, -EPROTO,
+				   "invalid JSON: a NUL byte at offset %zu of the message",
+				   p->msg_bytes + (size_t)(nul - buf));
+
+	/* json-c converts numbers with strtoll/strtoull/strtod and keeps
+	 * their saturated result without a word (99999999999999999999
+	 * becomes 18446744073709551615), but leaves errno at ERANGE: that
+	 * is how an out-of-range number is told from the largest one. */
+	errno = 0;
 	obj = json_tokener_parse_ex(p->tok, buf, (int)n);
+	range = errno == ERANGE;
 	jerr = json_tokener_get_error(p->tok);
+	if (range && (jerr == json_tokener_continue ||
+		      jerr == json_tokener_success)) {
+		json_object_put(obj);
+		return parser_fail(p, -EPROTO,
+				   "invalid message: a number out of the 64-bit range");
+	}
 	if (jerr == json_tokener_continue) {
 		p->msg_bytes += n;
 		if (n < len)
