@@ -456,7 +456,8 @@ static int drain_socket(struct qmp *q, int64_t deadline)
 				return 0;
 			continue;
 		}
-		if (n == 0)
+		/* A reset (QEMU closed with our request unread) is a close. */
+		if (n == 0 || errno == ECONNRESET)
 			return qmp_fail(q, -ECONNRESET,
 					"connection closed by QEMU");
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
