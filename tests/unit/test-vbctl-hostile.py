@@ -22,7 +22,7 @@ from fakeqmp import FakeQmp, POLL_INTERVAL
 from hostile_streams import ALL, CATALOGUE, CLOSED
 from vbtest import Tap, vbctl_argv
 
-T = 0.5                 # vbctl -t, seconds
+T = 1.0                 # vbctl -t, seconds
 MARGIN = 1.5            # seconds a run may take beyond its deadline (load)
 # Peak RSS a run may reach: the 4 MiB message limit bounds json-c's
 # objects to ~150 MiB; ASan's redzones and quarantine take more.
