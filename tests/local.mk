@@ -23,6 +23,10 @@ AM_TESTS_ENVIRONMENT = \
 # Shared by the tests: the TAP helpers (C and python), the guest and QEMU
 # launchers, the terminal driver.
 noinst_HEADERS += tests/tap.h
+# tests/run-test bounds every test (VBALLOON_TEST_TIMEOUT) and names the
+# one that overran: tested itself with a test that never ends.
+TESTS += tests/unit/test-run-test.sh
+EXTRA_DIST += tests/unit/test-run-test.sh
 EXTRA_DIST += tests/run-test tests/tap.h \
 	tests/lib/vbtest.py tests/lib/guest.py tests/lib/balloontest.py \
 	tests/lib/tmuxterm.py tests/lib/soak.py
