@@ -447,8 +447,9 @@ static void log_traffic(void *userdata, enum qmp_log_kind kind,
 /*
  * Why connecting failed, from the error code: a system error from
  * connect() is its strerror; a timeout is said in -t's seconds; what only
- * libqmp can tell (not a QMP server, a host that does not resolve, QEMU
- * closing during the greeting) is its description.
+ * libqmp can tell (not a QMP server, an oversize or too deep message, an
+ * event flood, a host that does not resolve, QEMU closing during the
+ * greeting) is its description.
  */
 static void connect_reason(struct vbctl *v, int rc, char *desc, size_t len)
 {
@@ -459,6 +460,8 @@ static void connect_reason(struct vbctl *v, int rc, char *desc, size_t len)
 		snprintf(desc, len, "no answer within %g s", v->timeout_ms / 1000.0);
 		break;
 	case -EPROTO:
+	case -EMSGSIZE:		/* a message over the limit, or too deep */
+	case -ENOBUFS:		/* an event flood */
 	case -EHOSTUNREACH:
 	case -ECONNRESET:
 	case -EKEYREJECTED:
