@@ -164,7 +164,11 @@ def raw(data):
     when sent) with ID replaced by the request's id."""
     def answer(c, req):
         d = data() if callable(data) else data
-        c.send(d.replace(b"ID", str(req.get("id")).encode(), 1))
+        i = d.find(b"ID")       # the first only: big ones have it first
+        if i >= 0:
+            c.send(d[:i] + str(req.get("id")).encode())
+            d = memoryview(d)[i + 2:]
+        c.send(d)
     return answer
 
 
