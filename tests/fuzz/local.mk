@@ -16,7 +16,8 @@ FUZZ_LIBQMP = $(top_srcdir)/tools/libqmp/parser.c \
 	$(top_srcdir)/tools/libqmp/connection.c \
 	$(top_srcdir)/tools/libqmp/qom.c \
 	$(top_srcdir)/tools/libqmp/machine.c \
-	$(top_srcdir)/tools/libqmp/balloon.c
+	$(top_srcdir)/tools/libqmp/balloon.c \
+	$(top_srcdir)/tools/libqmp/libvirt.c
 FUZZ_LIBQMP_DEPS = $(FUZZ_LIBQMP) $(top_srcdir)/tools/libqmp/parser.h \
 	$(top_srcdir)/tools/libqmp/libqmp-private.h $(top_srcdir)/include/qmp/qmp.h
 FUZZ_BUILD = @if test -z '$(FUZZ_CC)'; then \
@@ -28,7 +29,8 @@ tests/fuzz/fuzz-parser: $(top_srcdir)/tests/fuzz/fuzz-parser.c $(FUZZ_LIBQMP_DEP
 	$(FUZZ_BUILD) $(top_srcdir)/tests/fuzz/fuzz-parser.c \
 		$(top_srcdir)/tools/libqmp/parser.c $(JSONC_LIBS)
 tests/fuzz/fuzz-connection: $(top_srcdir)/tests/fuzz/fuzz-connection.c $(FUZZ_LIBQMP_DEPS)
-	$(FUZZ_BUILD) $(top_srcdir)/tests/fuzz/fuzz-connection.c $(FUZZ_LIBQMP) $(JSONC_LIBS)
+	$(FUZZ_BUILD) $(LIBVIRT_CFLAGS) $(top_srcdir)/tests/fuzz/fuzz-connection.c \
+		$(FUZZ_LIBQMP) $(JSONC_LIBS) $(LIBVIRT_LIBS) -lpthread
 tests/fuzz/fuzz-size: $(top_srcdir)/tests/fuzz/fuzz-size.c \
 		$(top_srcdir)/tools/vbctl/size.c $(top_srcdir)/tools/vbctl/size.h
 	$(FUZZ_BUILD) $(top_srcdir)/tests/fuzz/fuzz-size.c \
