@@ -14,6 +14,7 @@ FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
 FUZZ_LIBQMP = $(top_srcdir)/tools/libqmp/parser.c \
 	$(top_srcdir)/tools/libqmp/address.c \
 	$(top_srcdir)/tools/libqmp/connection.c \
+	$(top_srcdir)/tools/libqmp/tls.c \
 	$(top_srcdir)/tools/libqmp/qom.c \
 	$(top_srcdir)/tools/libqmp/machine.c \
 	$(top_srcdir)/tools/libqmp/balloon.c \
@@ -29,8 +30,9 @@ tests/fuzz/fuzz-parser: $(top_srcdir)/tests/fuzz/fuzz-parser.c $(FUZZ_LIBQMP_DEP
 	$(FUZZ_BUILD) $(top_srcdir)/tests/fuzz/fuzz-parser.c \
 		$(top_srcdir)/tools/libqmp/parser.c $(JSONC_LIBS)
 tests/fuzz/fuzz-connection: $(top_srcdir)/tests/fuzz/fuzz-connection.c $(FUZZ_LIBQMP_DEPS)
-	$(FUZZ_BUILD) $(LIBVIRT_CFLAGS) $(top_srcdir)/tests/fuzz/fuzz-connection.c \
-		$(FUZZ_LIBQMP) $(JSONC_LIBS) $(LIBVIRT_LIBS) -lpthread
+	$(FUZZ_BUILD) $(LIBVIRT_CFLAGS) $(GNUTLS_CFLAGS) \
+		$(top_srcdir)/tests/fuzz/fuzz-connection.c $(FUZZ_LIBQMP) \
+		$(JSONC_LIBS) $(LIBVIRT_LIBS) $(GNUTLS_LIBS) -lpthread
 tests/fuzz/fuzz-size: $(top_srcdir)/tests/fuzz/fuzz-size.c \
 		$(top_srcdir)/tools/vbctl/size.c $(top_srcdir)/tools/vbctl/size.h
 	$(FUZZ_BUILD) $(top_srcdir)/tests/fuzz/fuzz-size.c \
