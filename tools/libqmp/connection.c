@@ -486,7 +486,7 @@ static int read_messages(struct qmp *q, int64_t deadline)
 	 * that came with the end of the handshake, or decrypted ones):
 	 * poll() cannot see those, so with TLS read before waiting. */
 	if (q->tls) {
-		r = drain_socket(q);
+		r = drain_socket(q, deadline);
 		if (r < 0 || q->received != before)
 			return r;
 	}
