@@ -219,8 +219,8 @@ int main(void)
 	/* vbctl commands: options, and positional kinds from the table */
 	/* Every long option, exactly: dropping one from a table (or from
 	 * the completer) must fail here. */
-	offers(c, "stats --", W("--count", "--fresh", "--interval", "--watch"));
-	offers(c, "stats --f", W("--fresh"));
+	offers(c, "stats --", W("--count", "--format", "--fresh", "--interval", "--watch"));
+	offers(c, "stats --fr", W("--fresh"));
 	offers(c, "set 1G --", W("--timeout", "--wait"));
 	offers(c, "events --", W("--count"));
 	offers(c, "doctor --", W("--target"));
