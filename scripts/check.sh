@@ -2,19 +2,22 @@
 # Runs vballoon's whole test suite from a clean tree: installs dependencies
 # (unless --no-deps), then builds and runs `make check` twice, plainly and
 # with ASan+UBSan, each in its own build directory, and ends with one line
-# "N passed, N failed, N skipped" for both runs together.
+# "N passed, N failed, N skipped" for both runs together. After the plain
+# run, `make fuzz` runs each libFuzzer harness for FUZZ_SECONDS (default
+# 40; five of them) and a crash fails the run (--no-fuzz skips it).
 # Env: VBALLOON_NO_SKIP=1 turns every skip into a failure (CI sets it).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-deps=yes
+deps=yes fuzz=yes
 variants="plain sanitize"
 for arg in "$@"; do
 	case $arg in
 	--no-deps) deps=no ;;
+	--no-fuzz) fuzz=no ;;
 	--plain) variants=plain ;;
 	--sanitize) variants=sanitize ;;
 	-h|--help)
-		echo "usage: scripts/check.sh [--no-deps] [--plain|--sanitize]"
+		echo "usage: scripts/check.sh [--no-deps] [--no-fuzz] [--plain|--sanitize]"
 		exit 0 ;;
 	*) echo "check.sh: unknown option '$arg' (try --help)" >&2; exit 2 ;;
 	esac
@@ -52,6 +55,15 @@ for v in $variants; do
 	echo "=== $v: $p passed, $f failed, $s skipped"
 	[ "$f" -gt 0 ] && sed -n '/^FAIL\|^ERROR\|^XPASS/,/^$/p' "$log" | head -n 200
 	pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))
+	if [ "$v" = plain ] && [ "$fuzz" = yes ]; then
+		echo "=== fuzz: ${FUZZ_SECONDS:-40} s each"
+		if make fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-40}" >fuzz.out 2>&1; then
+			grep '^fuzz-' fuzz.out
+		else
+			tail -n 60 fuzz.out; echo "check.sh: make fuzz failed" >&2
+			status=1
+		fi
+	fi
 done
 
 [ "$fail" -gt 0 ] && status=1

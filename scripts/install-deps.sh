@@ -1,11 +1,11 @@
 #!/bin/sh
 # Installs what vballoon needs to build, run and test on Debian/Ubuntu:
 # the autotools, json-c, readline, GnuTLS (and certtool for its tests),
-# QEMU (with its firmware), and the tools
-# the test suite and benchmarks use, libvirt (libqmp's libvirt transport;
-# the tests start a private libvirtd under tini), and busybox-static and cpio
-# (the Linux guest that scripts/linux-guest.sh builds). Run as root or with
-# sudo available.
+# QEMU (with its firmware), and the tools the test suite and benchmarks
+# use (clang: libFuzzer for make fuzz), libvirt (libqmp's libvirt
+# transport; the tests start a private libvirtd under tini), and
+# busybox-static and cpio (the Linux guest that scripts/linux-guest.sh
+# builds). Run as root or with sudo available.
 set -eu
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -15,7 +15,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	qemu-system-x86 qemu-system-data seabios ipxe-qemu
 	python3 socat tmux valgrind groff-base jq
 	libvirt-dev libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
-	tini busybox-static cpio"
+	tini busybox-static cpio clang"
 # libmicrohttpd (vbctl exporter's HTTP server); the Debian packages' build
 # and checks (tests/e2e/test-debian-packages.py), bash completion (its test
 # drives bash with bash-completion) and the Prometheus metrics (promtool and

@@ -17,11 +17,16 @@ AM_TESTS_ENVIRONMENT = \
 	GUEST_ELF='$(abs_top_builddir)/kernel/guest.elf'; export GUEST_ELF; \
 	QEMU='$(QEMU)'; export QEMU; \
 	PYTHONPATH='$(abs_top_srcdir)/tests/lib'; export PYTHONPATH; \
-	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE;
+	PYTHONDONTWRITEBYTECODE=1; export PYTHONDONTWRITEBYTECODE; \
+	VBALLOON_SANITIZED='$(enable_sanitizers)'; export VBALLOON_SANITIZED;
 
 # Shared by the tests: the TAP helpers (C and python), the guest and QEMU
 # launchers, the terminal driver.
 noinst_HEADERS += tests/tap.h
+# tests/run-test bounds every test (VBALLOON_TEST_TIMEOUT) and names the
+# one that overran: tested itself with a test that never ends.
+TESTS += tests/unit/test-run-test.sh
+EXTRA_DIST += tests/unit/test-run-test.sh
 EXTRA_DIST += tests/run-test tests/tap.h \
 	tests/lib/vbtest.py tests/lib/guest.py tests/lib/balloontest.py \
 	tests/lib/tmuxterm.py tests/lib/soak.py
@@ -129,6 +134,11 @@ VBCTL_TEST_PROGS = \
 	tests/e2e/test-vbctl-libvirt.py
 TESTS += $(VBCTL_TEST_PROGS)
 EXTRA_DIST += $(VBCTL_TEST_PROGS) tests/lib/libvirttest.py
+# Every vbctl command against a catalogue of hostile QMP streams played by
+# a scripted fake server (no QEMU needed).
+TESTS += tests/unit/test-vbctl-hostile.py
+EXTRA_DIST += tests/unit/test-vbctl-hostile.py tests/lib/fakeqmp.py \
+	tests/lib/hostile_streams.py
 
 # ---- guest kernel core -------------------------------------------------------
 # Host unit tests of the page allocator, command line and size parsers

@@ -38,8 +38,11 @@ struct json_object;
 struct qmp;
 
 /* Limits on hostile input: past them the connection breaks with -EMSGSIZE
- * (message too large or too deeply nested) or -ENOBUFS (event queue). */
-#define QMP_MAX_MESSAGE_BYTES	(16u * 1024 * 1024)
+ * (message too large or too deeply nested) or -ENOBUFS (event queue).
+ * QEMU's largest reply, query-qmp-schema, is about 200 KiB; parsed, a
+ * message of small values costs json-c some 35 bytes per byte, so the
+ * message limit bounds memory to about 150 MiB. */
+#define QMP_MAX_MESSAGE_BYTES	(4u * 1024 * 1024)
 #define QMP_MAX_NESTING_DEPTH	64
 #define QMP_MAX_QUEUED_EVENTS	4096
 #define QMP_DEFAULT_TIMEOUT_MS	10000
@@ -223,7 +226,8 @@ uint64_t qmp_event_timestamp_us(struct json_object *event);
 
 /* ---- QOM --------------------------------------------------------------- */
 
-/* qom-list PATH: *ret = array of {"name", "type"} (new reference). */
+/* qom-list PATH: *ret = array of {"name", "type"} (new reference), each
+ * member a string (-EPROTO when QEMU sends anything else). */
 int qmp_qom_list(struct qmp *q, const char *path, struct json_object **ret);
 /* qom-get PATH PROPERTY: *ret = the value (new reference). */
 int qmp_qom_get(struct qmp *q, const char *path, const char *property,

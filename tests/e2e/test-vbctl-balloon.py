@@ -63,15 +63,18 @@ with Vm(extra=("-qmp", "tcp:127.0.0.1:%d,server=on,wait=off" % port)) as vm:
     t.is_(r.json(), {"actual": 2147483648}, "query --json: 2 GiB exactly")
 
     # set: what is sent, and what QEMU does without a guest
-    for size, want in (("1G", GiB), ("1.5G", 3 * GiB // 2), ("50%", GiB),
-                       ("33%", 708669603), ("1000000000", 1000000000),
-                       ("1GB", 1000000000), ("-512M", 3 * GiB // 2),
-                       ("-25%", 3 * GiB // 2), ("100%", 2 * GiB)):
+    for size, want, human in (("1G", GiB, "1.00 GiB"), ("1.5G", 3 * GiB // 2, "1.50 GiB"),
+                              ("50%", GiB, "1.00 GiB"), ("33%", 708669603, "675.84 MiB"),
+                              ("1000000000", 1000000000, "953.67 MiB"),
+                              ("1GB", 1000000000, "953.67 MiB"),
+                              ("-512M", 3 * GiB // 2, "1.50 GiB"),
+                              ("-25%", 3 * GiB // 2, "1.50 GiB"),
+                              ("100%", 2 * GiB, "2.00 GiB")):
         r = run(["-v", "set", size], s)
         check(r, 0, "set %s" % size)
         t.is_(sent_balloon_value(r), want, "set %s sends value=%d" % (size, want))
-        t.ok(("target: %s" % "") in r.out and "(%d bytes)" % want in r.out,
-             "set %s says the target in bytes" % size)
+        t.is_(r.out, "target: %s (%d bytes)\n" % (human, want),
+              "set %s: the whole line, target in IEC units and bytes" % size)
     for size, said in (("1", "1 byte"), ("1000", "1000 bytes")):
         r = run(["set", size], s)
         t.is_(r.out, "target: %s\n" % said, "set %s says '%s'" % (size, said))

@@ -30,9 +30,15 @@ const char *cmdline_get(const char *key)
 	return NULL;
 }
 
+/* The delays the driver asked of its retry timer, in order. */
+static uint64_t retry_delays[64];
+static size_t nretry_delays;
+
 void work_schedule(struct work *w, uint64_t delay_ms)
 {
 	w->timer_armed = true;
+	if (w == &balloon.retry && nretry_delays < 64)
+		retry_delays[nretry_delays++] = delay_ms;
 }
 
 void work_cancel(struct work *w)
@@ -372,6 +378,45 @@ static void test_no_tell_host(void)
 	is_int(dev.early_deflates, 0, "...and the device had every page it was told of");
 }
 
+/*
+ * The driver's back-off when the target cannot be met (free memory at
+ * balloon.min): the retry timer's delays double from BALLOON_RETRY_MIN_MS
+ * up to BALLOON_RETRY_MAX_MS while nothing moves, and start over with a
+ * new target. A driver that retried every 50 ms forever would spin.
+ */
+static void test_retry_backoff(void)
+{
+	static const uint64_t want[] = { 50, 100, 200, 400, 800, 1600, 2000, 2000 };
+	size_t i;
+	bool same = true;
+
+	reattach(0);
+	dev.busy_until = 0;
+	set_target(RAM_PAGES);		/* more than there is */
+	settle();
+	ok(balloon.retry.timer_armed, "target above what can be given: the retry timer is set");
+	/* A new target (still out of reach) starts a back-off; then the
+	 * timer fires, and the balloon is still at the floor each time. */
+	nretry_delays = 0;
+	set_target(RAM_PAGES - 1);
+	for (i = 1; i < sizeof(want) / sizeof(want[0]); i++)
+		balloon_retry(&balloon);
+	is_int((int)nretry_delays, (int)(sizeof(want) / sizeof(want[0])),
+	       "each retry that got nowhere set the timer again");
+	for (i = 0; i < nretry_delays; i++)
+		same = same && retry_delays[i] == want[i];
+	if (!ok(same, "retry delays 50, 100, 200 ... 1600, then 2000 ms: a doubling back-off"))
+		for (i = 0; i < nretry_delays; i++)
+			tap_diag("retry %zu: %" PRIu64 " ms", i + 1, retry_delays[i]);
+	nretry_delays = 0;
+	set_target(RAM_PAGES - 2);
+	ok(nretry_delays == 1 && retry_delays[0] == BALLOON_RETRY_MIN_MS,
+	   "a new target starts the back-off over at %d ms", BALLOON_RETRY_MIN_MS);
+	set_target(0);
+	settle();
+	ok(!balloon.retry.timer_armed, "settled: no retry pending");
+}
+
 int main(void)
 {
 	struct virtio_driver *drv;
@@ -451,6 +496,7 @@ int main(void)
 
 	test_tell_host();
 	test_no_tell_host();
+	test_retry_backoff();
 
 	fake_tick = NULL;
 	workload_exit();

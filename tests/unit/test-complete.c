@@ -217,7 +217,15 @@ int main(void)
 	       W("property=guest-stats-polling-interval"));
 
 	/* vbctl commands: options, and positional kinds from the table */
-	offers_some(c, "stats --", W("--watch"));
+	/* Every long option, exactly: dropping one from a table (or from
+	 * the completer) must fail here. */
+	offers(c, "stats --", W("--count", "--format", "--fresh", "--interval", "--watch"));
+	offers(c, "stats --fr", W("--fresh"));
+	offers(c, "set 1G --", W("--timeout", "--wait"));
+	offers(c, "events --", W("--count"));
+	offers(c, "doctor --", W("--target"));
+	offers(c, "shell --", W("--pretty"));
+	offers(c, "query --", NONE);
 	offers_some(c, "help ", W("query", "set", "shell", "help"));
 	offers(c, "help que", W("query", "query-balloon", "query-commands",
 				"query-cpu-model-expansion"));

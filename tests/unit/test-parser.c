@@ -237,6 +237,15 @@ static void test_garbage(void)
 	CHECK_GARBAGE("top level array", "[1, 2]", -EPROTO);
 	CHECK_GARBAGE("top level number", "42\n", -EPROTO);
 	CHECK_GARBAGE("garbage after a good message", "{}}", -EPROTO);
+	/* json-c saturates these silently; QEMU's integers are 64-bit, so
+	 * a larger one is garbage, not 2^64-1 (or -2^63). */
+	CHECK_GARBAGE("integer above 2^64-1",
+		      "{\"actual\": 99999999999999999999999999}", -EPROTO);
+	CHECK_GARBAGE("integer below -2^63",
+		      "{\"actual\": -9223372036854775809}", -EPROTO);
+	CHECK_GARBAGE("number beyond a double", "{\"a\": 1e999}", -EPROTO);
+	CHECK_GARBAGE("out-of-range number, message not yet complete",
+		      "{\"a\": [1, 18446744073709551616]", -EPROTO);
 }
 
 /* LEVELS objects and arrays nested, a number inside: {"a":[[...[1]...]]} */

@@ -151,10 +151,18 @@ static int search_node(struct qmp *q, const struct search_node *node,
 		return r;
 	len = json_object_array_length(list);
 	for (i = 0; i < len && r == 0; i++) {
+		/* A member may be present and JSON null: json-c says so with
+		 * true and a NULL value. */
 		entry = json_object_array_get_idx(list, i);
 		if (!json_object_object_get_ex(entry, "name", &name) ||
-		    !json_object_object_get_ex(entry, "type", &type))
-			continue;
+		    !json_object_object_get_ex(entry, "type", &type) ||
+		    !json_object_is_type(name, json_type_string) ||
+		    !json_object_is_type(type, json_type_string)) {
+			r = qmp_fail(q, -EPROTO,
+				     "qom-list %s: an entry without a string \"name\" and \"type\"",
+				     node->path);
+			break;
+		}
 		n = json_object_get_string(name);
 		t = json_object_get_string(type);
 		if (is_balloon_child(t)) {
@@ -245,10 +253,11 @@ QMP_EXPORT int qmp_balloon_get_polling(struct qmp *q, const char *path,
 	r = qmp_qom_get(q, path, POLLING_PROPERTY, &value);
 	if (r < 0)
 		return r;
-	if (json_object_is_type(value, json_type_int))
+	if (json_object_is_type(value, json_type_int) &&
+	    json_object_get_int64(value) >= 0)
 		*seconds = json_object_get_int64(value);
 	else
-		r = qmp_fail(q, -EPROTO, "%s is not an integer",
+		r = qmp_fail(q, -EPROTO, "%s is not a whole number of seconds",
 			     POLLING_PROPERTY);
 	json_object_put(value);
 	return r;
@@ -319,8 +328,10 @@ QMP_EXPORT int qmp_balloon_stats_parse(struct json_object *obj,
 			st->known |= 1ull << i;
 		}
 	}
+	/* Seconds since the epoch, 0 before the first answer. */
 	if (json_object_object_get_ex(obj, "last-update", &value)) {
-		if (!json_object_is_type(value, json_type_int))
+		if (!json_object_is_type(value, json_type_int) ||
+		    json_object_get_int64(value) < 0)
 			goto malformed;
 		st->last_update = json_object_get_int64(value);
 	}

@@ -65,6 +65,10 @@ struct qmp {
 	char rbuf[64 * 1024];
 };
 
+/* A non-blocking call reads for at most this long, however much is
+ * ready, so that one flooding peer cannot stall a poll() loop. */
+#define DRAIN_BUDGET_MS 10
+
 /* ---- time -------------------------------------------------------------- */
 
 static int64_t now_ms(void)
@@ -78,6 +82,12 @@ static int64_t now_ms(void)
 int64_t qmp_deadline(int timeout_ms)
 {
 	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
+
+/* True once DEADLINE (-1: none) has passed. */
+static bool deadline_passed(int64_t deadline)
+{
+	return deadline >= 0 && now_ms() >= deadline;
 }
 
 int qmp_deadline_left(int64_t deadline)
@@ -164,7 +174,9 @@ static const char *qmp_error_member(const struct qmp *q, const char *key)
 {
 	struct json_object *s;
 
-	if (!q->qmp_error || !json_object_object_get_ex(q->qmp_error, key, &s))
+	/* A member may be present and JSON null (json-c: true, *s NULL). */
+	if (!q->qmp_error || !json_object_object_get_ex(q->qmp_error, key, &s) ||
+	    !json_object_is_type(s, json_type_string))
 		return NULL;
 	return json_object_get_string(s);
 }
@@ -412,8 +424,14 @@ static int drain_libvirt(struct qmp *q)
 	return r < 0 ? qmp_fail(q, r, "%s", desc) : 0;
 }
 
-/* Read and dispatch all that is ready now, without waiting. */
-static int drain_socket(struct qmp *q)
+/*
+ * Read and dispatch all that is ready now, without waiting, but not past
+ * DEADLINE: a peer that keeps the socket full (a flood of replies to ids
+ * never sent, blank space, a huge message) is read one buffer at a time
+ * with the clock checked after each; 0 then, with more to read (poll()
+ * says so), and the caller, who knows what it waits for, decides.
+ */
+static int drain_socket(struct qmp *q, int64_t deadline)
 {
 	ssize_t n;
 	int r;
@@ -431,9 +449,15 @@ static int drain_socket(struct qmp *q)
 			if (r < 0 || ((size_t)n < sizeof(q->rbuf) &&
 				      !(q->tls && qmp_tls_pending(q->tls))))
 				return r;
+			/* Past the deadline, stop (more is ready: poll() says
+			 * so), unless GnuTLS holds records poll() cannot see. */
+			if (deadline_passed(deadline) &&
+			    !(q->tls && qmp_tls_pending(q->tls)))
+				return 0;
 			continue;
 		}
-		if (n == 0)
+		/* A reset (QEMU closed with our request unread) is a close. */
+		if (n == 0 || errno == ECONNRESET)
 			return qmp_fail(q, -ECONNRESET,
 					"connection closed by QEMU");
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
@@ -449,7 +473,8 @@ static int drain_socket(struct qmp *q)
 
 /*
  * Wait until the socket is readable or DEADLINE passes (-ETIMEDOUT, not
- * sticky: the caller decides), then read and dispatch all that is ready.
+ * sticky: the caller decides), then read and dispatch what is ready, up
+ * to DEADLINE (drain_socket).
  */
 static int read_messages(struct qmp *q, int64_t deadline)
 {
@@ -461,7 +486,7 @@ static int read_messages(struct qmp *q, int64_t deadline)
 	 * that came with the end of the handshake, or decrypted ones):
 	 * poll() cannot see those, so with TLS read before waiting. */
 	if (q->tls) {
-		r = drain_socket(q);
+		r = drain_socket(q, deadline);
 		if (r < 0 || q->received != before)
 			return r;
 	}
@@ -474,7 +499,7 @@ static int read_messages(struct qmp *q, int64_t deadline)
 		if (errno != EINTR)
 			return qmp_fail(q, -errno, "poll: %s", strerror(errno));
 	}
-	return drain_socket(q);
+	return drain_socket(q, deadline);
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -628,8 +653,9 @@ QMP_EXPORT int qmp_send_message(struct qmp *q, struct json_object *msg,
 	if (!json_object_is_type(msg, json_type_object))
 		return -EINVAL;
 	qmp_clear_error(q);
-	if (json_object_object_get_ex(msg, "execute", &execute) ||
-	    json_object_object_get_ex(msg, "exec-oob", &execute))
+	if ((json_object_object_get_ex(msg, "execute", &execute) ||
+	     json_object_object_get_ex(msg, "exec-oob", &execute)) &&
+	    json_object_is_type(execute, json_type_string))
 		command = json_object_get_string(execute);
 
 	/* The caller's own id must be one we can match replies with. */
@@ -705,7 +731,12 @@ static int recv_reply(struct qmp *q, uint64_t id, struct json_object **ret,
 	if (!find_pending(q, id))
 		return -EINVAL;
 	while (!(p = find_pending(q, id))->reply) {
+		/* Messages that are not our reply (events, replies to ids
+		 * never sent) may keep coming: they do not extend the wait. */
 		r = read_messages(q, deadline);
+		if (r == 0 && !find_pending(q, id)->reply &&
+		    deadline_passed(deadline))
+			r = -ETIMEDOUT;
 		if (r == -ETIMEDOUT)
 			return qmp_fail(q, r, "no reply to %s within %d ms",
 					p->command, q->timeout_ms);
@@ -763,6 +794,8 @@ static int negotiate(struct qmp *q, int64_t deadline)
 
 	while (!q->greeting) {
 		r = read_messages(q, deadline);
+		if (r == 0 && !q->greeting && deadline_passed(deadline))
+			r = -ETIMEDOUT;
 		if (r == -ETIMEDOUT)
 			return qmp_fail(q, r, q->lv ?
 					"libvirt did not answer within %d ms" :
@@ -781,7 +814,8 @@ static int negotiate(struct qmp *q, int64_t deadline)
 	r = recv_reply(q, id, NULL, deadline);
 	if (r == -EREMOTEIO)
 		return qmp_fail(q, -EPROTO, "qmp_capabilities failed: %s",
-				qmp_get_error_desc(q));
+				qmp_get_error_desc(q) ? qmp_get_error_desc(q) :
+				"an error reply without a description");
 	q->negotiated = r == 0;
 	return r;
 }
@@ -941,7 +975,7 @@ QMP_EXPORT int qmp_connect_continue(struct qmp *q)
 		if (r < 0)
 			return r;
 	}
-	r = drain_socket(q);
+	r = drain_socket(q, qmp_deadline(DRAIN_BUDGET_MS));
 	if (r < 0)
 		return r;
 	if (!q->greeting)
@@ -1028,7 +1062,7 @@ QMP_EXPORT int qmp_recv_nowait(struct qmp *q, uint64_t id,
 	if (!p->reply) {
 		r = qmp_usable(q);
 		if (r == 0)
-			r = drain_socket(q);
+			r = drain_socket(q, qmp_deadline(DRAIN_BUDGET_MS));
 		if (r < 0)
 			return r;
 		p = find_pending(q, id);
@@ -1052,7 +1086,8 @@ QMP_EXPORT int qmp_get_version(const struct qmp *q, int *major, int *minor,
 		return -ENOTCONN;
 	if (!json_object_object_get_ex(q->greeting, "QMP", &o) ||
 	    !json_object_object_get_ex(o, "version", &o) ||
-	    !json_object_object_get_ex(o, "qemu", &o))
+	    !json_object_object_get_ex(o, "qemu", &o) ||
+	    !json_object_is_type(o, json_type_object))
 		return -ENODATA;
 	json_object_object_foreach(o, key, val) {
 		if (strcmp(key, "major") == 0 && major)
@@ -1104,6 +1139,7 @@ QMP_EXPORT int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms,
 			      struct json_object **event)
 {
 	int64_t deadline = qmp_deadline(timeout_ms);
+	bool timed_out = false;
 	size_t i = 0;
 	int r;
 
@@ -1118,12 +1154,17 @@ QMP_EXPORT int qmp_wait_event(struct qmp *q, const char *name, int timeout_ms,
 				return 0;
 			}
 		}
+		/* Other messages may keep coming: they do not extend the
+		 * wait. */
+		if (timed_out)
+			return -ETIMEDOUT;
 		r = qmp_usable(q);
 		if (r < 0)
 			return r;
 		r = read_messages(q, deadline);
-		if (r < 0)
+		if (r < 0 && r != -ETIMEDOUT)
 			return r;
+		timed_out = r == -ETIMEDOUT || deadline_passed(deadline);
 	}
 }
 

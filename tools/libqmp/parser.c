@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
@@ -77,12 +78,33 @@ static bool is_json_space(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Bytes of BUF (LEN > 0) up to the end of its first run of digits, or
+ * LEN: only the byte after a digit can complete a number, and in such a
+ * piece only its first byte follows a digit. */
+static size_t up_to_digits(const char *buf, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && !is_digit(buf[i]))
+		i++;
+	while (i < len && is_digit(buf[i]))
+		i++;
+	return i;
+}
+
 int qmp_parser_parse(struct qmp_parser *p, const char *buf, size_t len,
 		     size_t *used, struct json_object **msg)
 {
-	size_t skip = 0, n, end;
+	size_t skip = 0, n, end, done, piece;
 	struct json_object *obj;
 	enum json_tokener_error jerr;
+	const char *nul;
+	bool range;
 
 	*used = 0;
 	*msg = NULL;
@@ -109,8 +131,38 @@ int qmp_parser_parse(struct qmp_parser *p, const char *buf, size_t len,
 	if (n == 0)
 		goto too_big;
 
-	obj = json_tokener_parse_ex(p->tok, buf, (int)n);
-	jerr = json_tokener_get_error(p->tok);
+	/* json-c stops at a NUL byte as at the end of its input and calls
+	 * it "unexpected end of data"; JSON allows none, not even inside a
+	 * string (control characters must be escaped). */
+	nul = memchr(buf, '\0', n);
+	if (nul)
+		return parser_fail(p, -EPROTO,
+				   "invalid JSON: a NUL byte at offset %zu of the message",
+				   p->msg_bytes + (size_t)(nul - buf));
+
+	/* json-c converts numbers with strtoll/strtoull/strtod and keeps
+	 * their saturated result without a word (99999999999999999999
+	 * becomes 18446744073709551615), but leaves errno at ERANGE, until
+	 * the next number resets it. So feed it pieces that each end after
+	 * a run of digits: a piece then completes at most one number, and
+	 * errno after it tells an out-of-range number from the largest one. */
+	done = 0;
+	for (;;) {
+		piece = up_to_digits(buf + done, n - done);
+		errno = 0;
+		obj = json_tokener_parse_ex(p->tok, buf + done, (int)piece);
+		range = errno == ERANGE;
+		jerr = json_tokener_get_error(p->tok);
+		if (range && (jerr == json_tokener_continue ||
+			      jerr == json_tokener_success)) {
+			json_object_put(obj);
+			return parser_fail(p, -EPROTO,
+					   "invalid message: a number out of the 64-bit range");
+		}
+		if (jerr != json_tokener_continue || done + piece == n)
+			break;
+		done += piece;
+	}
 	if (jerr == json_tokener_continue) {
 		p->msg_bytes += n;
 		if (n < len)
@@ -127,7 +179,7 @@ int qmp_parser_parse(struct qmp_parser *p, const char *buf, size_t len,
 				   json_tokener_error_desc(jerr));
 	}
 
-	end = json_tokener_get_parse_end(p->tok);
+	end = done + json_tokener_get_parse_end(p->tok);
 	json_tokener_reset(p->tok);
 	p->msg_bytes = 0;
 	if (!json_object_is_type(obj, json_type_object)) {

@@ -37,6 +37,25 @@ static int qom_execute(struct qmp *q, const char *command, const char *path,
 	return r;
 }
 
+/* Every entry of a qom-list reply is an object with string "name" and
+ * "type" members, so callers can use both without checking (a member
+ * may be present and JSON null: json-c then gives true and NULL). */
+static bool entries_well_formed(struct json_object *list)
+{
+	struct json_object *entry, *member;
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(list); i++) {
+		entry = json_object_array_get_idx(list, i);
+		if (!json_object_object_get_ex(entry, "name", &member) ||
+		    !json_object_is_type(member, json_type_string) ||
+		    !json_object_object_get_ex(entry, "type", &member) ||
+		    !json_object_is_type(member, json_type_string))
+			return false;
+	}
+	return true;
+}
+
 QMP_EXPORT int qmp_qom_list(struct qmp *q, const char *path,
 			    struct json_object **ret)
 {
@@ -51,6 +70,12 @@ QMP_EXPORT int qmp_qom_list(struct qmp *q, const char *path,
 	if (!json_object_is_type(list, json_type_array)) {
 		json_object_put(list);
 		return qmp_fail(q, -EPROTO, "qom-list did not return a list");
+	}
+	if (!entries_well_formed(list)) {
+		json_object_put(list);
+		return qmp_fail(q, -EPROTO,
+				"qom-list %s: an entry without a string \"name\" and \"type\"",
+				path);
 	}
 	if (ret)
 		*ret = list;

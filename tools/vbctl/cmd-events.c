@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -69,8 +70,11 @@ int vbctl_print_event(struct vbctl *v, struct json_object *event)
 	char when[64];
 	struct tm tm;
 
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S",
-		 localtime_r(&seconds, &tm));
+	/* A timestamp the C library cannot show (QEMU's are plain
+	 * integers: anything may come) as the number of seconds. */
+	if (!localtime_r(&seconds, &tm) ||
+	    !strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(when, sizeof(when), "%llu", (unsigned long long)(us / 1000000));
 	return vbctl_print(v, VBCTL_PRINT_STREAM, event, "%s.%06u %s%s%s\n",
 			   when, (unsigned)(us % 1000000), qmp_event_name(event),
 			   data ? " " : "", data ? vbctl_json_text(data, false) : "");

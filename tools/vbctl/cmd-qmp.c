@@ -73,6 +73,9 @@ static int run_qmp(struct vbctl *v, int argc, char **argv)
 	if (rc)
 		return rc;
 	command = argv[optind];
+	if (!*command)
+		return vbctl_usage_error(v, &vbctl_cmd_qmp,
+					 "empty COMMAND: name a QMP command, e.g. query-status");
 	if (vbctl_kv_parse(argc - optind - 1, argv + optind + 1, &args, err,
 			   sizeof(err)))
 		return vbctl_usage_error(v, &vbctl_cmd_qmp, "%s", err);

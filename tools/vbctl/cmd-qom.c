@@ -195,21 +195,27 @@ static bool is_integer_type(const char *type)
 	return false;
 }
 
-/* TEXT as a decimal integer: int64 when signed, else uint64. */
-static struct json_object *integer_value(const char *text)
+/* TEXT as a decimal integer: int64 when signed, else uint64. NULL when
+ * it is not one, or (*range set) when it is one out of 64-bit range. */
+static struct json_object *integer_value(const char *text, bool *range)
 {
 	char *end;
 
+	*range = false;
 	errno = 0;
 	if (text[0] == '-') {
 		long long x = strtoll(text, &end, 10);
 
-		if (!errno && end != text && !*end)
+		if (end != text && !*end && errno == ERANGE)
+			*range = true;
+		else if (!errno && end != text && !*end)
 			return json_object_new_int64(x);
 	} else if (text[0] >= '0' && text[0] <= '9') {
 		unsigned long long x = strtoull(text, &end, 10);
 
-		if (!errno && !*end)
+		if (!*end && errno == ERANGE)
+			*range = true;
+		else if (!errno && !*end)
 			return json_object_new_uint64(x);
 	}
 	return NULL;
@@ -231,12 +237,17 @@ static struct json_object *convert_value(struct vbctl *v, const char *prop,
 					 int *rc)
 {
 	struct json_object *value;
+	bool range;
 	int is_json;
 
 	*rc = 0;
 	if (type && is_integer_type(type)) {
-		value = integer_value(text);
-		if (!value)
+		value = integer_value(text, &range);
+		if (!value && range)
+			*rc = vbctl_usage_error(v, &vbctl_cmd_qom_set,
+						"value '%s' for %s: out of range (the property's type is %s; QMP integers are from -2^63 to 2^64-1)",
+						text, prop, type);
+		else if (!value)
 			*rc = vbctl_usage_error(v, &vbctl_cmd_qom_set,
 						"value '%s' for %s: expected a whole number (the property's type is %s)",
 						text, prop, type);
@@ -253,6 +264,10 @@ static struct json_object *convert_value(struct vbctl *v, const char *prop,
 	if (type && (!strcmp(type, "str") || !strcmp(type, "string")))
 		return json_object_new_string(text);
 	value = vbctl_json_parse_value(text, &is_json);
+	if (is_json < 0)
+		*rc = vbctl_usage_error(v, &vbctl_cmd_qom_set,
+					"value '%s' for %s: number out of range (QMP integers are from -2^63 to 2^64-1); quote it for a string",
+					text, prop);
 	return is_json ? value : json_object_new_string(text);
 }
 

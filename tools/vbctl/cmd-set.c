@@ -231,6 +231,8 @@ static int follow(struct vbctl *v, struct set_wait *w, int timeout_ms)
 			break;
 		}
 		json_object_put(event);
+		if (rc)		/* reported; the connection is gone */
+			return rc;
 		/* Events we do not follow must not pile up. */
 		while ((event = qmp_event_pop(v->q)))
 			json_object_put(event);

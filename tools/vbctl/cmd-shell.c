@@ -557,7 +557,7 @@ static void execute(struct shell *sh, const char *line)
 		sh->failed = true;
 	if (sh->v->leave_shell)
 		sh->done = true;
-	if (sh->v->q && qmp_is_broken(sh->v->q))
+	if ((sh->v->q && qmp_is_broken(sh->v->q)) || sh->v->protocol_fault)
 		connection_lost(sh, rc == VBCTL_EXIT_CONN);
 }
 

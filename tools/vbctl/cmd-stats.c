@@ -7,6 +7,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +31,8 @@
 #define SAMPLE_POLL_MS 250
 /* QEMU's guest-stats value for "the guest did not report this". */
 #define STAT_UNSET UINT64_MAX
+/* --interval: whole seconds up to a day (QEMU takes up to 2^32/1000). */
+#define MAX_INTERVAL_S 86400
 
 static const struct option stats_options[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -141,12 +144,31 @@ static bool sample_changed(const struct qmp_balloon_stats *st,
 	return false;
 }
 
+/* Whether ST is current for polling every INTERVAL seconds: no older
+ * than one interval, give or take QEMU's one-second resolution. QEMU may
+ * send anything from 0 to INT64_MAX for both (libqmp checks last-update):
+ * compared without overflowing. */
+static bool sample_current(const struct qmp_balloon_stats *st, int64_t interval)
+{
+	int64_t last = qmp_balloon_stats_last_update(st), now = time(NULL);
+
+	return last >= now || now - last - SAMPLE_SLACK_S <= interval;
+}
+
+/* How long to wait for a new sample: one interval (at most a day, so
+ * nothing overflows) and the -t timeout. */
+static int64_t sample_wait_ms(int64_t interval_s, int timeout_ms)
+{
+	return (interval_s < MAX_INTERVAL_S ? interval_s : MAX_INTERVAL_S) * 1000 +
+	       timeout_ms;
+}
+
 /* Waits for a sample other than *ST; 0, 1 (none came) or 3. */
 static int wait_sample(struct vbctl *v, const char *path, int64_t interval_s,
 		       struct qmp_balloon_stats **st)
 {
 	struct qmp_balloon_stats *old = *st;
-	int64_t waited_ms = interval_s * 1000 + v->timeout_ms;
+	int64_t waited_ms = sample_wait_ms(interval_s, v->timeout_ms);
 	int64_t deadline = vbctl_now_ms() + waited_ms;
 	char why[128];
 	int rc;
@@ -184,6 +206,34 @@ static const char *stat_label(const char *key)
 	return strncmp(key, "stat-", 5) == 0 ? key + 5 : key;
 }
 
+/* A stat this vbctl does not know (a newer QEMU), as QEMU sent it: a
+ * whole number as a number, anything else as JSON, never a guess. */
+static void format_unknown_row(FILE *f, const char *key, struct json_object *value)
+{
+	if (json_object_is_type(value, json_type_int) &&
+	    json_object_get_int64(value) >= 0 &&
+	    json_object_get_uint64(value) != STAT_UNSET)
+		fprintf(f, "%-18s %llu\n", stat_label(key),
+			(unsigned long long)json_object_get_uint64(value));
+	else if (json_object_is_type(value, json_type_int) &&
+		 json_object_get_int64(value) >= 0)
+		fprintf(f, "%-18s -\n", stat_label(key));
+	else
+		fprintf(f, "%-18s %s\n", stat_label(key), vbctl_json_text(value, false));
+}
+
+/* LAST_UPDATE (seconds since the epoch) as local time; a time the C
+ * library cannot show (QEMU may send up to INT64_MAX) as the number. */
+static void format_time(int64_t last_update, char *buf, size_t len)
+{
+	time_t t = (time_t)last_update;
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) && strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm))
+		return;
+	snprintf(buf, len, "%lld seconds after the epoch", (long long)last_update);
+}
+
 static void format_row(FILE *f, const char *key, uint64_t value, bool bytes)
 {
 	char human[VBCTL_SIZE_HUMAN_MAX];
@@ -216,17 +266,15 @@ static char *format_table(const struct qmp_balloon_stats *st, int *lines)
 {
 	struct json_object *stats = NULL;
 	char when[64], *text = NULL;
-	time_t t = (time_t)qmp_balloon_stats_last_update(st);
 	uint64_t n;
 	size_t size = 0;
-	struct tm tm;
 	FILE *f;
 	int i;
 
 	f = open_memstream(&text, &size);
 	if (!f)
 		return NULL;
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+	format_time(qmp_balloon_stats_last_update(st), when, sizeof(when));
 	fprintf(f, "%-18s %s\n", "updated", when);
 	json_object_object_get_ex(qmp_balloon_stats_json(st), "stats", &stats);
 	for (i = 0; i < QMP_STAT_COUNT; i++) {
@@ -238,7 +286,7 @@ static char *format_table(const struct qmp_balloon_stats *st, int *lines)
 	}
 	json_object_object_foreach(stats, key, value) {
 		if (!known_key(key))
-			format_row(f, key, json_object_get_uint64(value), false);
+			format_unknown_row(f, key, value);
 	}
 	if (fclose(f)) {
 		free(text);
@@ -345,8 +393,7 @@ static int arm_polling(struct vbctl *v, int64_t want, bool force,
 	 * for a fresh one, or when the guest stopped answering (stats
 	 * frozen), wait for a new one. */
 	*fresh = !force && *interval == current && sample_usable(*st) &&
-		 time(NULL) - qmp_balloon_stats_last_update(*st) <=
-		 *interval + SAMPLE_SLACK_S;
+		 sample_current(*st, *interval);
 	return 0;
 }
 
@@ -425,6 +472,10 @@ static void fst_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 				       "guest-stats-polling-interval");
 	switch (tag) {
 	case FST_GET_POLLING:
+		if (!json_object_is_type(ret, json_type_int) ||
+		    json_object_get_int64(ret) < 0)
+			return fleet_finish(vm, VBCTL_EXIT_CONN,
+					    "guest-stats-polling-interval from QEMU is not a whole number of seconds");
 		current = json_object_get_int64(ret);
 		s->interval = fs->interval ? fs->interval :
 			      current ? current : DEFAULT_INTERVAL_S;
@@ -443,14 +494,12 @@ static void fst_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 					    "unexpected guest-stats from QEMU: %s",
 					    json_object_to_json_string(ret));
 		/* Current: the guest answered within the last interval. */
-		if (sample_usable(s->st) &&
-		    time(NULL) - qmp_balloon_stats_last_update(s->st) <=
-		    s->interval + SAMPLE_SLACK_S)
+		if (sample_usable(s->st) && sample_current(s->st, s->interval))
 			return fleet_finish(vm, VBCTL_EXIT_OK, NULL);
-		if (vbctl_now_ms() - s->since_ms >= s->interval * 1000 + fs->timeout_ms)
+		if (vbctl_now_ms() - s->since_ms >= sample_wait_ms(s->interval, fs->timeout_ms))
 			return fleet_finish(vm, VBCTL_EXIT_FAIL,
 					    "no statistics from the guest within %.1f s (the guest driver is not reporting stats, or the VM is paused)",
-					    (s->interval * 1000 + fs->timeout_ms) / 1000.0);
+					    sample_wait_ms(s->interval, fs->timeout_ms) / 1000.0);
 		fleet_wake(vm, SAMPLE_POLL_MS);
 		return;
 	}
@@ -590,6 +639,10 @@ static int run_stats(struct vbctl *v, int argc, char **argv)
 	rc = vbctl_check_args(v, &vbctl_cmd_stats, argc, argv, optind);
 	if (rc)
 		return rc;
+	if (interval > MAX_INTERVAL_S)
+		return vbctl_usage_error(v, &vbctl_cmd_stats,
+					 "bad value '%lld' for --interval: expected whole seconds from 1 to %d",
+					 (long long)interval, MAX_INTERVAL_S);
 	if (prometheus && (watch || count > 1 || v->json))
 		return vbctl_usage_error(v, &vbctl_cmd_stats,
 					 "--format prometheus writes one sample: not with --watch, --count or -j");

@@ -19,19 +19,41 @@ struct json_object *vbctl_json_parse_value(const char *text, int *is_json)
 {
 	struct json_tokener *tok;
 	struct json_object *obj;
-	size_t len = strlen(text);
-	bool whole;
+	size_t len = strlen(text), done, piece;
+	bool whole, range;
 
 	*is_json = 0;
 	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
 	if (!tok)
 		return NULL;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	/* Include the NUL so a number at the end is known to be complete. */
-	obj = json_tokener_parse_ex(tok, text, (int)len + 1);
+	/* Include the NUL so a number at the end is known to be complete.
+	 * json-c saturates numbers out of range (99999999999999999999 becomes
+	 * 18446744073709551615) and leaves errno at ERANGE until the next
+	 * number resets it: fed in pieces that end after a run of digits,
+	 * each piece completes at most one number, so errno after each one
+	 * tells. Then the caller can refuse rather than send another number
+	 * than the one typed. */
+	range = false;
+	obj = NULL;
+	for (done = 0; done <= len; done += piece) {
+		piece = strcspn(text + done, "0123456789");
+		piece += strspn(text + done + piece, "0123456789");
+		piece += !text[done + piece];	/* the NUL ends the last number */
+		errno = 0;
+		obj = json_tokener_parse_ex(tok, text + done, (int)piece);
+		range |= errno == ERANGE;
+		if (json_tokener_get_error(tok) != json_tokener_continue)
+			break;
+	}
 	whole = json_tokener_get_error(tok) == json_tokener_success &&
-		json_tokener_get_parse_end(tok) >= len;
+		done + json_tokener_get_parse_end(tok) >= len;
 	json_tokener_free(tok);
+	if (whole && range) {
+		json_object_put(obj);
+		*is_json = -1;
+		return NULL;
+	}
 	/* json-c takes NaN and Infinity even in strict mode; JSON has no
 	 * such numbers, so those stay strings. */
 	if (whole && json_object_is_type(obj, json_type_double) &&
@@ -123,6 +145,9 @@ static int kv_add(struct json_object *root, const char *token, char *err,
 		return -EINVAL;
 	}
 	value = vbctl_json_parse_value(eq + 1, &is_json);
+	if (is_json < 0)
+		return kv_error(err, errlen, token,
+				"number out of range (QMP numbers are 64-bit: integers from -2^63 to 2^64-1); quote it to send a string");
 	if (!is_json)
 		value = json_object_new_string(eq + 1);
 	if (json_object_object_add(parent, name, value)) {

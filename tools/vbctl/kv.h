@@ -27,7 +27,9 @@ int vbctl_kv_parse(int argc, char *const *argv, struct json_object **out,
 /*
  * TEXT as a JSON value if all of it parses as one (strict JSON: NaN and
  * Infinity are not numbers), else NULL. *is_json tells which: JSON null
- * is also NULL.
+ * is also NULL. *is_json is -1 (and NULL returned) for a number beyond
+ * what JSON numbers can carry here (integers outside -2^63..2^64-1, or
+ * beyond a double): it cannot be sent as typed.
  */
 struct json_object *vbctl_json_parse_value(const char *text, int *is_json);
 

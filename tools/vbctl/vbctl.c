@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 
+#include "print.h"
 #include "vbctl.h"
 
 void vbctl_init(struct vbctl *v)
@@ -188,13 +189,29 @@ int vbctl_reconnect(struct vbctl *v, const char *what, const char *reason)
 	return VBCTL_REARM;
 }
 
+/* An error reply may lack its class or description (or hold JSON null):
+ * libqmp then gives NULL, which is never passed to printf. */
+static const char *error_class(const struct vbctl *v)
+{
+	const char *class = v->q ? qmp_get_error_class(v->q) : NULL;
+
+	return class ? class : "QMP error";
+}
+
+static const char *error_desc(const struct vbctl *v)
+{
+	const char *desc = v->q ? qmp_get_error_desc(v->q) : NULL;
+
+	return desc ? desc : "(no description)";
+}
+
 int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what)
 {
 	const char *desc = v->q ? qmp_get_error_desc(v->q) : NULL;
 
 	if (rc == -EREMOTEIO) {
 		vbctl_error(v, VBCTL_EXIT_FAIL, "%s: %s: %s", what,
-			    qmp_get_error_class(v->q), desc ? desc : "(no description)");
+			    error_class(v), error_desc(v));
 		qmp_clear_error(v->q);
 		return VBCTL_EXIT_FAIL;
 	}
@@ -211,16 +228,50 @@ int vbctl_connection_lost(struct vbctl *v, const char *what)
 {
 	const char *desc = v->q ? qmp_get_error_desc(v->q) : NULL;
 	char prefix[128] = "";
+	int err;
 
 	if (what)
 		snprintf(prefix, sizeof(prefix), "%s: ", what);
-	if (v->q && qmp_is_broken(v->q) && qmp_get_error(v->q) == -ETIMEDOUT)
+	err = v->q && qmp_is_broken(v->q) ? qmp_get_error(v->q) : -ECONNRESET;
+	if (err == -ETIMEDOUT)
 		return vbctl_error(v, VBCTL_EXIT_CONN,
 				   "%sQEMU at %s did not answer within %g s (busy or stopped? try a longer -t)",
 				   prefix, v->addr, v->timeout_ms / 1000.0);
+	if (err == -ECONNRESET || err == -EPIPE)
+		return vbctl_error(v, VBCTL_EXIT_CONN,
+				   "%slost the connection to QEMU at %s: %s (did QEMU exit?)",
+				   prefix, v->addr, desc ? desc : "connection closed");
+	/* Garbage, an oversize message, an event flood: QEMU (or whatever
+	 * listens there) broke the protocol; the connection is useless. */
 	return vbctl_error(v, VBCTL_EXIT_CONN,
-			   "%slost the connection to QEMU at %s: %s (did QEMU exit?)",
-			   prefix, v->addr, desc ? desc : "connection closed");
+			   "%sbad data from QEMU at %s: %s (is it a QMP monitor? -v shows the traffic)",
+			   prefix, v->addr, desc ? desc : strerror(-err));
+}
+
+int vbctl_protocol_error(struct vbctl *v, const char *what,
+			 struct json_object *got, const char *fmt, ...)
+{
+	char why[256], shown[128];
+	const char *text;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	/* A reply may be megabytes long: show its start. */
+	text = got ? vbctl_json_text(got, false) : "nothing";
+	snprintf(shown, sizeof(shown), "%s", text);
+	if (strlen(text) >= sizeof(shown))
+		memcpy(shown + sizeof(shown) - 4, "...", 4);
+	vbctl_error(v, VBCTL_EXIT_CONN,
+		    "%s: bad data from QEMU at %s: %s, got %s (is it a QMP monitor? -v shows the traffic)",
+		    what, v->addr, why, shown);
+	/* Out of step with what it sent, the connection is not used again. */
+	v->q = qmp_unref(v->q);
+	free(v->balloon_path);
+	v->balloon_path = NULL;
+	v->protocol_fault = true;
+	return VBCTL_EXIT_CONN;
 }
 
 int vbctl_balloon_failed(struct vbctl *v, int rc, const char *what)
@@ -230,7 +281,7 @@ int vbctl_balloon_failed(struct vbctl *v, int rc, const char *what)
 	if (rc == -EREMOTEIO && class && strcmp(class, "DeviceNotActive") == 0) {
 		vbctl_error(v, VBCTL_EXIT_FAIL,
 			    "%s: no balloon device in this VM (QEMU says %s: %s); start QEMU with -device virtio-balloon-pci",
-			    what, class, qmp_get_error_desc(v->q));
+			    what, class, error_desc(v));
 		qmp_clear_error(v->q);
 		return VBCTL_EXIT_FAIL;
 	}
@@ -436,8 +487,9 @@ static void log_traffic(void *userdata, enum qmp_log_kind kind,
 /*
  * Why connecting failed, from the error code: a system error from
  * connect() is its strerror; a timeout is said in -t's seconds; what only
- * libqmp can tell (not a QMP server, a host that does not resolve, QEMU
- * closing during the greeting) is its description.
+ * libqmp can tell (not a QMP server, an oversize or too deep message, an
+ * event flood, a host that does not resolve, QEMU closing during the
+ * greeting) is its description.
  */
 static void connect_reason(struct vbctl *v, int rc, char *desc, size_t len)
 {
@@ -448,6 +500,8 @@ static void connect_reason(struct vbctl *v, int rc, char *desc, size_t len)
 		snprintf(desc, len, "no answer within %g s", v->timeout_ms / 1000.0);
 		break;
 	case -EPROTO:
+	case -EMSGSIZE:		/* a message over the limit, or too deep */
+	case -ENOBUFS:		/* an event flood */
 	case -EHOSTUNREACH:
 	case -ECONNRESET:
 	case -EKEYREJECTED:
@@ -601,6 +655,9 @@ int vbctl_connect(struct vbctl *v)
 	else if (strncmp(v->addr, "tls:", 4) == 0 &&
 		 rc == -ECONNRESET)
 		snprintf(hint, sizeof(hint), "QEMU ended the TLS session: with verify-peer=on it wants a client certificate its CA signed: --tls-cert and --tls-key");
+	else if (rc == -EPROTO || rc == -EMSGSIZE || rc == -ENOBUFS)
+		/* Something answered, but not as QEMU does. */
+		snprintf(hint, sizeof(hint), "is it a QEMU QMP monitor? -v shows what it sent");
 	else if (rc == -ETIMEDOUT || rc == -EAGAIN)
 		/* Connected but no greeting, or not even queued (its
 		 * listen backlog is full): the monitor is busy. */
@@ -656,8 +713,10 @@ bool vbctl_not_running(struct vbctl *v, char *why, size_t len)
 		return false;
 	}
 	stopped = json_object_object_get_ex(ret, "running", &running) &&
+		  json_object_is_type(running, json_type_boolean) &&
 		  !json_object_get_boolean(running) &&
-		  json_object_object_get_ex(ret, "status", &status);
+		  json_object_object_get_ex(ret, "status", &status) &&
+		  json_object_is_type(status, json_type_string);
 	if (stopped)
 		snprintf(why, len, "the VM is not running (QEMU status '%s'; 'vbctl qmp cont' resumes a paused VM)",
 			 json_object_get_string(status));
@@ -670,11 +729,13 @@ int vbctl_actual_from_event(struct vbctl *v, struct json_object *event,
 {
 	struct json_object *member;
 
+	/* Bytes: a whole number from 0 to 2^64-1 (libqmp refuses larger
+	 * ones), never a negative one read as a huge one or as 0. */
 	if (!json_object_object_get_ex(qmp_event_data(event), "actual", &member) ||
-	    !json_object_is_type(member, json_type_int))
-		return vbctl_error(v, VBCTL_EXIT_FAIL,
-				   "unexpected message from QEMU (no \"actual\"): %s",
-				   json_object_to_json_string(event));
+	    !json_object_is_type(member, json_type_int) ||
+	    json_object_get_int64(member) < 0)
+		return vbctl_protocol_error(v, "set", event,
+					    "a BALLOON_CHANGE event without a whole number \"actual\" of bytes");
 	*actual = json_object_get_uint64(member);
 	return 0;
 }

@@ -75,6 +75,9 @@ struct vbctl {
 	/* shell --logfile: every QMP message sent and received, one JSON
 	 * object a line with a timestamp; NULL: none. */
 	FILE *traffic_log;
+	/* vbctl_protocol_error() dropped the connection (the shell ends as
+	 * when it is lost). */
+	bool protocol_fault;
 };
 
 /* What a positional argument is, so the shell can complete it. */
@@ -201,8 +204,9 @@ int vbctl_usage_error(struct vbctl *v, const struct vbctl_cmd *cmd,
 int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what);
 
 /* The one report of a lost connection: "WHAT: lost the connection to QEMU
- * at ADDR: why (did QEMU exit?)", or that QEMU did not answer within -t.
- * WHAT may be NULL. Returns 3. */
+ * at ADDR: why (did QEMU exit?)" when it closed, that QEMU did not answer
+ * within -t, or "bad data from QEMU" (garbage, an oversize message, an
+ * event flood). WHAT may be NULL. Returns 3. */
 int vbctl_connection_lost(struct vbctl *v, const char *what);
 
 /*
@@ -218,6 +222,15 @@ static inline bool vbctl_wants_reconnect(const struct vbctl *v, bool dflt)
 {
 	return v->reconnect < 0 ? dflt : v->reconnect;
 }
+
+/*
+ * A reply of the wrong shape (GOT, borrowed; NULL: none), reported for
+ * WHAT as "bad data from QEMU" with the reason FMT and the start of GOT.
+ * Like every protocol fault it returns 3, and the connection is dropped.
+ */
+int vbctl_protocol_error(struct vbctl *v, const char *what,
+			 struct json_object *got, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* Like vbctl_qmp_failed(), but DeviceNotActive (from query-balloon or
  * balloon) is reported as "no balloon device in this VM". */
@@ -280,8 +293,9 @@ int vbctl_idle(struct vbctl *v, int ms, const char *what);
  * WHY, when it is not running; false when it runs, or when asking fails
  * (the guess stands). */
 bool vbctl_not_running(struct vbctl *v, char *why, size_t len);
-/* The "actual" member of a BALLOON_CHANGE event's data (bytes). 0, or 1
- * (reported) when it is missing. */
+/* The "actual" member of a BALLOON_CHANGE event's data (bytes). 0, or 3
+ * (a protocol fault, reported; the connection is dropped) when it is
+ * missing or not a whole number of bytes. */
 int vbctl_actual_from_event(struct vbctl *v, struct json_object *event,
 			    uint64_t *actual);
 /* ---- JSON that vbctl builds -------------------------------------------------

@@ -1,0 +1,206 @@
+# SPDX-License-Identifier: MIT
+"""vbctl against hostile QMP servers: every command against every stream
+of tests/lib/hostile_streams.py (a scripted fake QMP server on a unix
+socket, tests/lib/fakeqmp.py). For each pair: no death by a signal, no
+sanitizer report, no "(null)", the -t deadline kept within a small margin,
+bounded memory, one "vbctl: " line per error, and the exit status and
+message the catalogue expects (3 and a message naming the fault for
+protocol and connection faults). Then command lines whose numbers cannot
+be sent as they are: usage errors, nothing sent."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from fakeqmp import FakeQmp, POLL_INTERVAL
+from hostile_streams import ALL, CATALOGUE, CLOSED
+from vbtest import Tap, vbctl_argv
+
+T = 1.0                 # vbctl -t, seconds
+MARGIN = 1.5            # seconds a run may take beyond its deadline (load)
+# Peak RSS a run may reach: the 4 MiB message limit bounds json-c's
+# objects to ~150 MiB; ASan's redzones and quarantine take more.
+MEM_LIMIT_MB = 1024 if os.environ.get("VBALLOON_SANITIZED") == "yes" else 256
+WORKERS = 4
+
+# key -> (argv after the global options, stdin, deadline in seconds)
+COMMANDS = {
+    "query": (["query"], None, 2 * T),
+    "set": (["set", "1G"], None, 2 * T),
+    "set-pct": (["set", "50%"], None, 2 * T),
+    "set-wait": (["set", "1G", "--wait"], None, 2 * T),
+    # stats waits up to one polling interval for a new sample
+    "stats": (["stats"], None, 2 * T + POLL_INTERVAL),
+    "qom-list": (["qom-list", "balloon"], None, 2 * T),
+    "qom-get": (["qom-get", "balloon", "guest-stats-polling-interval"], None, 2 * T),
+    "qom-set": (["qom-set", "balloon", "guest-stats-polling-interval", "2"], None, 2 * T),
+    "events": (["events", "--count", "1"], None, 2 * T),
+    "qmp": (["qmp", "query-status"], None, 2 * T),
+    "qmp-qom": (["qmp", "qom-get", "path=balloon", "property=type"], None, 2 * T),
+    "shell": (["shell"], "query\nqom-get balloon type\n", 3 * T),
+}
+
+SANITIZER = re.compile(r"Sanitizer|runtime error:")
+
+t = Tap()
+
+
+class Run:
+    pass
+
+
+def run_vbctl(sock, args, stdin, deadline):
+    """vbctl -t T -s SOCK ARGS; SIGINT at DEADLINE + MARGIN (a stream that
+    never ends), SIGKILL 2 s later. Returns a Run with rc (negative: the
+    signal), out, err, seconds, maxrss_mb, interrupted."""
+    r = Run()
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        argv = vbctl_argv() + ["-t", str(T), "-s", sock] + args
+        start = time.monotonic()
+        p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                             stdout=out, stderr=err, start_new_session=True)
+        if stdin:
+            try:
+                p.stdin.write(stdin.encode())
+                p.stdin.close()
+            except OSError:
+                pass
+        r.interrupted = False
+
+        def overrun():
+            r.interrupted = True
+            try:
+                os.kill(p.pid, signal.SIGINT)
+                time.sleep(2)
+                os.kill(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+        timer = threading.Timer(deadline + MARGIN, overrun)
+        timer.start()
+        _, status, usage = os.wait4(p.pid, 0)
+        timer.cancel()
+        r.seconds = time.monotonic() - start
+        p.returncode = r.rc = os.waitstatus_to_exitcode(status)
+        r.maxrss_mb = usage.ru_maxrss / 1024
+        out.seek(0)
+        err.seek(0)
+        r.out = out.read().decode("utf-8", "replace")
+        r.err = err.read().decode("utf-8", "replace")
+    return r
+
+
+def check(stream, key, expect, r, deadline):
+    problems = []
+    if r.rc < 0:
+        problems.append("killed by signal %d" % -r.rc)
+    if r.interrupted:
+        problems.append("still running %.1f s after its %.1f s deadline" % (MARGIN, deadline))
+    if r.seconds > deadline + MARGIN:
+        problems.append("took %.2f s, deadline %.1f s + %.1f s" % (r.seconds, deadline, MARGIN))
+    if SANITIZER.search(r.err):
+        problems.append("sanitizer report")
+    if "(null)" in r.out or "(null)" in r.err:
+        problems.append("printed (null)")
+    if r.maxrss_mb > MEM_LIMIT_MB:
+        problems.append("peak memory %.0f MiB > %d MiB" % (r.maxrss_mb, MEM_LIMIT_MB))
+    bad_lines = [line for line in r.err.splitlines() if not line.startswith("vbctl: ")]
+    if bad_lines:
+        problems.append("stderr line without 'vbctl: ': %r" % bad_lines[0][:200])
+    # A big message may take longer to parse than -t allows (the
+    # sanitized build): then the timeout is the right answer.
+    want_rc = expect.rc if isinstance(expect.rc, tuple) else (expect.rc,)
+    if r.rc not in want_rc:
+        problems.append("exit %d, want %s" % (r.rc, " or ".join(map(str, want_rc))))
+    if expect.regex and not re.search(expect.regex, r.err):
+        problems.append("stderr does not match /%s/" % expect.regex)
+    if expect.out and not re.search(expect.out, r.out):
+        problems.append("stdout does not match /%s/" % expect.out)
+    # "did QEMU exit?" is for a closed connection, not for garbage,
+    # oversize messages or floods.
+    if "did QEMU exit" in r.err and expect.regex != CLOSED:
+        problems.append("says 'did QEMU exit?' for a fault that is not a closed connection")
+    desc = "%s: %s: %r (%.2f s, %.0f MiB)" % (stream.name, key, expect, r.seconds, r.maxrss_mb)
+    if not t.ok(not problems, desc):
+        t.diag("; ".join(problems))
+        t.diag("exit %r, stderr: %s" % (r.rc, r.err[-600:]))
+        t.diag("stdout: %s" % r.out[:300])
+
+
+def run_stream(stream, expects):
+    with FakeQmp(stream.name) as server:
+        jobs = []
+        # Streams of megabytes run one command at a time: several at once
+        # starve the fake server (one Python process) of the CPU, and a
+        # greeting that comes late is a timeout.
+        heavy = re.search(r"huge|big", stream.name)
+        with ThreadPoolExecutor(1 if heavy else WORKERS) as pool:
+            for key, (args, stdin, deadline) in COMMANDS.items():
+                expect = expects.get(key, expects[ALL])
+                jobs.append((key, expect, deadline,
+                             pool.submit(run_vbctl, server.sock, args, stdin, deadline)))
+        for key, expect, deadline, job in jobs:
+            check(stream, key, expect, job.result(), deadline)
+
+
+started = time.monotonic()
+vbctl_argv()
+# The catalogue is a test of its own: names unique, every command covered.
+names = [s.name for s, _ in CATALOGUE]
+t.ok(len(names) == len(set(names)), "%d streams, unique names" % len(names))
+# HOSTILE_STREAMS=REGEX runs only the streams whose names match.
+only = re.compile(os.environ.get("HOSTILE_STREAMS", ""))
+for stream, expects in CATALOGUE:
+    if not only.search(stream.name):
+        continue
+    unknown = set(expects) - set(COMMANDS) - {ALL}
+    if unknown:
+        t.ok(False, "%s: expectations for unknown commands %s" % (stream.name, unknown))
+    run_stream(stream, expects)
+
+# ---- numbers that cannot be sent as they are ------------------------------
+with FakeQmp("good") as server:
+    def sent(command):
+        return [q for q in server.requests if q.get("execute") == command]
+
+    r = run_vbctl(server.sock, ["query"], None, 2 * T)
+    t.is_((r.rc, r.out), (0, "actual: 1.00 GiB (1073741824 bytes)\n"),
+          "against the good stream: query prints the whole line")
+
+    r = run_vbctl(server.sock, ["qmp", ""], None, 2 * T)
+    t.ok(r.rc == 2 and "empty" in r.err and not sent(""),
+         "qmp '': usage error, nothing sent")
+    if r.rc != 2:
+        t.diag(r.err)
+
+    r = run_vbctl(server.sock, ["stats", "--interval", "9223372036854775807"], None, 2 * T)
+    t.ok(r.rc == 2 and "'9223372036854775807' for --interval" in r.err,
+         "stats --interval 9223372036854775807: usage error naming it")
+    if r.rc != 2:
+        t.diag(r.err)
+
+    r = run_vbctl(server.sock, ["qom-set", "balloon", "guest-stats-polling-interval",
+                                "99999999999999999999"], None, 2 * T)
+    t.ok(r.rc == 2 and "out of range" in r.err and "expected a whole number" not in r.err
+         and not sent("qom-set"),
+         "qom-set of a whole number out of range: says so, nothing set")
+    t.diag(r.err.strip())
+
+    r = run_vbctl(server.sock, ["qmp", "balloon", "value=99999999999999999999"], None, 2 * T)
+    t.ok(r.rc == 2 and "value=99999999999999999999" in r.err and "range" in r.err
+         and not sent("balloon"),
+         "qmp balloon value=99999999999999999999: usage error, nothing sent")
+    t.diag(r.err.strip())
+
+    r = run_vbctl(server.sock, ["qmp", "balloon", "value=18446744073709551615"], None, 2 * T)
+    t.ok(r.rc == 0 and sent("balloon") and
+         sent("balloon")[-1]["arguments"]["value"] == 18446744073709551615,
+         "qmp balloon value=18446744073709551615: 2^64-1 is sent as it is")
+
+t.diag("%.0f s" % (time.monotonic() - started))
+sys.exit(t.done())
