@@ -224,7 +224,7 @@ int main(void)
 	offers(c, "set 1G --", W("--timeout", "--wait"));
 	offers(c, "events --", W("--count"));
 	offers(c, "doctor --", W("--target"));
-	offers(c, "shell --", W("--pretty"));
+	offers(c, "shell --", W("--hmp", "--logfile", "--pretty"));
 	offers(c, "query --", NONE);
 	offers_some(c, "help ", W("query", "set", "shell", "help"));
 	offers(c, "help que", W("query", "query-balloon", "query-commands",
