@@ -24,7 +24,7 @@ for arg in "$@"; do
 done
 
 if [ "$deps" = yes ]; then
-	"$top/scripts/install-deps.sh" || { echo "check.sh: installing dependencies failed" >&2; exit 1; }
+	"$top/scripts/install-deps.sh" --tests || { echo "check.sh: installing dependencies failed" >&2; exit 1; }
 fi
 cd "$top" && autoreconf -fi >/dev/null 2>&1 || { echo "check.sh: autoreconf failed" >&2; exit 1; }
 

@@ -5,7 +5,10 @@
 # use (clang: libFuzzer for make fuzz), libvirt (libqmp's libvirt
 # transport; the tests start a private libvirtd under tini), and
 # busybox-static and cpio (the Linux guest that scripts/linux-guest.sh
-# builds). Run as root or with sudo available.
+# builds). With --tests, also what only the test suite needs: an sshd that
+# the remote-libvirt test starts, privately, on a loopback port (a server
+# nobody should get just by setting vballoon up). Run as root or with sudo
+# available.
 set -eu
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -21,6 +24,12 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 # drives bash with bash-completion) and the Prometheus metrics (promtool and
 # a real Prometheus in the tests).
 HOST_PACKAGES="libmicrohttpd-dev dpkg-dev debhelper lintian bash-completion prometheus"
+TEST_PACKAGES=
+case "${1:-}" in
+--tests) TEST_PACKAGES="openssh-server openssh-client" ;;
+"") ;;
+*) echo "install-deps.sh: unknown option '$1' (usage: install-deps.sh [--tests])" >&2; exit 2 ;;
+esac
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $PACKAGES $HOST_PACKAGES
+$SUDO apt-get install -y -qq --no-install-recommends $PACKAGES $HOST_PACKAGES $TEST_PACKAGES

@@ -131,7 +131,8 @@ VBCTL_TEST_PROGS = \
 	tests/e2e/test-shell-qmp-shell.py \
 	tests/e2e/test-vbctl-fleet.py \
 	tests/e2e/test-vbctl-top.py \
-	tests/e2e/test-vbctl-libvirt.py
+	tests/e2e/test-vbctl-libvirt.py \
+	tests/e2e/test-vbctl-libvirt-ssh.py
 TESTS += $(VBCTL_TEST_PROGS)
 EXTRA_DIST += $(VBCTL_TEST_PROGS) tests/lib/libvirttest.py
 # Every vbctl command against a catalogue of hostile QMP streams played by
