@@ -154,6 +154,18 @@ try:
          "events: BALLOON_CHANGE arrives over qemu+ssh (%r)" % line.strip())
     t.is_(p.returncode, 0, "events ends with 0 on Ctrl-C")
 
+    # The greeting libqmp makes up for a libvirt domain carries that
+    # domain's own QEMU version (query-version), as doctor reports it.
+    qv = re.search(r"version (\d+)\.(\d+)",
+                   subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True,
+                                  text=True).stdout)
+    r = lv.vbctl(d + ["doctor"])
+    t.ok(r.rc == 0 and qv and "QEMU %s.%s " % qv.groups() in r.out,
+         "doctor over qemu+ssh knows the domain's QEMU version (%s)"
+         % (qv.group(0) if qv else "?"))
+    if not r.out:
+        t.diag(repr(r))
+
     r = lv.vbctl(d + ["top", "--once"])
     check(r, 0, "top --once over qemu+ssh")
     t.ok(re.search(r"^vb1 +256\.00 MiB +\d+\.\d\d MiB", r.out, re.M), "a row for the domain")

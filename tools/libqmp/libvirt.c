@@ -313,18 +313,33 @@ static void on_event(virConnectPtr conn, virDomainPtr dom, const char *event,
 	post(lv, msg, 0, NULL);
 }
 
-/* The greeting QEMU would have sent, from the version libvirt reports:
- * libvirt negotiated capabilities with QEMU long ago. */
-static struct json_object *make_greeting(virConnectPtr conn)
+/* The greeting QEMU would have sent, with the version of the domain's own
+ * QEMU (query-version through the monitor: one cheap RPC, where
+ * virConnectGetVersion() reports the default binary's version and may cost
+ * the daemon seconds re-checking its capabilities). libvirt negotiated
+ * capabilities with QEMU long ago. */
+static struct json_object *make_greeting(virDomainPtr dom)
 {
-	struct json_object *msg, *qmp, *version, *qemu;
-	unsigned long hv = 0;
+	struct json_object *msg, *qmp, *version, *reply = NULL, *ret, *qemu = NULL;
+	char *result = NULL;
 
-	virConnectGetVersion(conn, &hv);
-	qemu = json_object_new_object();
-	json_object_object_add(qemu, "major", json_object_new_int((int)(hv / 1000000)));
-	json_object_object_add(qemu, "minor", json_object_new_int((int)(hv / 1000 % 1000)));
-	json_object_object_add(qemu, "micro", json_object_new_int((int)(hv % 1000)));
+	if (virDomainQemuMonitorCommand(dom, "{\"execute\":\"query-version\"}",
+					&result, 0) == 0 && result)
+		reply = json_tokener_parse(result);
+	free(result);
+	if (json_object_object_get_ex(reply, "return", &ret) &&
+	    json_object_object_get_ex(ret, "qemu", &qemu) &&
+	    json_object_is_type(qemu, json_type_object))
+		json_object_get(qemu);
+	else
+		qemu = NULL;
+	json_object_put(reply);
+	if (!qemu) {	/* unknown: as QEMU 0.0.0 */
+		qemu = json_object_new_object();
+		json_object_object_add(qemu, "major", json_object_new_int(0));
+		json_object_object_add(qemu, "minor", json_object_new_int(0));
+		json_object_object_add(qemu, "micro", json_object_new_int(0));
+	}
 	version = json_object_new_object();
 	json_object_object_add(version, "qemu", qemu);
 	json_object_object_add(version, "package", json_object_new_string("(through libvirt)"));
@@ -398,7 +413,7 @@ static bool open_domain(struct qmp_libvirt *lv)
 		     lv->uri, last_error());
 		return false;
 	}
-	post(lv, make_greeting(lv->conn), 0, NULL);
+	post(lv, make_greeting(lv->dom), 0, NULL);
 	return true;
 }
 
