@@ -5,6 +5,8 @@
  * severe first, and what cannot be seen on this machine's QEMU (older
  * versions without x-query-virtio-status or free page reporting).
  */
+#include "config.h"
+
 #include <errno.h>
 
 #include "../tap.h"

@@ -4,6 +4,8 @@
  * balloon (without changing anything), hands it to the rules in doctor.c
  * and prints their findings, each with what to do.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

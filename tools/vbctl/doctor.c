@@ -4,6 +4,8 @@
  * a VM, from the facts QMP showed (doctor.h), each finding with what to do.
  * Pure: cmd-doctor.c gathers the facts and prints the findings.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
