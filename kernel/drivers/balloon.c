@@ -11,7 +11,8 @@
  * less) deflates first, in whole batches; after such a deflate,
  * inflation stops at the threshold until the host sets a new target (the
  * same place unless the threshold was raised). balloon.debug=1 prints a
- * line per batch.
+ * line per batch. The reclaim hook says on the console when it finds
+ * inflate batches in flight and when it waits for the device.
  *
  * With PAGE_REPORTING (5.5.6.7), pages freed since their last report are
  * reported BALLOON_REPORT_DELAY_MS after BALLOON_REPORT_MIN bytes of them
@@ -686,7 +687,9 @@ static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
 	struct balloon *b = arg;
 	uint64_t deadline = time_ms() + BALLOON_DEVICE_TIMEOUT_MS;
 	uint64_t given_back = b->given_back;
+	uint64_t in_flight = b->inflating;
 	uint64_t n, freed = 0;
+	unsigned waits = 0;
 	uint32_t got;
 
 	/* Hinted pages first: they are ours, the device only skips them. */
@@ -702,6 +705,10 @@ static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
 	/* Batches the device is done with, whose interrupt's work has not
 	 * run yet, are held pages already. */
 	balloon_reap(b);
+	if (in_flight)
+		printk("balloon: reclaim: %llu pages in inflate batches in flight, "
+		       "%llu returned\n", (unsigned long long)in_flight,
+		       (unsigned long long)(in_flight - b->inflating));
 	n = balloon_reclaim_pages(pages(want_bytes + PAGE_SIZE - 1),
 				  b->held.count + b->inflating);
 	if (n == 0)
@@ -720,9 +727,13 @@ static uint64_t balloon_reclaim(uint64_t want_bytes, void *arg)
 		/* Every batch, or every page, is in flight: let the device
 		 * return a batch. */
 		virtqueue_kick(b->deflate_vq);
+		waits++;
 		if (!balloon_wait_device(b, deadline))
 			break;
 	}
+	if (waits)
+		printk("balloon: reclaim: %u waits for the device to return a batch\n",
+		       waits);
 	virtqueue_kick(b->deflate_vq);
 	if (b->tell_host)
 		while (b->deflating && balloon_wait_device(b, deadline))

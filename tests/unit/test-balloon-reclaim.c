@@ -458,6 +458,8 @@ int main(void)
 	is_u64(got, BALLOON_BATCH_PFNS * PAGE_SIZE,
 	       "allocation during the inflation: the hook waits for the device and deflates "
 	       "a batch of %d pages", BALLOON_BATCH_PFNS);
+	is_str(last_log, "balloon: reclaim: 1 waits for the device to return a batch\n",
+	       "...and says on the console that it waited");
 	is_u64(mm_free_bytes(), free_before + got, "...which are free for the allocation");
 	is_int(dev.early_deflates, 0, "...each acknowledged by the device before its deflate");
 	settle();
