@@ -37,10 +37,11 @@ EXTRA_DIST += tests/run-test tests/tap.h \
 LIBQMP_TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir) -I$(top_srcdir)/tests
 LIBQMP_TEST_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 LIBQMP_TEST_LDADD = tools/libqmp/libqmp-internal.la $(JSONC_LIBS)
+noinst_HEADERS += tests/unit/qmp-fake.h
 check_PROGRAMS += tests/unit/test-parser tests/unit/test-connection \
-	tests/e2e/test-libqmp-qemu
+	tests/unit/test-qmp-balloon tests/e2e/test-libqmp-qemu
 TESTS += tests/unit/test-parser tests/unit/test-connection \
-	tests/e2e/test-libqmp-qemu
+	tests/unit/test-qmp-balloon tests/e2e/test-libqmp-qemu
 tests_unit_test_parser_SOURCES = tests/unit/test-parser.c
 tests_unit_test_parser_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
 tests_unit_test_parser_CFLAGS = $(LIBQMP_TEST_CFLAGS)
@@ -50,6 +51,11 @@ tests_unit_test_connection_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
 tests_unit_test_connection_CFLAGS = $(LIBQMP_TEST_CFLAGS) -pthread
 tests_unit_test_connection_LDADD = $(LIBQMP_TEST_LDADD)
 tests_unit_test_connection_LDFLAGS = $(AM_LDFLAGS) -pthread
+tests_unit_test_qmp_balloon_SOURCES = tests/unit/test-qmp-balloon.c
+tests_unit_test_qmp_balloon_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
+tests_unit_test_qmp_balloon_CFLAGS = $(LIBQMP_TEST_CFLAGS) -pthread
+tests_unit_test_qmp_balloon_LDADD = $(LIBQMP_TEST_LDADD)
+tests_unit_test_qmp_balloon_LDFLAGS = $(AM_LDFLAGS) -pthread
 tests_e2e_test_libqmp_qemu_SOURCES = tests/e2e/test-libqmp-qemu.c
 tests_e2e_test_libqmp_qemu_CPPFLAGS = $(LIBQMP_TEST_CPPFLAGS)
 tests_e2e_test_libqmp_qemu_CFLAGS = $(LIBQMP_TEST_CFLAGS)
