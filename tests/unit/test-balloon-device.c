@@ -10,8 +10,6 @@
  */
 #include "config.h"
 
-#include <sys/mman.h>
-
 #include "tap.h"
 #include "../../kernel/virtio/virtio.c"
 #include "../../kernel/virtio/virtqueue.c"
@@ -38,78 +36,6 @@ void work_cancel(struct work *w)
 {
 	w->timer_armed = false;
 	w->queued = false;
-}
-
-/* Guest RAM below 4 GiB (32-bit PFNs), a free stack of pages. */
-#define RAM_PAGES	4096		/* 16 MiB */
-
-static uint8_t *ram;
-static paddr_t free_stack[RAM_PAGES];
-static size_t nfree;
-static void (*report_hook)(void *arg);
-static void *report_arg;
-
-paddr_t page_alloc_noreclaim(void)
-{
-	return nfree ? free_stack[--nfree] : 0;
-}
-
-void page_free(paddr_t page)
-{
-	if (page < virt_to_phys(ram) || page >= virt_to_phys(ram + RAM_PAGES * PAGE_SIZE) ||
-	    nfree == RAM_PAGES)
-		panic("page_free(%" PRIx64 "): not a free-able page\n", page);
-	free_stack[nfree++] = page;
-}
-
-void page_free_discarded(paddr_t page)
-{
-	page_free(page);
-}
-
-void mm_set_report_hook(void (*fn)(void *arg), void *arg, uint64_t threshold)
-{
-	(void)threshold;
-	report_hook = fn;
-	report_arg = arg;
-}
-
-uint64_t mm_unreported_bytes(void)
-{
-	return 0;
-}
-
-/* No round ever finds memory to report: the timer is what is tested. */
-size_t mm_report_take(struct mm_run *runs, size_t max_runs,
-		      uint64_t max_run_pages, uint64_t floor_bytes)
-{
-	(void)runs, (void)max_runs, (void)max_run_pages, (void)floor_bytes;
-	return 0;
-}
-
-void mm_report_return(const struct mm_run *runs, size_t n)
-{
-	(void)runs, (void)n;
-}
-
-uint64_t mm_free_bytes(void)
-{
-	return nfree * PAGE_SIZE;
-}
-
-uint64_t mm_total_bytes(void)
-{
-	return RAM_PAGES * PAGE_SIZE;
-}
-
-uint64_t mm_minor_faults(void)
-{
-	return 0;
-}
-
-void mm_set_reclaim_hook(mm_reclaim_fn fn, void *arg, uint64_t threshold)
-{
-	(void)fn, (void)arg, (void)threshold;
 }
 
 /* --- attaching to a fake device ------------------------------------- */
@@ -211,14 +137,6 @@ static void test_report_timer(void)
 	report_hook(report_arg);
 	is_u64(balloon.report.due_ms, due,
 	       "more frees 600 and 1200 ms later do not push the report back");
-}
-
-/* The host sets num_pages; the config interrupt's work runs. */
-static void set_target(uint32_t pages)
-{
-	fake.config[BALLOON_CFG_NUM_PAGES / 4] = pages;
-	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
-	run_work(&fake.vd.config_work);
 }
 
 /* The device uses every inflate and deflate buffer, and the queue
@@ -362,17 +280,7 @@ static void test_free_page_hint(void)
 
 int main(void)
 {
-#if !defined(__x86_64__) || !defined(MAP_32BIT)
-	tap_skip_all("needs x86-64 Linux (io.h helpers, MAP_32BIT for 32-bit PFNs)");
-#endif
-	ram = mmap(NULL, RAM_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
-	if (ram == MAP_FAILED) {
-		perror("mmap");
-		return 1;
-	}
-	for (size_t i = RAM_PAGES; i > 0; i--)
-		page_free(virt_to_phys(ram + (i - 1) * PAGE_SIZE));
+	fake_ram_init();
 	fake_ops.version_1 = true;
 	balloon_init();
 

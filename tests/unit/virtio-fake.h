@@ -223,4 +223,118 @@ static unsigned device_use_all(unsigned index)
 	return n;
 }
 
+#ifdef KERNEL_BALLOON_H
+/* --- for the balloon driver (kernel/drivers/balloon.c included before):
+ * guest RAM below 4 GiB (32-bit PFNs) as a stack of free pages, the mm
+ * services the driver uses, and the host setting a target. Free page
+ * reports never find memory: this mm has no report rounds. */
+
+#include <sys/mman.h>
+
+#define RAM_PAGES	4096		/* 16 MiB */
+
+static uint8_t *ram;
+static paddr_t free_stack[RAM_PAGES];
+static size_t nfree;
+static void (*fake_page_freed)(paddr_t page);	/* sees every free first */
+static void (*report_hook)(void *arg);
+static void *report_arg;
+static mm_reclaim_fn reclaim_hook;
+static void *reclaim_arg;
+static uint64_t reclaim_threshold;
+
+paddr_t page_alloc_noreclaim(void)
+{
+	return nfree ? free_stack[--nfree] : 0;
+}
+
+void page_free(paddr_t page)
+{
+	if (page < virt_to_phys(ram) || page >= virt_to_phys(ram + RAM_PAGES * PAGE_SIZE) ||
+	    nfree == RAM_PAGES)
+		panic("page_free(%" PRIx64 "): not a free-able page\n", page);
+	if (fake_page_freed)
+		fake_page_freed(page);
+	free_stack[nfree++] = page;
+}
+
+/* Deflated pages: the same free stack. */
+void page_free_discarded(paddr_t page)
+{
+	page_free(page);
+}
+
+void mm_set_report_hook(void (*fn)(void *arg), void *arg, uint64_t threshold)
+{
+	(void)threshold;
+	report_hook = fn;
+	report_arg = arg;
+}
+
+uint64_t mm_unreported_bytes(void)
+{
+	return 0;
+}
+
+size_t mm_report_take(struct mm_run *runs, size_t max_runs,
+		      uint64_t max_run_pages, uint64_t floor_bytes)
+{
+	(void)runs, (void)max_runs, (void)max_run_pages, (void)floor_bytes;
+	return 0;
+}
+
+void mm_report_return(const struct mm_run *runs, size_t n)
+{
+	(void)runs, (void)n;
+}
+
+uint64_t mm_free_bytes(void)
+{
+	return nfree * PAGE_SIZE;
+}
+
+uint64_t mm_total_bytes(void)
+{
+	return RAM_PAGES * PAGE_SIZE;
+}
+
+uint64_t mm_minor_faults(void)
+{
+	return 0;
+}
+
+void mm_set_reclaim_hook(mm_reclaim_fn fn, void *arg, uint64_t threshold)
+{
+	reclaim_hook = fn;
+	reclaim_arg = arg;
+	reclaim_threshold = threshold;
+}
+
+/* Map the guest RAM and free all of it; skips the test where 32-bit
+ * PFNs cannot be had. */
+static void fake_ram_init(void)
+{
+#if !defined(__x86_64__) || !defined(MAP_32BIT)
+	tap_skip_all("needs x86-64 Linux (io.h helpers, MAP_32BIT for 32-bit PFNs)");
+#else
+	ram = mmap(NULL, RAM_PAGES * PAGE_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+	if (ram == MAP_FAILED) {
+		perror("mmap");
+		exit(1);
+	}
+	for (size_t i = RAM_PAGES; i > 0; i--)
+		page_free(virt_to_phys(ram + (i - 1) * PAGE_SIZE));
+#endif
+}
+
+/* The host sets num_pages; the config interrupt's work runs. */
+static void set_target(uint32_t pages)
+{
+	fake.config[BALLOON_CFG_NUM_PAGES / 4] = pages;
+	virtio_interrupt(&fake.vd, VIRTIO_ISR_CONFIG);
+	run_work(&fake.vd.config_work);
+}
+#endif /* KERNEL_BALLOON_H */
+
 #endif
