@@ -28,7 +28,7 @@ noinst_HEADERS += tests/tap.h
 TESTS += tests/unit/test-run-test.sh
 EXTRA_DIST += tests/unit/test-run-test.sh
 EXTRA_DIST += tests/run-test tests/tap.h \
-	tests/lib/vbtest.py tests/lib/guest.py tests/lib/balloontest.py \
+	tests/lib/qemutest.py tests/lib/vbtest.py tests/lib/guest.py tests/lib/balloontest.py \
 	tests/lib/tmuxterm.py tests/lib/soak.py
 
 # ---- libqmp ----------------------------------------------------------------

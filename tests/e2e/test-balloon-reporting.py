@@ -21,20 +21,11 @@ DROP = 768 * MiB        # ... and after free all, at least this much less
 TIMEOUT = 60            # seconds for the report to land (TCG, loaded host)
 
 
-def rss(g):
-    """QEMU's resident memory in bytes (VmRSS)."""
-    with open("/proc/%d/status" % g.proc.pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS for QEMU")
-
-
 def wait_rss_below(g, limit, timeout):
     """Poll until QEMU's RSS is below LIMIT; the last value read."""
     deadline = time.monotonic() + timeout
     while True:
-        now = rss(g)
+        now = g.rss_bytes()
         if now < limit or time.monotonic() > deadline:
             return now
         time.sleep(0.05)
@@ -53,10 +44,10 @@ def wait_free(g, want, timeout):
 def alloc_free(t, g, what):
     """alloc 1G and free all, checking the replies and that QEMU's RSS
     rose with the alloc; returns the RSS after the alloc."""
-    before = rss(g)
+    before = g.rss_bytes()
     t.is_(g.reply("alloc 1G", "alloc: "),
           "alloc: ok %d bytes (holding %d bytes)" % (ALLOC, ALLOC), "%s: alloc 1G" % what)
-    up = rss(g)
+    up = g.rss_bytes()
     t.ok(up - before >= RISE, "%s: QEMU RSS rose by %d MiB (%d -> %d MiB)"
          % (what, (up - before) // MiB, before // MiB, up // MiB))
     t.is_(g.reply("free all", "free: "),
@@ -126,7 +117,7 @@ def main():
         up = alloc_free(t, g, "no reporting")
         # Nothing to poll for: give a report ample time (its delay is 1 s).
         time.sleep(4)
-        after = rss(g)
+        after = g.rss_bytes()
         t.ok(up - after < 64 * MiB, "no reporting: QEMU RSS stays up (%d -> %d MiB)"
              % (up // MiB, after // MiB))
         t.is_(g.mem(), mem0, "no reporting: mem is exactly as before the alloc")

@@ -19,7 +19,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from vbtest import Tap, Vm, skip_all, require_qemu  # noqa: E402
-from guest import _die_with_parent  # noqa: E402
+from qemutest import die_with_parent  # noqa: E402
 
 # lintian warnings kept, and why:
 # - initial-upload-closes-no-bugs: the packages are built from the upstream
@@ -172,7 +172,7 @@ exec cat
 holder = subprocess.Popen(["unshare", "--mount", "--propagation", "private",
                            "sh", "-c", setup], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, preexec_fn=_die_with_parent)
+                          text=True, preexec_fn=die_with_parent)
 ready = holder.stdout.readline().strip() == "ready"
 if not t.ok(ready, "a fresh root: overlay of / in a private mount namespace"):
     holder.stdin.close()

@@ -22,7 +22,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from vbtest import Tap, Vm, run, skip_all, vbctl_argv  # noqa: E402
-from guest import _die_with_parent, require_guest  # noqa: E402
+from qemutest import die_with_parent, require_guest  # noqa: E402
 
 TIMEOUT = 120           # seconds for Prometheus to see a change (TCG, loaded CI)
 
@@ -93,7 +93,7 @@ try:
                                                 "exporter", "--listen", "127.0.0.1:0"],
                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True,
-                                preexec_fn=_die_with_parent)
+                                preexec_fn=die_with_parent)
     line = exporter.stdout.readline()
     m = re.search(r"http://127\.0\.0\.1:(\d+)/metrics", line)
     if not t.ok(m, "the exporter says where it serves: %r" % line):
@@ -130,7 +130,7 @@ try:
                              "--web.listen-address", "127.0.0.1:%d" % port],
                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=open(os.path.join(tmp, "prometheus.log"), "w"),
-                            preexec_fn=_die_with_parent)
+                            preexec_fn=die_with_parent)
     api = "http://127.0.0.1:%d/api/v1/query?query=" % port
 
     def query(expr, want, desc):

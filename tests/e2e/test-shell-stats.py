@@ -10,7 +10,7 @@ import shutil
 import sys
 import tempfile
 
-import guest
+import qemutest
 import tmuxterm
 import vbtest
 
@@ -18,7 +18,7 @@ PROMPT = "vbctl>"
 UPDATED = re.compile(r"^updated\s+(\S+ \S+)$", re.M)
 
 tap = vbtest.Tap()
-_, elf = guest.require_guest()
+_, elf = qemutest.require_guest()
 tmuxterm.require_tmux()
 state = tempfile.mkdtemp(prefix="shell-state-")
 atexit.register(shutil.rmtree, state, True)

@@ -1,26 +1,21 @@
 # SPDX-License-Identifier: MIT
-"""guest.py - boot the vballoon guest kernel (kernel/guest.elf) in QEMU for
-end-to-end tests: wait for the console prompt, send console commands and
-read their replies, parse `mem`, measure QEMU's CPU time, talk QMP.
-
-Tests speak TAP through the small Tap class here. Every QEMU started here
-is killed when its Guest is closed, when the test process exits, and (via
-PR_SET_PDEATHSIG) even when the test process is killed outright.
+"""guest.py - the guest's console driver for end-to-end tests: boot the
+vballoon guest kernel (kernel/guest.elf), or Debian's Linux for
+comparison, in QEMU (qemutest.Qemu) with the serial console on a pipe;
+wait for the prompt, send console commands and read their replies, parse
+`mem`, talk QMP.
 """
 
-import atexit
-import ctypes
-import json
 import os
 import re
-import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import threading
 import time
+
+# The base (qemutest.py); names re-exported for the tests that import
+# them from here.
+from qemutest import (Qemu, Qmp, QmpError, Tap, default_accel,  # noqa: F401
+                      require_guest, require_qemu, skip_all)
 
 PROMPT = "guest> "
 BOOT_TIMEOUT = 120      # seconds: TCG on a loaded 2-core machine is slow
@@ -28,127 +23,18 @@ COMMAND_TIMEOUT = 120
 MEM_RE = re.compile(r"^mem: total=(\d+) free=(\d+) balloon=(\d+)$", re.M)
 
 
-class Tap:
-    """TAP output with the plan at the end; done() returns the exit code."""
-
-    def __init__(self):
-        self.count = 0
-        self.failed = 0
-
-    def ok(self, cond, desc):
-        self.count += 1
-        print("%sok %d - %s" % ("" if cond else "not ", self.count, desc),
-              flush=True)
-        if not cond:
-            self.failed += 1
-        return bool(cond)
-
-    def is_(self, got, want, desc):
-        if not self.ok(got == want, desc):
-            self.diag("got %r, want %r" % (got, want))
-
-    @staticmethod
-    def diag(msg):
-        for line in str(msg).splitlines() or [""]:
-            print("# " + line, flush=True)
-
-    def done(self):
-        print("1..%d" % self.count, flush=True)
-        return 1 if self.failed else 0
-
-
-def skip_all(reason):
-    """The whole test cannot run here: TAP skip and exit 77, or a failure
-    when VBALLOON_NO_SKIP is set (CI, where everything must run)."""
-    if os.environ.get("VBALLOON_NO_SKIP"):
-        print("Bail out! cannot run, and skips are not allowed here: " + reason)
-        sys.exit(1)
-    print("1..0 # SKIP " + reason)
-    sys.exit(77)
-
-
-def require_qemu():
-    """$QEMU or qemu-system-x86_64 on PATH; skip the test without it."""
-    qemu = os.environ.get("QEMU") or shutil.which("qemu-system-x86_64")
-    if not qemu or not os.access(qemu, os.X_OK):
-        skip_all("qemu-system-x86_64 not found (apt-get install qemu-system-x86)")
-    return qemu
-
-
-def require_guest():
-    """Skip unless QEMU and a built guest kernel are available."""
-    qemu = require_qemu()
-    elf = os.environ.get("GUEST_ELF", "")
-    if not os.path.exists(elf):
-        skip_all("guest kernel not built (GUEST_ELF=%r)" % elf)
-    return qemu, elf
-
-
-def default_accel():
-    """kvm only where ordinary guests can run (vmx/svm and a writable
-    /dev/kvm), else tcg: the same rule as `make run`."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        flags = ""
-    if re.search(r"\b(vmx|svm)\b", flags) and os.access("/dev/kvm", os.W_OK):
-        return "kvm"
-    return "tcg"
-
-
 class GuestError(Exception):
     pass
 
 
-_live = set()   # QEMUs and terminals not yet closed, for the exit handlers
-
-
-def track(obj):
-    """Close OBJ (anything with close()) at exit unless closed before."""
-    _live.add(obj)
-
-
-def untrack(obj):
-    _live.discard(obj)
-
-
-def _close_all():
-    for obj in list(_live):
-        obj.close()
-
-
-atexit.register(_close_all)
-# A test killed by the harness (SIGTERM) still kills its QEMU.
-signal.signal(signal.SIGTERM, lambda signo, frame: sys.exit(128 + signo))
-
-
-def file_tail(path, limit=2000):
-    """The last LIMIT characters of the file at PATH ("" if unreadable),
-    e.g. QEMU's stderr for an error message."""
-    try:
-        with open(path, "rb") as f:
-            return f.read().decode("utf-8", "replace")[-limit:]
-    except OSError:
-        return ""
-
-
-def _die_with_parent():
-    """preexec_fn: QEMU gets SIGKILL if the test process dies."""
-    PR_SET_PDEATHSIG = 1
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-
-
-class Guest:
+class Guest(Qemu):
     """One QEMU running the guest kernel, its serial console on a pipe.
 
     machine, mem: -machine and -m; append: the kernel command line;
     devices: extra -device arguments (e.g. "virtio-balloon-pci");
-    qmp: open a QMP socket (see qmp()); extra: more QEMU arguments;
-    reboot: a reset reboots the guest (else QEMU exits: -no-reboot).
+    qmp: open a QMP socket (qmp_path, see qmp()); extra: more QEMU
+    arguments; reboot: a reset reboots the guest (else QEMU exits:
+    -no-reboot).
     """
 
     prompt = PROMPT
@@ -156,23 +42,13 @@ class Guest:
 
     def __init__(self, machine="q35", mem="2G", append="", devices=(),
                  qmp=False, extra=(), reboot=False):
-        self.qemu, self.elf = self._kernel()
+        qemu, elf = self._kernel()
+        super().__init__(machine, mem, kernel=elf, append=append, devices=devices,
+                         monitors=1 if qmp else 0, serial="stdio", extra=extra,
+                         reboot=reboot, prefix="vballoon-guest-")
+        self.elf = elf
         self.machine, self.mem_size = machine, mem
-        self.tmpdir = tempfile.mkdtemp(prefix="vballoon-guest-")
-        self.qmp_path = os.path.join(self.tmpdir, "qmp-sock") if qmp else None
-        self.argv = [self.qemu, "-accel", default_accel(), "-machine", machine,
-                     "-m", mem, "-nodefaults", "-display", "none",
-                     "-kernel", self.elf, "-append", append,
-                     "-serial", "stdio"]
-        if not reboot:
-            self.argv.append("-no-reboot")
-        for d in devices:
-            self.argv += ["-device", d]
-        if self.qmp_path:
-            self.argv += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp_path]
-        self.argv += list(extra)
-        self.proc = None
-        self._qmp = None
+        self.qmp_path = self.socks[0] if qmp else None
         self._out = bytearray()         # everything the console printed
         self._cond = threading.Condition()
         self._eof = False
@@ -185,13 +61,7 @@ class Guest:
     # -- lifetime ---------------------------------------------------------
 
     def start(self):
-        self._stderr = open(os.path.join(self.tmpdir, "qemu-stderr"), "wb+")
-        self.started = time.monotonic()
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE,
-                                     stderr=self._stderr,
-                                     preexec_fn=_die_with_parent)
-        track(self)
+        self.launch(stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         threading.Thread(target=self._reader, daemon=True).start()
         return self
 
@@ -202,32 +72,8 @@ class Guest:
         self.boot_seconds = time.monotonic() - self.started
         return self
 
-    def close(self):
-        if self._qmp:
-            self._qmp.close()
-            self._qmp = None
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        if self.proc:
-            self.proc.stdin.close()
-            self.proc.stdout.close()
-            self._stderr.close()
-        untrack(self)
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
-
     def __enter__(self):
         return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
 
     # -- console ----------------------------------------------------------
 
@@ -276,7 +122,7 @@ class Guest:
                 self._cond.wait(min(left, 1.0))
 
     def _stderr_tail(self):
-        err = file_tail(self._stderr.name)
+        err = self.stderr()
         return "\n--- qemu stderr:\n" + err if err else ""
 
     def send(self, text):
@@ -328,31 +174,13 @@ class Guest:
             raise GuestError("cannot parse the mem line")
         return dict(zip(("total", "free", "balloon"), map(int, m.groups())))
 
-    # -- host-side measurements -------------------------------------------
-
-    def cpu_seconds(self):
-        """CPU time (user + system) QEMU has used so far."""
-        with open("/proc/%d/stat" % self.proc.pid) as f:
-            # Fields after the parenthesised command name; utime and stime
-            # are fields 14 and 15 (proc(5)).
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def idle_cpu_fraction(self, seconds=3.0):
-        """Fraction of one core QEMU used over SECONDS of wall time."""
-        c0, t0 = self.cpu_seconds(), time.monotonic()
-        time.sleep(seconds)     # measuring an interval: a sleep is the point
-        return (self.cpu_seconds() - c0) / (time.monotonic() - t0)
-
     # -- QMP --------------------------------------------------------------
 
     def qmp(self):
         """The QMP connection (Guest(qmp=True)), opened on first use."""
         if not self.qmp_path:
             raise GuestError("this guest was started without qmp=True")
-        if not self._qmp:
-            self._qmp = Qmp(self.qmp_path)
-        return self._qmp
+        return super().qmp(0)
 
 
 def linux_guest_files():
@@ -395,65 +223,3 @@ class LinuxGuest(Guest):
 
     def _kernel(self):
         return require_qemu(), self._vmlinuz
-
-
-class QmpError(Exception):
-    def __init__(self, error):
-        super().__init__("%s: %s" % (error.get("class"), error.get("desc")))
-        self.error_class = error.get("class")
-
-
-class Qmp:
-    """A minimal synchronous QMP client: execute() commands, collect events."""
-
-    def __init__(self, path, timeout=30):
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                self.sock.close()
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)    # QEMU is still creating the socket
-        self.sock.settimeout(timeout)
-        self._buf = ""
-        self._decoder = json.JSONDecoder()
-        self.events = []
-        self._recv()                # greeting
-        self.execute("qmp_capabilities")
-
-    def close(self):
-        self.sock.close()
-
-    def _recv(self):
-        while True:
-            text = self._buf.lstrip()
-            if text:
-                try:
-                    msg, end = self._decoder.raw_decode(text)
-                    self._buf = text[end:]
-                    return msg
-                except ValueError:
-                    pass        # incomplete: read more
-            data = self.sock.recv(65536)
-            if not data:
-                raise QmpError({"class": "Disconnected", "desc": "QMP closed"})
-            self._buf += data.decode()
-
-    def execute(self, command, **arguments):
-        """Run COMMAND; returns its "return" value or raises QmpError."""
-        req = {"execute": command}
-        if arguments:
-            req["arguments"] = arguments
-        self.sock.sendall(json.dumps(req).encode() + b"\r\n")
-        while True:
-            msg = self._recv()
-            if "event" in msg:
-                self.events.append(msg)
-            elif "error" in msg:
-                raise QmpError(msg["error"])
-            elif "return" in msg:
-                return msg["return"]

@@ -29,7 +29,7 @@ API
                                 says "balloon: ready" (or the prompt).
       .close()                  destroy the domains, stop the daemon, reap
                                 what is left, remove the user and the dir.
-                                Also at exit (guest.track).
+                                Also at exit (qemutest.track).
 """
 
 import os
@@ -40,7 +40,7 @@ import subprocess
 import tempfile
 import time
 
-from guest import skip_all, track, untrack, file_tail, _die_with_parent
+from qemutest import skip_all, track, untrack, file_tail, die_with_parent
 from vbtest import Result, vbctl_argv  # noqa: F401 (vbctl_argv: for tests)
 
 START_TIMEOUT = 60      # seconds: the first start fills the capabilities cache
@@ -185,7 +185,7 @@ class Libvirtd:
         self.proc = subprocess.Popen(
             ["tini", "-s", "--"] + self.argv(["libvirtd", "--timeout", "0"]),
             stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log,
-            preexec_fn=_die_with_parent)
+            preexec_fn=die_with_parent)
         sock = os.path.join(self.env["XDG_RUNTIME_DIR"], "libvirt", "libvirt-sock")
         deadline = time.monotonic() + START_TIMEOUT
         while not (os.path.exists(sock) and self.virsh("version").returncode == 0):

@@ -31,8 +31,8 @@ import subprocess
 import tempfile
 import time
 
-# guest.py closes every track()ed object at exit, also after SIGTERM.
-from guest import skip_all, track, untrack
+# qemutest.py closes every track()ed object at exit, also after SIGTERM.
+from qemutest import skip_all, track, untrack
 
 WAIT_TIMEOUT = 30       # seconds: generous for a loaded 2-core CI machine
 

@@ -8,7 +8,7 @@ Give `kernel=` (e.g. os.environ["GUEST_ELF"]) and `serial=True` to boot a
 guest and read its console from a file.
 
 API
-  Tap(), skip_all(reason), Qmp,       from guest.py: TAP output (ok, is_,
+  Tap(), skip_all(reason), Qmp,       from qemutest.py: TAP output (ok, is_,
   require_qemu() -> path              diag, done), the skip rule (exit 77, or
                                       a failure with VBALLOON_NO_SKIP=1), a
                                       small synchronous QMP client, and the
@@ -33,26 +33,22 @@ API
                          per monitor, so the test and vbctl each get one).
       .wait_serial(regex, timeout) -> match   (serial=True) console output.
       .kill(sig)         signal QEMU (SIGKILL: "QEMU died") and reap it.
-      .close()           kill QEMU, remove the temp dir. Also done at exit,
+      .close()           stop QEMU, remove the temp dir. Also done at exit,
                          on SIGTERM, and by the kernel if the test dies
                          (PR_SET_PDEATHSIG).
+  Vm is a qemutest.Qemu, the one launcher guest.py's Guest uses too.
 """
 
 import json
 import os
 import re
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import time
 
-# guest.py sets the SIGTERM handler that turns a kill into sys.exit, so
-# its atexit handler still kills every QEMU track()ed here.
-from guest import (Qmp, Tap, skip_all, require_qemu,  # noqa: F401
-                   file_tail, track, untrack, _die_with_parent)
+from qemutest import Qemu, Qmp, Tap, skip_all, require_qemu  # noqa: F401
 
 START_TIMEOUT = 60      # seconds for QEMU to open its QMP sockets (loaded CI)
 
@@ -112,45 +108,24 @@ def run(args, sock=None, timeout=60, env=None, cwd=None):
     return finish(spawn(args, sock, env, cwd), timeout, start)
 
 
-class Vm:
+class Vm(Qemu):
     def __init__(self, balloon="virtio-balloon-pci", mem="2G", machine="q35",
                  extra=(), kernel=None, append="", serial=False, monitors=2,
                  accel="tcg"):
-        self.qemu = require_qemu()
-        self.tmpdir = tempfile.mkdtemp(prefix="vbtest-")
-        self.socks = [os.path.join(self.tmpdir, "qmp-%d" % i)
-                      for i in range(monitors)]
+        super().__init__(machine, mem, accel=accel, kernel=kernel, append=append,
+                         devices=[balloon] if balloon else [], monitors=monitors,
+                         extra=extra, prefix="vbtest-")
         self.sock = self.socks[0]
         self.serial_path = os.path.join(self.tmpdir, "serial") if serial else None
-        self.argv = [self.qemu, "-accel", accel, "-machine", machine,
-                     "-nodefaults", "-display", "none", "-m", mem]
-        if balloon:
-            self.argv += ["-device", balloon]
-        if kernel:
-            self.argv += ["-kernel", kernel, "-append", append]
         if self.serial_path:
             self.argv += ["-serial", "file:" + self.serial_path]
-        for s in self.socks:
-            self.argv += ["-qmp", "unix:%s,server=on,wait=off" % s]
-        self.argv += list(extra)
-        self.proc = None
-        self._qmp = None
 
     def start(self, greet=None):
         """Launch QEMU (again, after kill(): same sockets); return once the
         monitors in GREET (default: all) answer. A restart under a vbctl
         that reconnects leaves its monitor out: QEMU greets one client at
         a time, and vbctl may be first."""
-        if self._qmp:
-            self._qmp.close()
-            self._qmp = None
-        if self.proc:
-            self._stderr.close()
-        self._stderr = open(os.path.join(self.tmpdir, "qemu-stderr"), "wb+")
-        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=self._stderr, stderr=self._stderr,
-                                     preexec_fn=_die_with_parent)
-        track(self)
+        self.launch()
         deadline = time.monotonic() + START_TIMEOUT
         for s in self.socks if greet is None else greet:
             self._await_greeting(s, deadline)
@@ -176,13 +151,9 @@ class Vm:
                                    % (path, START_TIMEOUT, self.stderr()))
             time.sleep(0.05)    # QEMU is still starting
 
-    def stderr(self):
-        return file_tail(self._stderr.name)
-
     def qmp(self):
-        if not self._qmp:
-            self._qmp = Qmp(self.socks[1])
-        return self._qmp
+        """A Qmp on the second monitor (the first is vbctl's)."""
+        return super().qmp(1)
 
     def wait_serial(self, pattern, timeout=120):
         rx = re.compile(pattern, re.M)
@@ -199,23 +170,5 @@ class Vm:
                 raise RuntimeError("serial: no %r within %g s" % (pattern, timeout))
             time.sleep(0.1)     # the console is a file: poll it
 
-    def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            self.proc.wait()
-
-    def close(self):
-        if self._qmp:
-            self._qmp.close()
-            self._qmp = None
-        if self.proc:
-            self.kill(signal.SIGKILL)
-            self._stderr.close()
-        untrack(self)
-        shutil.rmtree(self.tmpdir, ignore_errors=True)
-
     def __enter__(self):
         return self.start()
-
-    def __exit__(self, *exc):
-        self.close()
