@@ -29,18 +29,8 @@ tmp = tempfile.mkdtemp(prefix="qmp-shell-")
 env = {"XDG_STATE_HOME": tmp, "TMPDIR": tmp}
 
 
-def check(desc, fn):
-    try:
-        return fn()
-    except TimeoutError as e:
-        tap.ok(False, desc)
-        tap.diag(str(e))
-        return None
-
-
 def prompt(term, p, text=""):
-    want = (p + text).rstrip()
-    term.wait(lambda s: term.last_line() == want, what="prompt line %r" % want)
+    term.wait_last_line(p + text)
     return True
 
 
@@ -75,7 +65,7 @@ try:
         tap.ok(len(qemus_of_shell()) == 1, "one QEMU runs for the shell")
         s = enter(term, "query", PROMPT)
         tap.ok("actual: 512.00 MiB (536870912 bytes)" in s, "commands go to that QEMU")
-    check("the wrapper starts QEMU", wrapper)
+    tmuxterm.scenario(tap, "the wrapper starts QEMU", wrapper)
 
     def transactions():
         # multi-line form: the prompt says a transaction is open
@@ -105,7 +95,7 @@ try:
         tap.ok(prompt(term, PROMPT, "transaction( abort "),
                "Tab completes inside the one-line form too")
         term.keys("C-u")
-    check("transactions", transactions)
+    tmuxterm.scenario(tap, "transactions", transactions)
 
     def leave():
         term.keys("C-d")
@@ -113,7 +103,7 @@ try:
         tap.ok(qemus_of_shell() == [], "QEMU is stopped when the shell ends")
         tap.ok(not [f for f in os.listdir(tmp) if f.startswith("vbctl-shell-")],
                "its private socket directory is removed")
-    check("the wrapper stops QEMU", leave)
+    tmuxterm.scenario(tap, "the wrapper stops QEMU", leave)
 finally:
     term.close()
 
@@ -134,7 +124,7 @@ with vbtest.Vm(monitors=2) as vm:
             tap.ok("balloon: actual=2048" in s, "--hmp: a line is a human monitor command")
             term.keys("C-d")
             tap.is_(term.exit_status(), 0, "Ctrl-D leaves --hmp (exit 0)")
-        check("--hmp", hmp)
+        tmuxterm.scenario(tap, "--hmp", hmp)
     finally:
         term.close()
 
@@ -173,7 +163,7 @@ with vbtest.Vm(monitors=2) as vm:
                    "the log replays through a piped shell (balloon, then query-balloon)")
             if replay.returncode:
                 tap.diag(repr(replay))
-        check("--logfile", logfile)
+        tmuxterm.scenario(tap, "--logfile", logfile)
     finally:
         term.close()
 

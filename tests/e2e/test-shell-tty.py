@@ -28,20 +28,9 @@ atexit.register(shutil.rmtree, state, True)
 env = {"XDG_STATE_HOME": state}
 
 
-def check(desc, fn):
-    """Run one scenario; a timeout is a failure with the screen shown."""
-    try:
-        return fn()
-    except TimeoutError as e:
-        tap.ok(False, desc)
-        tap.diag(str(e))
-        return None
-
-
 def at_prompt(term, text=""):
     """The last line is the prompt followed by TEXT, cursor at its end."""
-    want = (PROMPT + text).rstrip()
-    term.wait(lambda s: term.last_line() == want, what="prompt line %r" % want)
+    term.wait_last_line(PROMPT + text)
     return term.cursor()[0] == len(PROMPT + text)
 
 
@@ -83,7 +72,7 @@ with vbtest.Vm(monitors=2) as vm:
     # 'vbctl' with no command on a terminal opens the shell.
     term = tmuxterm.Term(vbtest.vbctl_argv() + ["-s", vm.sock], env=env)
     try:
-        check("the shell starts", lambda: term.wait_text(PROMPT_SEEN))
+        tmuxterm.scenario(tap, "the shell starts", lambda: term.wait_text(PROMPT_SEEN))
         tap.ok("Connected to QEMU" in term.screen() and at_prompt(term),
                "no command on a terminal opens the shell, with a prompt")
 
@@ -102,7 +91,7 @@ with vbtest.Vm(monitors=2) as vm:
             tap.ok(True, "que<Tab><Tab> lists vbctl's query and QEMU's query-* commands")
             term.keys("C-u")
             tap.ok(at_prompt(term), "C-u clears the line")
-        check("command names", names)
+        tmuxterm.scenario(tap, "command names", names)
 
         # --- argument names and enum values from query-qmp-schema ---
         def args():
@@ -122,7 +111,7 @@ with vbtest.Vm(monitors=2) as vm:
             tap.ok(at_prompt(term, "set-action panic=exit-failure "),
                    "an enum value completes")
             term.keys("C-u")
-        check("argument names and enum values", args)
+        tmuxterm.scenario(tap, "argument names and enum values", args)
 
         # --- QOM paths and properties from qom-list, 'balloon' alias ---
         def qom():
@@ -147,7 +136,7 @@ with vbtest.Vm(monitors=2) as vm:
             tap.ok(at_prompt(term, "qom-list /machine/peripheral-anon/"),
                    "QOM paths complete one level at a time, ending in /")
             term.keys("C-u")
-        check("QOM paths and properties", qom)
+        tmuxterm.scenario(tap, "QOM paths and properties", qom)
 
         # --- an event arrives while a line is half typed ---
         def event():
@@ -177,7 +166,7 @@ with vbtest.Vm(monitors=2) as vm:
                       and s.rstrip().endswith("interval\n0\n" + PROMPT_SEEN),
                       what="the output of the completed line")
             tap.ok(True, "the line survives the events and still runs")
-        check("events over a half-typed line", event)
+        tmuxterm.scenario(tap, "events over a half-typed line", event)
 
         # --- Ctrl-C at the prompt clears the line, like bash ---
         def ctrl_c():
@@ -196,7 +185,7 @@ with vbtest.Vm(monitors=2) as vm:
                       what="a history search")
             term.keys("C-c")
             tap.ok(at_prompt(term), "Ctrl-C leaves a history search for an empty prompt")
-        check("Ctrl-C at the prompt", ctrl_c)
+        tmuxterm.scenario(tap, "Ctrl-C at the prompt", ctrl_c)
 
         # --- Ctrl-C stops a streaming command and returns to the prompt ---
         def stream():
@@ -238,7 +227,7 @@ with vbtest.Vm(monitors=2) as vm:
                    "no blank line between set --wait's last words and the prompt")
             if lines[-2:-1] == [""]:
                 tap.diag("screen:\n" + term.screen())
-        check("Ctrl-C in a streaming command", stream)
+        tmuxterm.scenario(tap, "Ctrl-C in a streaming command", stream)
 
         # --- QMP error, help, qmp-shell syntax ---
         def errors():
@@ -255,7 +244,7 @@ with vbtest.Vm(monitors=2) as vm:
             s = run(term, "help balloon")
             tap.ok("value=int" in output_of(s, "help balloon"),
                    "help QMP-COMMAND describes its arguments from the schema")
-        check("errors and help", errors)
+        tmuxterm.scenario(tap, "errors and help", errors)
 
         # --- history: file 0600, duplicates collapsed, Up recalls ---
         def history():
@@ -276,13 +265,13 @@ with vbtest.Vm(monitors=2) as vm:
             tap.ok(at_prompt(term, "query-balloon"),
                    "Up again skips the older duplicate of it")
             term.keys("C-u")
-        check("history", history)
+        tmuxterm.scenario(tap, "history", history)
 
         # --- Ctrl-D leaves with status 0 ---
         def ctrl_d():
             term.keys("C-d")
             tap.is_(term.exit_status(), 0, "Ctrl-D leaves the shell with status 0")
-        check("Ctrl-D", ctrl_d)
+        tmuxterm.scenario(tap, "Ctrl-D", ctrl_d)
     finally:
         term.close()
 
@@ -297,7 +286,7 @@ with vbtest.Vm(monitors=2) as vm:
             term.type("quit")
             term.keys("Enter")
             tap.is_(term.exit_status(), 0, "quit leaves with status 0")
-        check("history across sessions", reopen)
+        tmuxterm.scenario(tap, "history across sessions", reopen)
     finally:
         term.close()
 
@@ -318,7 +307,7 @@ with vbtest.Vm(monitors=2) as vm:
                     "~/.vbctl_history is created mode 0600")
             with open(path) as f:
                 tap.ok("query-balloon\n" in f.read(), "and holds the commands")
-        check("history in ~/.vbctl_history", fallback)
+        tmuxterm.scenario(tap, "history in ~/.vbctl_history", fallback)
     finally:
         term.close()
 
@@ -360,7 +349,7 @@ with vbtest.Vm(monitors=2) as vm:
             term.type("exit")
             term.keys("Enter")
             tap.is_(term.exit_status(), 0, "the shell quit normally after fg")
-        check("Ctrl-Z and fg; Ctrl-C in a one-shot stream", suspend)
+        tmuxterm.scenario(tap, "Ctrl-Z and fg; Ctrl-C in a one-shot stream", suspend)
     finally:
         term.close()
 
@@ -375,7 +364,7 @@ with vbtest.Vm(monitors=2) as vm:
             tap.is_(term.exit_status(), 3, "a lost connection exits with status 3")
             tap.ok("lost the connection to QEMU" in term.screen(),
                    "and says that the connection was lost")
-        check("connection lost", lost)
+        tmuxterm.scenario(tap, "connection lost", lost)
     finally:
         term.close()
 
@@ -397,7 +386,7 @@ with vbtest.Vm() as vm:
             if not tap.ok(any(l.startswith("vbctl: set: lost the connection to QEMU")
                               for l in lines), "the message starts its own line"):
                 tap.diag(term.screen())
-        check("connection lost under set --wait", lost_waiting)
+        tmuxterm.scenario(tap, "connection lost under set --wait", lost_waiting)
     finally:
         term.close()
 
@@ -430,7 +419,7 @@ with vbtest.Vm() as vm:
             tap.is_(term.exit_status(), 3, "Ctrl-C while reconnecting: exit 3")
             tap.ok("interrupted while waiting for QEMU" in term.screen(),
                    "and says it gave up waiting")
-        check("QEMU restarted under the shell", comes_back)
+        tmuxterm.scenario(tap, "QEMU restarted under the shell", comes_back)
     finally:
         term.close()
 

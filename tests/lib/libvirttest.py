@@ -41,7 +41,7 @@ import tempfile
 import time
 
 from qemutest import skip_all, track, untrack, file_tail, die_with_parent
-from vbtest import Result, vbctl_argv  # noqa: F401 (vbctl_argv: for tests)
+from vbtest import finish, vbctl_argv  # noqa: F401 (vbctl_argv: for tests)
 
 START_TIMEOUT = 60      # seconds: the first start fills the capabilities cache
 BOOT_TIMEOUT = 120
@@ -144,15 +144,7 @@ class Libvirtd:
 
     def vbctl(self, args, timeout=60, input=""):
         start = time.monotonic()
-        p = self.spawn(args)
-        try:
-            out, err = p.communicate(input, timeout=timeout)
-            rc = p.returncode
-        except subprocess.TimeoutExpired:
-            os.killpg(p.pid, signal.SIGKILL)
-            out, err = p.communicate()
-            rc = None
-        return Result(rc, out, err, time.monotonic() - start)
+        return finish(self.spawn(args), timeout, start, input)
 
     # -- lifetime -----------------------------------------------------------
 

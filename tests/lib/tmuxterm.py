@@ -108,6 +108,13 @@ class Term:
                                    % (timeout, what, screen))
             time.sleep(0.02)    # poll the screen: tmux has no "changed" hook
 
+    def wait_last_line(self, text, timeout=WAIT_TIMEOUT):
+        """Wait until the last line is TEXT (trailing blanks aside: the
+        screen has none), e.g. a prompt and what is typed after it."""
+        want = text.rstrip()
+        return self.wait(lambda s: self.last_line() == want, timeout,
+                         "last line %r" % want)
+
     def wait_text(self, text, timeout=WAIT_TIMEOUT):
         return self.wait(lambda s: text in s, timeout, repr(text))
 
@@ -139,3 +146,14 @@ class Term:
         subprocess.run([self.tmux, "-S", self.sock, "kill-server"],
                        capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def scenario(tap, desc, fn):
+    """Run FN, one scenario of a terminal test: a wait in it that times
+    out is a failure of DESC with the screen shown (then the next one)."""
+    try:
+        return fn()
+    except TimeoutError as e:
+        tap.ok(False, desc)
+        tap.diag(str(e))
+        return None

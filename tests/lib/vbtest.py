@@ -21,7 +21,8 @@ API
   spawn(args, sock=None, env=None, cwd=None) -> Popen
                                       start vbctl [-s SOCK] ARGS for a stream
                                       (text pipes, own process group).
-  finish(proc, timeout) -> Result     wait for a spawned vbctl (killed if it
+  finish(proc, timeout, started, input) -> Result
+                                      wait for a spawned vbctl (killed if it
                                       overruns: rc None).
   Vm(balloon="virtio-balloon-pci", mem="2G", machine="q35", extra=(),
      kernel=None, append="", serial=False, monitors=2, accel="tcg")
@@ -90,11 +91,12 @@ def spawn(args, sock=None, env=None, cwd=None):
                             start_new_session=True)
 
 
-def finish(proc, timeout=60, started=None):
-    """Wait for PROC; on overrun kill its process group (rc None)."""
+def finish(proc, timeout=60, started=None, input=None):
+    """Wait for PROC (given INPUT on its stdin, if a pipe); on overrun
+    kill its process group (rc None)."""
     started = started or time.monotonic()
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(input, timeout=timeout)
         rc = proc.returncode
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)

@@ -49,6 +49,8 @@ struct step {
 #define EXPECT(t) { STEP_EXPECT, (t), 0, 0 }
 #define CLOSE { STEP_CLOSE, NULL, 0, 0 }
 #define END { STEP_END, NULL, 0, 0 }
+/* The greeting and capabilities negotiation every session starts with. */
+#define NEGOTIATE SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY)
 
 struct fake {
 	int fd;			/* server end; -1 once closed */

@@ -100,7 +100,7 @@ static void test_negotiate_and_execute(void)
 static void test_error_reply(void)
 {
 	static const struct step steps[] = {
-		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		NEGOTIATE,
 		EXPECT("{\"execute\":\"query-balloon\",\"id\":2}\n"),
 		SEND("{\"id\": 2, \"error\": {\"class\": \"DeviceNotActive\", "
 		     "\"desc\": \"No balloon device has been activated\"}}\r\n"),
@@ -142,7 +142,7 @@ static void test_error_reply(void)
 static void test_eof_mid_reply(void)
 {
 	static const struct step steps[] = {
-		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		NEGOTIATE,
 		EXPECT("{\"execute\":\"query-balloon\",\"id\":2}\n"),
 		SEND("{\"event\": \"SHUTDOWN\"}{\"return\": {\"act"),
 		CLOSE, END,
@@ -175,7 +175,7 @@ static void test_eof_mid_reply(void)
 static void test_hangup_before_send(void)
 {
 	static const struct step steps[] = {
-		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY), CLOSE, END,
+		NEGOTIATE, CLOSE, END,
 	};
 	struct fake f;
 	struct qmp *q;
@@ -191,7 +191,7 @@ static void test_hangup_before_send(void)
 static void test_timeout(void)
 {
 	static const struct step steps[] = {
-		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		NEGOTIATE,
 		EXPECT("{\"execute\":\"query-balloon\",\"id\":2}\n"),
 		END,	/* then silence */
 	};
@@ -289,7 +289,7 @@ static void log_collect(void *userdata, enum qmp_log_kind kind,
 static void test_pipelined(void)
 {
 	static const struct step steps[] = {
-		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		NEGOTIATE,
 		EXPECT("{\"execute\":\"a\",\"id\":2}\n"
 		       "{\"execute\":\"b\",\"arguments\":{\"k\":\"/v\"},\"id\":3}\n"
 		       "{\"execute\":\"c\",\"id\":4}\n"
@@ -359,7 +359,7 @@ static void test_pipelined(void)
 static char *stderr_of_session(const char *qmp_log, bool with_callback)
 {
 	static const struct step steps[] = {
-		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		NEGOTIATE,
 		EXPECT("{\"execute\":\"cont\",\"id\":2}\n"), CLOSE, END,
 	};
 	struct log_record log = { 0 };
@@ -466,7 +466,7 @@ static void test_message_too_big(void)
 	size_t total = 2 * (size_t)QMP_MAX_MESSAGE_BYTES;
 	char *huge = malloc(total);
 	struct step steps[] = {
-		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		NEGOTIATE,
 		EXPECT("{\"execute\":\"query-status\",\"id\":2}\n"),
 		{ STEP_SEND, huge, total, 64 * 1024 },
 		END,
@@ -494,7 +494,7 @@ static void test_event_flood(void)
 	size_t n = QMP_MAX_QUEUED_EVENTS + 1, len = n * (sizeof(event) - 1), i;
 	char *flood = malloc(len);
 	struct step steps[] = {
-		SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY),
+		NEGOTIATE,
 		EXPECT("{\"execute\":\"query-status\",\"id\":2}\n"),
 		{ STEP_SEND, flood, len, 64 * 1024 },
 		END,
@@ -534,7 +534,7 @@ static void test_refcount(void)
 /* ---- addresses --------------------------------------------------------- */
 
 static const struct step serve_one[] = {
-	SEND(GREETING), EXPECT(CAPS_CMD), SEND(CAPS_REPLY), END,
+	NEGOTIATE, END,
 };
 
 /* qmp_connect(ADDR) to a fake server accepting on LISTEN_FD. */
