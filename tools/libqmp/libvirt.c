@@ -371,6 +371,7 @@ static virDomainPtr lookup(virConnectPtr conn, const char *name)
 
 static bool open_domain(struct qmp_libvirt *lv)
 {
+	bool failed = false;
 	char desc[256];
 	int id;
 
@@ -404,9 +405,13 @@ static bool open_domain(struct qmp_libvirt *lv)
 		if (id < 0)
 			lv->refs--;
 		lv->event_cb = id;
+		failed = id < 0;
 	}
+	/* Decided under the lock: qmp_libvirt_close() on the owner's thread
+	 * writes closing and event_cb under it, and may do so as soon as it
+	 * is released. */
 	pthread_mutex_unlock(&lv->lock);
-	if (lv->event_cb < 0 && !lv->closing) {
+	if (failed) {
 		post(lv, NULL, virGetLastErrorCode() == VIR_ERR_NO_SUPPORT ?
 		     -ENOSYS : -EIO,
 		     "libvirt at %s cannot pass QEMU monitor events on (no QEMU monitor passthrough: %s)",
