@@ -46,18 +46,13 @@ static void fleet_query_reply(struct fleet_vm *vm, void *data, int tag,
 			      int rc, struct json_object *ret)
 {
 	uint64_t *actual = data;
-	struct json_object *m;
 
-	if (rc) {
+	if (rc)
 		fleet_qmp_error(vm, "query-balloon");
-	} else if (!json_object_object_get_ex(ret, "actual", &m) ||
-		   !json_object_is_type(m, json_type_int)) {
+	else if (!fleet_get_u64(ret, "actual", &actual[vm->index]))
 		fleet_finish(vm, VBCTL_EXIT_FAIL,
 			     "unexpected message from QEMU (no \"actual\"): %s",
 			     json_object_to_json_string(ret));
-	} else {
-		actual[vm->index] = json_object_get_uint64(m);
-	}
 }
 
 static int fleet_query(struct vbctl *v)
@@ -74,23 +69,15 @@ static int fleet_query(struct vbctl *v)
 	int rc, status;
 	size_t i;
 
-	rc = fleet_open(v, 0, &f, &status);
+	rc = fleet_open_rows(v, 0, sizeof(*actual), &f, (void **)&actual, &status);
 	if (rc)
 		return rc;
-	actual = calloc(fleet_count(f), sizeof(*actual));
-	if (!actual) {
-		fleet_free(f);
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
-	}
 	status = fleet_worse(status, fleet_run(f, &ops, actual));
 	for (i = 0; i < fleet_count(f); i++) {
 		vm = fleet_vm(f, i);
 		if (v->json) {
-			obj = json_object_new_object();
-			json_object_object_add(obj, "name", json_object_new_string(vm->name));
-			if (vm->status)
-				json_object_object_add(obj, "error", json_object_new_string(vm->why));
-			else
+			obj = fleet_json_row(vm);
+			if (!vm->status)
 				json_object_object_add(obj, "actual", json_object_new_uint64(actual[i]));
 			rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
 			json_object_put(obj);

@@ -417,21 +417,17 @@ static void fset_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 	}
 	switch (tag) {
 	case FSET_BOOT:
-		s->have_boot = json_object_object_get_ex(ret, "base-memory", &m) &&
-			       json_object_is_type(m, json_type_int);
+		s->have_boot = fleet_get_u64(ret, "base-memory", &s->boot);
 		if (!s->have_boot)
 			return fleet_finish(vm, VBCTL_EXIT_FAIL,
 					    "query-memory-size-summary returned no base-memory");
-		s->boot = json_object_get_uint64(m);
 		break;
 	case FSET_ACTUAL:
 	case FSET_POLL:
-		if (!json_object_object_get_ex(ret, "actual", &m) ||
-		    !json_object_is_type(m, json_type_int))
+		if (!fleet_get_u64(ret, "actual", &actual))
 			return fleet_finish(vm, VBCTL_EXIT_FAIL,
 					    "unexpected message from QEMU (no \"actual\"): %s",
 					    json_object_to_json_string(ret));
-		actual = json_object_get_uint64(m);
 		if (tag == FSET_POLL)
 			return fset_observe(vm, fs, s, actual);
 		s->w.actual = actual;
@@ -467,14 +463,13 @@ static void fset_event(struct fleet_vm *vm, void *data, struct json_object *ev)
 {
 	struct fleet_set *fs = data;
 	struct fleet_set_vm *s = &fs->vms[vm->index];
-	struct json_object *m;
+	uint64_t actual;
 
 	if (!fs->wait || !s->sent || s->reason[0] ||
 	    strcmp(qmp_event_name(ev), "BALLOON_CHANGE") != 0 ||
-	    !json_object_object_get_ex(qmp_event_data(ev), "actual", &m) ||
-	    !json_object_is_type(m, json_type_int))
+	    !fleet_get_u64(qmp_event_data(ev), "actual", &actual))
 		return;
-	fset_observe(vm, fs, s, json_object_get_uint64(m));
+	fset_observe(vm, fs, s, actual);
 }
 
 static int fset_print(struct vbctl *v, struct fleet_set *fs,
@@ -532,14 +527,9 @@ static int fleet_set(struct vbctl *v, const struct vbctl_size *size,
 	int rc, status;
 	size_t i;
 
-	rc = fleet_open(v, 0, &f, &status);
+	rc = fleet_open_rows(v, 0, sizeof(*fs.vms), &f, (void **)&fs.vms, &status);
 	if (rc)
 		return rc;
-	fs.vms = calloc(fleet_count(f), sizeof(*fs.vms));
-	if (!fs.vms) {
-		fleet_free(f);
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
-	}
 	status = fleet_worse(status, fleet_run(f, &ops, &fs));
 	for (i = 0; i < fleet_count(f); i++)
 		if (fset_print(v, &fs, fleet_vm(f, i)))

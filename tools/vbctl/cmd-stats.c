@@ -540,11 +540,8 @@ static int fst_print(struct vbctl *v, struct fleet_stats *fs,
 	int rc;
 
 	if (v->json) {
-		obj = json_object_new_object();
-		json_object_object_add(obj, "name", json_object_new_string(vm->name));
-		if (vm->status)
-			json_object_object_add(obj, "error", json_object_new_string(vm->why));
-		else
+		obj = fleet_json_row(vm);
+		if (!vm->status)
 			json_object_object_add(obj, "stats",
 					       json_object_get(qmp_balloon_stats_json(s)));
 		rc = vbctl_print(v, VBCTL_PRINT_STREAM, obj, NULL);
@@ -576,15 +573,10 @@ static int fleet_stats(struct vbctl *v, int64_t interval)
 	int rc, status;
 	size_t i;
 
-	rc = fleet_open(v, 0, &f, &status);
+	rc = fleet_open_rows(v, 0, sizeof(*fs.vms), &f, (void **)&fs.vms, &status);
 	if (rc)
 		return rc;
 	fs.timeout_ms = v->timeout_ms < 0 ? QMP_DEFAULT_TIMEOUT_MS : v->timeout_ms;
-	fs.vms = calloc(fleet_count(f), sizeof(*fs.vms));
-	if (!fs.vms) {
-		fleet_free(f);
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
-	}
 	status = fleet_worse(status, fleet_run(f, &ops, &fs));
 	if (!v->json && vbctl_print(v, 0, NULL, "%-20s %11s %11s %11s %11s %8s %10s %5s\n",
 				    "NAME", "FREE", "AVAILABLE", "TOTAL", "CACHES",

@@ -27,6 +27,63 @@ struct fleet {
 	bool stopped;
 };
 
+int fleet_open_rows(struct vbctl *v, unsigned int flags, size_t row_size,
+		    struct fleet **fp, void **rows, int *status)
+{
+	int rc = fleet_open(v, flags, fp, status);
+
+	*rows = NULL;
+	if (rc)
+		return rc;
+	*rows = calloc(fleet_count(*fp), row_size);
+	if (!*rows) {
+		*fp = fleet_free(*fp);
+		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+	}
+	return 0;
+}
+
+bool fleet_get_u64(struct json_object *obj, const char *key, uint64_t *val)
+{
+	struct json_object *m;
+
+	/* json-c reads -1 as 0 through get_uint64: a negative is no size. */
+	if (!json_object_object_get_ex(obj, key, &m) ||
+	    !json_object_is_type(m, json_type_int) ||
+	    json_object_get_int64(m) < 0)
+		return false;
+	*val = json_object_get_uint64(m);
+	return true;
+}
+
+void fleet_qom(struct fleet_vm *vm, const char *command, const char *path,
+	       const char *property, struct json_object *value, int tag)
+{
+	struct json_object *args = json_object_new_object();
+
+	if (!args) {
+		json_object_put(value);
+		fleet_finish(vm, VBCTL_EXIT_FAIL, "out of memory");
+		return;
+	}
+	json_object_object_add(args, "path", json_object_new_string(path));
+	json_object_object_add(args, "property", json_object_new_string(property));
+	if (value)
+		json_object_object_add(args, "value", value);
+	fleet_send(vm, command, args, tag);
+	json_object_put(args);
+}
+
+struct json_object *fleet_json_row(const struct fleet_vm *vm)
+{
+	struct json_object *obj = json_object_new_object();
+
+	json_object_object_add(obj, "name", json_object_new_string(vm->name));
+	if (vm->status)
+		json_object_object_add(obj, "error", json_object_new_string(vm->why));
+	return obj;
+}
+
 int fleet_worse(int a, int b)
 {
 	/* 3 (cannot reach) is worse than 1 (failed), which is worse than 0;

@@ -146,6 +146,25 @@ int fleet_balloon_search(struct fleet_vm *vm, int tag);
 int fleet_balloon_reply(struct fleet_vm *vm, int tag, int first_tag, int rc,
 			struct json_object *ret, int *seen, char **path);
 
+/* fleet_open(), and ROWS: a zeroed array of fleet_count() rows of
+ * ROW_SIZE bytes (the command's per-VM state, by vm->index; free() it).
+ * 0, or an exit status (reported; nothing to free). */
+int fleet_open_rows(struct vbctl *v, unsigned int flags, size_t row_size,
+		    struct fleet **fp, void **rows, int *status);
+
+/* A whole number of a reply, KEY of OBJ (a size: not negative): true and
+ * *VAL, or false when it is missing or not one. */
+bool fleet_get_u64(struct json_object *obj, const char *key, uint64_t *val);
+
+/* qom-get (VALUE NULL) or qom-set (VALUE consumed) of PATH's PROPERTY,
+ * answered with TAG. */
+void fleet_qom(struct fleet_vm *vm, const char *command, const char *path,
+	       const char *property, struct json_object *value, int tag);
+
+/* A --json row for VM: {"name"}, with "error" when it failed (the
+ * caller adds the rest). A new object. */
+struct json_object *fleet_json_row(const struct fleet_vm *vm);
+
 /* The VBCTL_* status worse of A and B. */
 int fleet_worse(int a, int b);
 

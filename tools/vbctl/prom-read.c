@@ -37,25 +37,6 @@ struct prom_read {
 	} *vms;
 };
 
-static void qom_property(struct fleet_vm *vm, const char *command,
-			 const char *path, const char *property,
-			 struct json_object *value, int tag)
-{
-	struct json_object *args = json_object_new_object();
-
-	if (!args) {
-		json_object_put(value);
-		fleet_finish(vm, VBCTL_EXIT_FAIL, "out of memory");
-		return;
-	}
-	json_object_object_add(args, "path", json_object_new_string(path));
-	json_object_object_add(args, "property", json_object_new_string(property));
-	if (value)
-		json_object_object_add(args, "value", value);
-	fleet_send(vm, command, args, tag);
-	json_object_put(args);
-}
-
 static void pr_start(struct fleet_vm *vm, void *data)
 {
 	struct prom_read *pr = data;
@@ -94,8 +75,8 @@ static void pr_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		if (fleet_balloon_reply(vm, tag, PR_LIST, rc, ret, &s->seen,
 					&s->path) != 1)
 			return;
-		qom_property(vm, "qom-get", s->path,
-			     "guest-stats-polling-interval", NULL, PR_GET_POLLING);
+		fleet_qom(vm, "qom-get", s->path,
+			  "guest-stats-polling-interval", NULL, PR_GET_POLLING);
 		return;
 	case PR_ACTUAL:
 		if (rc)
@@ -118,17 +99,17 @@ static void pr_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		s->vm.polling_s = json_object_get_int64(ret);
 		s->vm.has_polling = true;
 		if (s->vm.polling_s == 0 && pr->interval_s > 0)
-			return qom_property(vm, "qom-set", s->path,
-					    "guest-stats-polling-interval",
-					    json_object_new_int64(pr->interval_s),
-					    PR_SET_POLLING);
-		return qom_property(vm, "qom-get", s->path, "guest-stats",
-				    NULL, PR_SAMPLE);
+			return fleet_qom(vm, "qom-set", s->path,
+					 "guest-stats-polling-interval",
+					 json_object_new_int64(pr->interval_s),
+					 PR_SET_POLLING);
+		return fleet_qom(vm, "qom-get", s->path, "guest-stats",
+				 NULL, PR_SAMPLE);
 	case PR_SET_POLLING:
 		if (rc == 0)
 			s->vm.polling_s = pr->interval_s;
-		return qom_property(vm, "qom-get", s->path, "guest-stats",
-				    NULL, PR_SAMPLE);
+		return fleet_qom(vm, "qom-get", s->path, "guest-stats",
+				 NULL, PR_SAMPLE);
 	case PR_SAMPLE:
 		if (rc == 0 && qmp_balloon_stats_parse(ret, &s->st) == 0)
 			s->vm.stats = s->st;
