@@ -130,71 +130,51 @@ static unsigned long long mib(uint64_t bytes)
 }
 
 
-/*
- * Reclaim T bytes: each VM keeps a share of its reclaimable memory in
- * proportion to its weight (a water level L: VM i keeps min(r_i, L * w_i)),
- * and gives at most its cap. The VMs with the most reclaimable memory per
- * unit of weight give first. Returns what was taken in all.
- */
-static uint64_t take_levelled(struct autopilot_decision *d, size_t n, uint64_t t)
+/* What a levelled move works with for one VM: its cap, and the level
+ * per unit of weight at which it moves nothing (taking) or all of its cap
+ * (giving): above it the level makes no difference. */
+static uint64_t level_cap(const struct autopilot_decision *d, bool take)
 {
-	double lo = 0, hi = 0, level;
-	uint64_t total = 0, cap_total = 0;
-	size_t i;
-	int round;
+	return take ? d->work.take_cap : d->work.give_cap;
+}
 
-	for (i = 0; i < n; i++) {
-		d[i].work.amount = 0;
-		if (!d[i].work.take_cap)
-			continue;
-		cap_total += d[i].work.take_cap;
-		if ((double)(d[i].work.desired - d[i].work.lo) / d[i].work.weight > hi)
-			hi = (double)(d[i].work.desired - d[i].work.lo) / d[i].work.weight;
-	}
-	if (!cap_total)
+static double level_top(const struct autopilot_decision *d, bool take)
+{
+	return (double)(take ? d->work.desired - d->work.lo : d->work.give_cap) /
+		d->work.weight;
+}
+
+/* What VM D moves at water LEVEL: taking, what its reclaimable memory has
+ * above LEVEL * weight; giving, LEVEL * weight; either at most its cap. */
+static uint64_t level_amount(const struct autopilot_decision *d, bool take,
+			     double level)
+{
+	double keep = level * d->work.weight;
+	double r = (double)(d->work.desired - d->work.lo);
+
+	if (!take)
+		return min_u64((uint64_t)keep, d->work.give_cap);
+	if (!d->work.take_cap || r <= keep)
 		return 0;
-	t = min_u64(t, cap_total);
-	/* taken(L) falls as L rises: find the highest L that takes >= t. */
-	for (round = 0; round < LEVEL_ROUNDS; round++) {
-		uint64_t sum = 0;
-
-		level = (lo + hi) / 2;
-		for (i = 0; i < n; i++) {
-			double r = (double)(d[i].work.desired - d[i].work.lo);
-			double keep = level * d[i].work.weight;
-
-			if (d[i].work.take_cap && r > keep)
-				sum += min_u64((uint64_t)(r - keep), d[i].work.take_cap);
-		}
-		if (sum >= t)
-			lo = level;
-		else
-			hi = level;
-	}
-	for (i = 0; i < n; i++) {
-		double r = (double)(d[i].work.desired - d[i].work.lo);
-		double keep = lo * d[i].work.weight;
-
-		if (d[i].work.take_cap && r > keep)
-			d[i].work.amount = min_u64((uint64_t)(r - keep), d[i].work.take_cap);
-		total += d[i].work.amount;
-	}
-	/* Floating point may leave a few bytes: take them in VM order. */
-	for (i = 0; i < n && total < t; i++) {
-		uint64_t more = min_u64(d[i].work.take_cap - d[i].work.amount, t - total);
-
-		d[i].work.amount += more;
-		total += more;
-	}
-	return total;
+	return min_u64((uint64_t)(r - keep), d->work.take_cap);
 }
 
 /*
- * Give back T bytes: VM i gets min(L * w_i, its cap), so room is shared in
+ * Move T bytes by a water level L found by bisection, so each VM's part
+ * follows its weight.
+ * Reclaim (TAKE): each VM keeps a share of its reclaimable memory in
+ * proportion to its weight (VM i keeps min(r_i, L * w_i)) and gives at
+ * most its cap; the VMs with the most reclaimable memory per unit of
+ * weight give first. Taken(L) falls as L rises: the highest L that takes
+ * >= T.
+ * Give back: VM i gets min(L * w_i, its cap), so room is shared in
  * proportion to the weights and what one VM cannot take goes to the
- * others. Returns what was given in all.
+ * others. Given(L) rises with L: the level just below T, never more
+ * than there is room for.
+ * Either way lo is the level used. Returns what was moved in all.
  */
-static uint64_t give_levelled(struct autopilot_decision *d, size_t n, uint64_t t)
+static uint64_t move_levelled(struct autopilot_decision *d, size_t n,
+			      uint64_t t, bool take)
 {
 	double lo = 0, hi = 0, level;
 	uint64_t total = 0, cap_total = 0;
@@ -203,29 +183,37 @@ static uint64_t give_levelled(struct autopilot_decision *d, size_t n, uint64_t t
 
 	for (i = 0; i < n; i++) {
 		d[i].work.amount = 0;
-		cap_total += d[i].work.give_cap;
-		if (d[i].work.give_cap && (double)d[i].work.give_cap / d[i].work.weight > hi)
-			hi = (double)d[i].work.give_cap / d[i].work.weight;
+		if (!level_cap(&d[i], take))
+			continue;
+		cap_total += level_cap(&d[i], take);
+		if (level_top(&d[i], take) > hi)
+			hi = level_top(&d[i], take);
 	}
 	if (!cap_total)
 		return 0;
 	t = min_u64(t, cap_total);
-	/* given(L) rises with L: find the lowest L that gives >= t. */
 	for (round = 0; round < LEVEL_ROUNDS; round++) {
 		uint64_t sum = 0;
 
 		level = (lo + hi) / 2;
 		for (i = 0; i < n; i++)
-			sum += min_u64((uint64_t)(level * d[i].work.weight), d[i].work.give_cap);
-		if (sum >= t)
-			hi = level;
-		else
+			sum += level_amount(&d[i], take, level);
+		if ((sum >= t) == take)
 			lo = level;
+		else
+			hi = level;
 	}
-	/* The level just below t: never give more than there is room for. */
 	for (i = 0; i < n; i++) {
-		d[i].work.amount = min_u64((uint64_t)(lo * d[i].work.weight), d[i].work.give_cap);
+		d[i].work.amount = level_amount(&d[i], take, lo);
 		total += d[i].work.amount;
+	}
+	/* Floating point may leave a reclaim a few bytes short: take them
+	 * in VM order. */
+	for (i = 0; take && i < n && total < t; i++) {
+		uint64_t more = min_u64(d[i].work.take_cap - d[i].work.amount, t - total);
+
+		d[i].work.amount += more;
+		total += more;
 	}
 	return total;
 }
@@ -442,7 +430,7 @@ void autopilot_decide(const struct autopilot_config *cfg,
 	sum->short_by = short_by;
 
 	if (short_by > 0) {
-		uint64_t got = take_levelled(out, n, (uint64_t)short_by);
+		uint64_t got = move_levelled(out, n, (uint64_t)short_by, true);
 
 		for (i = 0; i < n; i++) {
 			struct autopilot_decision *d = &out[i];
@@ -472,7 +460,7 @@ void autopilot_decide(const struct autopilot_config *cfg,
 	} else if (short_by < 0 && may_give) {
 		uint64_t room = (uint64_t)-short_by, given = 0;
 
-		give_levelled(out, n, room);
+		move_levelled(out, n, room, false);
 		/* Whole MiB (or up to boot memory exactly)... */
 		for (i = 0; i < n; i++) {
 			struct autopilot_decision *d = &out[i];

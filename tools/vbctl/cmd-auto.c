@@ -3,8 +3,10 @@
  * cmd-auto.c - "vbctl auto": the autopilot. From the fleet's one poll()
  * loop it samples every VM (balloon size, guest stats, run state) and the
  * host once per interval, asks the policy (autopilot-policy.c) for
- * targets, sets them and logs why; on Ctrl-C or SIGTERM it puts every
- * balloon back where it found it. docs/autopilot.md describes the policy.
+ * targets and sets them; on Ctrl-C or SIGTERM it puts every balloon back
+ * where it found it. Its options and this I/O loop live here; what it
+ * shows (log lines, NDJSON, the live table) in auto-output.c.
+ * docs/autopilot.md describes the policy.
  */
 #include "config.h"
 
@@ -19,16 +21,13 @@
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 
+#include "auto-output.h"
 #include "autopilot-policy.h"
 #include "fleet.h"
 #include "hostmem.h"
-#include "print.h"
 #include "size.h"
 
 #define MiB (UINT64_C(1) << 20)
-/* Log lines kept under the live table. */
-#define TABLE_LOG_LINES 8
-#define LOG_LINE_MAX 320
 /* A guest that took memory back by itself is probably still allocating:
  * follow its size this often, for this long, instead of waiting for the
  * next step (QEMU sends BALLOON_CHANGE at most once a second). */
@@ -135,64 +134,6 @@ enum {
 	T_RESTORE_POLLING,
 };
 
-/* A --min or --weight for a VM by name. */
-struct vm_rule {
-	const char *name;	/* borrowed from argv */
-	struct vbctl_size size;	/* --min */
-	const char *text;	/* --min's SIZE, for messages */
-	unsigned int weight;	/* --weight */
-};
-
-struct auto_vm {
-	char *path;		/* the balloon's QOM path */
-	int seen;		/* balloon search replies */
-	uint64_t boot;
-	int64_t orig_polling;	/* polling interval found (s) */
-	bool polling_changed;
-	uint64_t orig_actual;	/* size at adoption: restored on exit */
-	bool adopted;
-	bool dropped;		/* reported gone */
-	bool restored;
-	/* The latest figures. */
-	uint64_t actual;
-	bool running;
-	struct autopilot_guest_stats st;
-	bool st_known;
-	unsigned int pending;	/* this step's replies still to come */
-	int64_t spike_until;	/* following a spike until then (ms); 0 not */
-	uint64_t floor;
-	unsigned int weight;
-	struct autopilot_vm_state state;
-	struct autopilot_decision last;	/* the latest decision */
-	bool decided;
-	/* What was last logged, so steady states are logged once. */
-	enum autopilot_action logged_action;
-	uint64_t logged_target;
-	bool logged;
-};
-
-struct autopilot {
-	struct vbctl *v;
-	struct fleet *f;
-	struct auto_vm *vms;
-	size_t nvms;
-	struct autopilot_config cfg;
-	int interval_ms;
-	bool dry_run, keep, table;
-	struct vm_rule *rules;
-	size_t nrules;
-	/* The step in progress: started by tick, decided when every
-	 * adopted VM answered or at the next tick. */
-	bool round_open;
-	int64_t rescan_ms;	/* when the globs are read again */
-	uint64_t steps, commands;
-	struct vbctl_hostmem host;
-	struct autopilot_summary summary;
-	int status;		/* worst output error */
-	char log[TABLE_LOG_LINES][LOG_LINE_MAX];
-	size_t nlog;
-};
-
 /* SIGTERM stops the loop like Ctrl-C does, so balloons are restored. */
 static struct vbctl *term_target;
 
@@ -200,31 +141,6 @@ static void on_sigterm(int sig)
 {
 	if (term_target)
 		term_target->interrupted = 1;
-}
-
-static unsigned long long mib(uint64_t bytes)
-{
-	return (unsigned long long)((bytes + MiB / 2) / MiB);
-}
-
-/* "23:10:01.250" */
-static void clock_text(char *buf, size_t len)
-{
-	struct timeval tv;
-	struct tm tm;
-
-	gettimeofday(&tv, NULL);
-	localtime_r(&tv.tv_sec, &tm);
-	snprintf(buf, len, "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min,
-		 tm.tm_sec, (int)(tv.tv_usec / 1000));
-}
-
-static double epoch_seconds(void)
-{
-	struct timeval tv;
-
-	gettimeofday(&tv, NULL);
-	return tv.tv_sec + tv.tv_usec / 1e6;
 }
 
 static int64_t wall_ms(void)
@@ -235,162 +151,13 @@ static int64_t wall_ms(void)
 	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
-/* ---- output ----------------------------------------------------------------- */
-
-static void redraw(struct autopilot *ap);
-
-/* A log line: printed (or kept under the table), or one JSON object. */
-static void log_line(struct autopilot *ap, struct json_object *obj,
-		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void log_line(struct autopilot *ap, struct json_object *obj,
-		     const char *fmt, ...)
+/* {"value": BYTES}: a balloon command's arguments. */
+static struct json_object *balloon_args(uint64_t bytes)
 {
-	char text[LOG_LINE_MAX - 16], line[LOG_LINE_MAX], now[32];
-	va_list va;
+	struct json_object *args = json_object_new_object();
 
-	if (ap->v->json) {
-		json_object_object_add(obj, "time",
-				       json_object_new_double(epoch_seconds()));
-		if (vbctl_print(ap->v, VBCTL_PRINT_STREAM, obj, NULL))
-			ap->status = VBCTL_EXIT_FAIL;
-		json_object_put(obj);
-		return;
-	}
-	json_object_put(obj);
-	va_start(va, fmt);
-	vsnprintf(text, sizeof(text), fmt, va);
-	va_end(va);
-	clock_text(now, sizeof(now));
-	snprintf(line, sizeof(line), "%.12s %s", now, text);
-	if (ap->table) {
-		if (ap->nlog == TABLE_LOG_LINES) {
-			memmove(ap->log[0], ap->log[1],
-				sizeof(ap->log[0]) * (TABLE_LOG_LINES - 1));
-			ap->nlog--;
-		}
-		snprintf(ap->log[ap->nlog++], LOG_LINE_MAX, "%s", line);
-		return;
-	}
-	if (vbctl_print(ap->v, VBCTL_PRINT_STREAM, NULL, "%s\n", line))
-		ap->status = VBCTL_EXIT_FAIL;
-}
-
-static struct json_object *log_object(const char *event, const char *vm)
-{
-	struct json_object *obj = json_object_new_object();
-
-	json_object_object_add(obj, "event", json_object_new_string(event));
-	if (vm)
-		json_object_object_add(obj, "vm", json_object_new_string(vm));
-	return obj;
-}
-
-static void add_u64(struct json_object *obj, const char *key, uint64_t value)
-{
-	json_object_object_add(obj, key, json_object_new_uint64(value));
-}
-
-/* One decision worth a line: a change, or a new reason to stand still. */
-static void log_decision(struct autopilot *ap, struct fleet_vm *vm,
-			 struct auto_vm *a, const struct autopilot_decision *d)
-{
-	bool change = d->send;
-	struct json_object *obj;
-
-	if (!change) {
-		/* Skips are logged when they start, not every step; a KEEP
-		 * is the steady state and not logged at all. */
-		if (d->action == AUTOPILOT_KEEP ||
-		    (a->logged && a->logged_action == d->action))
-			return;
-	} else if (ap->dry_run && a->logged && a->logged_action == d->action &&
-		   a->logged_target == d->new_target) {
-		return;		/* the same advice as last step */
-	}
-	a->logged = true;
-	a->logged_action = d->action;
-	a->logged_target = d->new_target;
-
-	obj = log_object(change ? "target" : "skip", vm->name);
-	json_object_object_add(obj, "action",
-			       json_object_new_string(autopilot_action_name(d->action)));
-	add_u64(obj, "old", d->old_target);
-	add_u64(obj, "new", d->new_target);
-	json_object_object_add(obj, "reason", json_object_new_string(d->reason));
-	json_object_object_add(obj, "source",
-			       json_object_new_string(autopilot_source_name(d->source)));
-	add_u64(obj, "available", d->available);
-	add_u64(obj, "reserve", d->reserve);
-	add_u64(obj, "need", d->need);
-	add_u64(obj, "actual", a->actual);
-	json_object_object_add(obj, "dry_run", json_object_new_boolean(ap->dry_run));
-	if (change)
-		log_line(ap, obj, "%s %llu MiB -> %llu MiB %s%s: %s", vm->name,
-			 mib(d->old_target), mib(d->new_target),
-			 autopilot_action_name(d->action),
-			 ap->dry_run ? " (dry run)" : "", d->reason);
-	else
-		log_line(ap, obj, "%s %s: %s", vm->name,
-			 autopilot_action_name(d->action), d->reason);
-}
-
-static void redraw(struct autopilot *ap)
-{
-	const struct autopilot_summary *s = &ap->summary;
-	FILE *out = ap->v->out;
-	size_t i;
-
-	if (!ap->table)
-		return;
-	/* Like top: home, clear, the whole frame. */
-	fputs("\033[H\033[J", out);
-	fprintf(out, "vbctl auto%s: step %llu, %llu balloon commands; ",
-		ap->dry_run ? " (dry run)" : "",
-		(unsigned long long)ap->steps, (unsigned long long)ap->commands);
-	if (ap->cfg.host_mode == AUTOPILOT_HOST_BUDGET)
-		fprintf(out, "budget %llu MiB, targets %llu MiB\n",
-			mib(ap->cfg.host_budget), mib(s->sum_targets));
-	else
-		fprintf(out, "host reserve %llu MiB, targets %llu MiB\n",
-			mib(ap->cfg.host_reserve), mib(s->sum_targets));
-	if (ap->host.mem_known)
-		fprintf(out, "host: %llu MiB available of %llu MiB",
-			mib(ap->host.mem_available), mib(ap->host.mem_total));
-	else
-		fprintf(out, "host: memory unknown");
-	if (ap->host.pressure_known)
-		fprintf(out, ", pressure %.1f%%", ap->host.some_avg10);
-	fprintf(out, "; %s\n\n", s->reason);
-	fprintf(out, "%-16s %7s %7s %7s %9s %7s %7s  %-9s %s\n", "VM", "BOOT",
-		"ACTUAL", "TARGET", "AVAIL", "RESERVE", "NEED", "ACTION", "REASON");
-	for (i = 0; i < ap->nvms; i++) {
-		struct fleet_vm *vm = fleet_vm(ap->f, i);
-		struct auto_vm *a = &ap->vms[i];
-		const struct autopilot_decision *d = &a->last;
-		char avail[24];
-
-		if (!a->adopted || a->dropped) {
-			fprintf(out, "%-16.16s %s\n", vm->name,
-				a->dropped ? "gone" : vm->why[0] ? vm->why : "adopting");
-			continue;
-		}
-		if (!a->decided) {
-			fprintf(out, "%-16.16s %6lluM %6lluM\n", vm->name,
-				mib(a->boot), mib(a->actual));
-			continue;
-		}
-		snprintf(avail, sizeof(avail), "%lluM%s", mib(d->available),
-			 d->source == AUTOPILOT_SRC_FREE ? "(f)" : "");
-		fprintf(out, "%-16.16s %6lluM %6lluM %6lluM %9s %6lluM %6lluM  %-9s %.60s\n",
-			vm->name, mib(a->boot), mib(a->actual), mib(a->state.target),
-			avail, mib(d->reserve), mib(d->need),
-			autopilot_action_name(d->action), d->reason);
-	}
-	fputc('\n', out);
-	for (i = 0; i < ap->nlog; i++)
-		fprintf(out, "%s\n", ap->log[i]);
-	if (vbctl_print_flush(ap->v))
-		ap->status = VBCTL_EXIT_FAIL;
+	json_object_object_add(args, "value", json_object_new_uint64(bytes));
+	return args;
 }
 
 /* ---- one step ----------------------------------------------------------- */
@@ -445,7 +212,7 @@ static void step(struct autopilot *ap)
 
 		a->last = *d;
 		a->decided = true;
-		log_decision(ap, vm, a, d);
+		auto_log_decision(ap, vm, a, d);
 		if (ap->dry_run) {
 			/* Nothing set: the VM keeps the target it had. */
 			a->state.last_actual = d->next.last_actual;
@@ -453,15 +220,14 @@ static void step(struct autopilot *ap)
 		}
 		a->state = d->next;
 		if (d->send) {
-			struct json_object *args = json_object_new_object();
+			struct json_object *args = balloon_args(d->new_target);
 
-			add_u64(args, "value", d->new_target);
 			if (fleet_send(vm, "balloon", args, T_SET) == 0)
 				ap->commands++;
 			json_object_put(args);
 		}
 	}
-	redraw(ap);
+	auto_redraw(ap);
 out:
 	free(in);
 	free(out);
@@ -574,26 +340,34 @@ static void apply_rules(struct autopilot *ap, struct fleet_vm *vm,
 
 static void adopt(struct autopilot *ap, struct fleet_vm *vm, struct auto_vm *a)
 {
-	struct json_object *obj;
-
 	a->adopted = true;
 	a->dropped = false;
 	a->orig_actual = a->actual;
 	a->running = true;
 	autopilot_state_adopt(&a->state, a->actual);
 	apply_rules(ap, vm, a);
-	obj = log_object("adopt", vm->name);
-	add_u64(obj, "boot", a->boot);
-	add_u64(obj, "actual", a->actual);
-	add_u64(obj, "floor", a->floor);
-	json_object_object_add(obj, "weight", json_object_new_int(a->weight));
-	json_object_object_add(obj, "polling_was", json_object_new_int64(a->orig_polling));
-	log_line(ap, obj, "%s adopted: boot %llu MiB, balloon at %llu MiB, stats polling %s%lld s",
-		 vm->name, mib(a->boot), mib(a->actual),
-		 a->polling_changed ? "set to " : "at ",
-		 (long long)(ap->interval_ms / 1000));
+	auto_log_adopt(ap, vm, a);
 	/* Keep the VM in the loop between steps. */
 	fleet_wake(vm, ap->interval_ms);
+}
+
+/* The number KEY of the reply to COMMAND, in *OUT; false when there is
+ * none (a QMP error, or no KEY): the VM is done then, with the reason. */
+static bool reply_u64(struct fleet_vm *vm, int rc, struct json_object *ret,
+		      const char *command, const char *key, uint64_t *out)
+{
+	struct json_object *val;
+
+	if (rc) {
+		fleet_qmp_error(vm, command);
+		return false;
+	}
+	if (!json_object_object_get_ex(ret, key, &val)) {
+		fleet_finish(vm, VBCTL_EXIT_FAIL, "%s has no %s", command, key);
+		return false;
+	}
+	*out = json_object_get_uint64(val);
+	return true;
 }
 
 static void auto_start(struct fleet_vm *vm, void *data)
@@ -635,12 +409,9 @@ static void auto_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 			fleet_send(vm, "query-memory-size-summary", NULL, T_MEMSIZE);
 		return;
 	case T_MEMSIZE:
-		if (rc)
-			return fleet_qmp_error(vm, "query-memory-size-summary");
-		if (!json_object_object_get_ex(ret, "base-memory", &val))
-			return fleet_finish(vm, VBCTL_EXIT_FAIL,
-					    "query-memory-size-summary has no base-memory");
-		a->boot = json_object_get_uint64(val);
+		if (!reply_u64(vm, rc, ret, "query-memory-size-summary",
+			       "base-memory", &a->boot))
+			return;
 		args = path_args(a->path, "guest-stats-polling-interval");
 		fleet_send(vm, "qom-get", args, T_GET_POLLING);
 		json_object_put(args);
@@ -672,13 +443,8 @@ static void auto_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		fleet_send(vm, "query-balloon", NULL, T_ADOPT_QUERY);
 		return;
 	case T_ADOPT_QUERY:
-		if (rc)
-			return fleet_qmp_error(vm, "query-balloon");
-		if (!json_object_object_get_ex(ret, "actual", &val))
-			return fleet_finish(vm, VBCTL_EXIT_FAIL,
-					    "query-balloon has no actual");
-		a->actual = json_object_get_uint64(val);
-		adopt(ap, vm, a);
+		if (reply_u64(vm, rc, ret, "query-balloon", "actual", &a->actual))
+			adopt(ap, vm, a);
 		return;
 	case T_QUERY:
 	case T_STATS:
@@ -833,11 +599,8 @@ static void auto_tick(struct fleet *f, void *data)
 		struct auto_vm *a = &ap->vms[i];
 
 		if (a->adopted && !a->dropped && vm->done) {
-			struct json_object *obj = log_object("drop", vm->name);
-
 			a->dropped = true;
-			json_object_object_add(obj, "why", json_object_new_string(vm->why));
-			log_line(ap, obj, "%s dropped: %s", vm->name, vm->why);
+			auto_log_drop(ap, vm);
 			continue;
 		}
 		if (!a->adopted || a->dropped || vm->done || a->pending)
@@ -851,7 +614,7 @@ static void auto_tick(struct fleet *f, void *data)
 		ap->round_open = true;
 	}
 	if (!ap->round_open)
-		redraw(ap);
+		auto_redraw(ap);
 }
 
 /* ---- exit: put everything back ------------------------------------------ */
@@ -860,29 +623,19 @@ static void restore_start(struct fleet_vm *vm, void *data)
 {
 	struct autopilot *ap = data;
 	struct auto_vm *a = &ap->vms[vm->index];
-	struct json_object *args, *obj;
+	struct json_object *args;
 
 	if (!a->adopted || a->dropped || a->restored)
 		return fleet_finish(vm, VBCTL_EXIT_OK, NULL);
 	a->restored = true;
 	if (!ap->keep && !ap->dry_run) {
-		args = json_object_new_object();
-		add_u64(args, "value", a->orig_actual);
+		args = balloon_args(a->orig_actual);
 		fleet_send(vm, "balloon", args, T_RESTORE);
 		json_object_put(args);
 	}
 	if (a->polling_changed)
 		set_polling(vm, a, a->orig_polling, T_RESTORE_POLLING);
-	obj = log_object(ap->keep || ap->dry_run ? "leave" : "restore", vm->name);
-	add_u64(obj, "target", ap->keep || ap->dry_run ? a->state.target : a->orig_actual);
-	json_object_object_add(obj, "polling", json_object_new_int64(a->orig_polling));
-	if (ap->keep || ap->dry_run)
-		log_line(ap, obj, "%s left at %llu MiB (%s)", vm->name,
-			 mib(ap->dry_run ? a->actual : a->state.target),
-			 ap->dry_run ? "dry run" : "--keep");
-	else
-		log_line(ap, obj, "%s restored to %llu MiB", vm->name,
-			 mib(a->orig_actual));
+	auto_log_exit(ap, vm, a);
 }
 
 static void restore_reply(struct fleet_vm *vm, void *data, int tag, int rc,

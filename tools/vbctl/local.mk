@@ -21,7 +21,7 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/fleet.c tools/vbctl/fleet.h \
 	tools/vbctl/cmd-list.c \
 	tools/vbctl/cmd-top.c \
-	tools/vbctl/cmd-auto.c \
+	tools/vbctl/cmd-auto.c tools/vbctl/auto-output.c tools/vbctl/auto-output.h \
 	tools/vbctl/cmd-query.c \
 	tools/vbctl/cmd-set.c \
 	tools/vbctl/cmd-stats.c \
