@@ -237,7 +237,9 @@ TESTS += $(VBCTL_HOST_TESTS)
 EXTRA_DIST += $(VBCTL_HOST_TESTS)
 
 # vbctl auto against three real guests (tests/lib/scenario.py plays a
-# scripted workload on their consoles; bench/autopilot uses it too).
-AUTOPILOT_TEST_PROGS = tests/e2e/test-vbctl-auto.py
+# scripted workload on their consoles; bench/autopilot uses it too), and
+# over the domains of a private libvirtd.
+AUTOPILOT_TEST_PROGS = tests/e2e/test-vbctl-auto.py \
+	tests/e2e/test-vbctl-auto-libvirt.py
 TESTS += $(AUTOPILOT_TEST_PROGS)
 EXTRA_DIST += $(AUTOPILOT_TEST_PROGS) tests/lib/scenario.py

@@ -6,7 +6,9 @@ spikes past its share (deflating its own
 balloon) allocates without failing, gets its reserve back, and no stretch
 over the budget lasts longer than the reaction time measured here (bound:
 REACTION_LIMIT); on SIGTERM every balloon is back at its boot size and
-stats polling as it was."""
+stats polling as it was. Then auto -s on one guest whose QEMU is killed:
+the VM is dropped, auto goes on, and a QEMU started again on the same
+socket is adopted again."""
 
 import json
 import os
@@ -158,5 +160,40 @@ with Fleet(N, mem="512M") as fleet:
                                property="guest-stats-polling-interval")
                for g in fleet.guests]
     t.is_(polling, [0] * N, "stats polling back off, as it was")
+
+    # -- one VM whose QEMU dies and comes back on the same socket ----------
+    # auto -s SOCKET: with its only VM gone it waits for it (the socket is
+    # left behind by the crash: connecting is refused until QEMU is back).
+    sock = os.path.join(fleet.dir, fleet.names[0])
+    name = fleet.names[0]
+    with open(logpath, "w") as log:
+        p = subprocess.Popen(vbctl_argv() + ["-s", sock, "--json", "auto",
+                                             "--host-budget", "384M",
+                                             "--guest-reserve", "64M"],
+                             stdout=log, stderr=subprocess.PIPE, text=True)
+        wait_events(logpath, lambda ev: any(e["event"] == "adopt" for e in ev))
+        fleet.kill(0)
+        ev = wait_events(logpath, lambda ev: any(e["event"] == "drop" for e in ev))
+        drops = [e for e in ev if e["event"] == "drop"]
+        t.ok(drops and drops[0]["vm"] == name and drops[0]["adopted"],
+             "its QEMU killed: the VM is dropped (%s)" % (drops[0]["why"] if drops else "-"))
+        time.sleep(1.5)     # a few steps with nothing to manage
+        t.ok(p.poll() is None, "and auto goes on without it")
+        fleet.restart(0)
+        ev = wait_events(logpath, lambda ev: sum(e["event"] == "adopt" for e in ev) == 2)
+        t.is_(sum(e["event"] == "adopt" for e in ev), 2,
+              "QEMU started again on the same socket: adopted again")
+        total = settle(fleet, 384 * MiB)
+        t.ok(fleet.actuals()[0] <= 384 * MiB,
+             "and managed: within the budget (%d MiB)" % (fleet.actuals()[0] // MiB))
+        p.send_signal(signal.SIGTERM)
+        err = p.communicate(timeout=30)[1]
+    t.is_(p.returncode, 0, "exits 0 on SIGTERM")
+    if err:
+        t.diag(err)
+    deadline = time.monotonic() + 30
+    while fleet.actuals()[0] != BOOT and time.monotonic() < deadline:
+        time.sleep(0.1)
+    t.is_(fleet.actuals()[0], BOOT, "the new QEMU's balloon restored on exit")
 
 sys.exit(t.done())

@@ -17,6 +17,8 @@ consoles while a sampler records, every SAMPLE_S, each guest's balloon size
 
 API
   Fleet(n, mem="1G").boot([which])  .guests, .names, .dir, .glob, .close()
+      .kill(i)  guest I's QEMU killed (SIGKILL)   .restart(i)  booted again
+      on the same socket
   run_scenario(fleet, script, duration, budget, reserve) -> Result
       script: [(t_seconds, guest_index, command, label)], label "spike"
       marks the allocations whose reaction is timed.
@@ -53,13 +55,14 @@ class Fleet:
         self.dir = tempfile.mkdtemp(prefix="vballoon-fleet-")
         self.glob = os.path.join(self.dir, "*.sock")
         self.names = ["g%d.sock" % i for i in range(n)]
-        self.guests = []
-        for name in self.names:
-            sock = os.path.join(self.dir, name)
-            self.guests.append(Guest(
-                mem=mem, append=append, qmp=True,
-                devices=["virtio-balloon-pci,deflate-on-oom=on"],
-                extra=["-qmp", "unix:%s,server=on,wait=off" % sock]))
+        self.mem, self.append = mem, append
+        self.guests = [self._guest(name) for name in self.names]
+
+    def _guest(self, name):
+        sock = os.path.join(self.dir, name)
+        return Guest(mem=self.mem, append=self.append, qmp=True,
+                     devices=["virtio-balloon-pci,deflate-on-oom=on"],
+                     extra=["-qmp", "unix:%s,server=on,wait=off" % sock])
 
     def boot(self, which=None):
         """Boots the guests numbered in WHICH (default: all)."""
@@ -70,6 +73,20 @@ class Fleet:
         for g in guests:
             g.wait_for(r"guest> ", 180)
         return self
+
+    def kill(self, i):
+        """QEMU of guest I killed outright (SIGKILL): its sockets stay
+        behind, as after a crash."""
+        g = self.guests[i]
+        g.proc.kill()
+        g.proc.wait()
+        g.close()
+
+    def restart(self, i):
+        """Guest I booted again in a new QEMU on the same manager socket."""
+        self.guests[i] = self._guest(self.names[i])
+        self.boot([i])
+        return self.guests[i]
 
     def actuals(self):
         """Each started guest's balloon size (actual), in guest order."""

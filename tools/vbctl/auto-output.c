@@ -176,7 +176,7 @@ void auto_redraw(struct autopilot *ap)
 
 		if (!a->adopted || a->dropped) {
 			fprintf(out, "%-16.16s %s\n", vm->name,
-				a->dropped ? "gone" : vm->why[0] ? vm->why : "adopting");
+				vm->why[0] ? vm->why : a->dropped ? "gone" : "adopting");
 			continue;
 		}
 		if (!a->decided) {
@@ -214,12 +214,23 @@ void auto_log_adopt(struct autopilot *ap, struct fleet_vm *vm,
 		 (long long)(ap->interval_ms / 1000));
 }
 
-void auto_log_drop(struct autopilot *ap, struct fleet_vm *vm)
+void auto_log_drop(struct autopilot *ap, struct fleet_vm *vm, bool adopted)
 {
 	struct json_object *obj = log_object("drop", vm->name);
 
 	json_object_object_add(obj, "why", json_object_new_string(vm->why));
-	log_line(ap, obj, "%s dropped: %s", vm->name, vm->why);
+	json_object_object_add(obj, "adopted", json_object_new_boolean(adopted));
+	log_line(ap, obj, "%s %s: %s", vm->name,
+		 adopted ? "dropped" : "not adopted", vm->why);
+}
+
+void auto_log_scan_error(struct autopilot *ap, const char *why)
+{
+	struct json_object *obj = log_object("scan-error", NULL);
+
+	json_object_object_add(obj, "why", json_object_new_string(why));
+	log_line(ap, obj, "cannot list the domains at %s (tried again every few seconds): %s",
+		 ap->v->uri, why);
 }
 
 void auto_log_exit(struct autopilot *ap, struct fleet_vm *vm,

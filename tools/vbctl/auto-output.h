@@ -18,6 +18,8 @@
 #include "size.h"
 #include "vbctl.h"
 
+struct domain_scan;
+
 /* Log lines kept under the live table. */
 #define AUTO_TABLE_LOG_LINES 8
 #define AUTO_LOG_LINE_MAX 320
@@ -74,6 +76,8 @@ struct autopilot {
 	 * adopted VM answered or at the next tick. */
 	bool round_open;
 	int64_t rescan_ms;	/* when the globs are read again */
+	struct domain_scan *scan;	/* -c URI: its running domains */
+	bool scan_failed;	/* the last listing failed (said once) */
 	uint64_t steps, commands;
 	struct vbctl_hostmem host;
 	struct autopilot_summary summary;
@@ -85,8 +89,10 @@ struct autopilot {
 /* VM answered and is managed from now on. */
 void auto_log_adopt(struct autopilot *ap, struct fleet_vm *vm,
 		    const struct auto_vm *a);
-/* VM went away (vm->why says why). */
-void auto_log_drop(struct autopilot *ap, struct fleet_vm *vm);
+/* VM went away, or was never ADOPTED (vm->why says why). */
+void auto_log_drop(struct autopilot *ap, struct fleet_vm *vm, bool adopted);
+/* Listing the domains at -c URI failed: WHY. */
+void auto_log_scan_error(struct autopilot *ap, const char *why);
 /* A step's decision D for VM: logged when it changes something or is a
  * new reason to stand still (steady states are logged once). */
 void auto_log_decision(struct autopilot *ap, struct fleet_vm *vm,

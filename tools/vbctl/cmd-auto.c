@@ -23,6 +23,7 @@
 
 #include "auto-output.h"
 #include "autopilot-policy.h"
+#include "domain-scan.h"
 #include "fleet.h"
 #include "hostmem.h"
 #include "size.h"
@@ -78,12 +79,13 @@ const struct vbctl_cmd vbctl_cmd_auto = {
 	"one log line with its reason. Paused VMs and VMs with stale stats are\n"
 	"left alone. The VMs are the fleet's (-s, repeated, --sockets GLOB or\n"
 	"-c URI); each is adopted once it answers and dropped when it goes\n"
-	"away, and the globs are read again every 5 s for new VMs and VMs that\n"
-	"came back. On Ctrl-C or SIGTERM every balloon is put back to its size\n"
-	"at adoption and polling to its old interval, unless --keep. On a\n"
-	"terminal a live table shows every VM and the last decisions; with\n"
-	"--json, one JSON object per line. docs/autopilot.md explains the\n"
-	"policy.\n"
+	"away, and every 5 s the globs are read again and the URI's running\n"
+	"domains listed, for new VMs and VMs that came back; with every VM\n"
+	"gone it waits for them. On Ctrl-C or SIGTERM every balloon is put\n"
+	"back to its size at adoption and polling to its old interval, unless\n"
+	"--keep. On a terminal a live table shows every VM and the last\n"
+	"decisions; with --json, one JSON object per line. docs/autopilot.md\n"
+	"explains the policy.\n"
 	"\n"
 	"  -B, --host-budget SIZE    the guests together hold at most SIZE\n"
 	"  -R, --host-reserve SIZE   keep SIZE of host MemAvailable (default 1G;\n"
@@ -404,6 +406,10 @@ static void auto_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 	switch (tag) {
 	case T_FIND:
 	case T_FIND_2:
+		/* Found in the first directory (libvirt's balloon0, any
+		 * -device with an id): the other's answer is of no use. */
+		if (a->path)
+			return;
 		r = fleet_balloon_reply(vm, tag, T_FIND, rc, ret, &a->seen, &a->path);
 		if (r == 1)
 			fleet_send(vm, "query-memory-size-summary", NULL, T_MEMSIZE);
@@ -574,6 +580,53 @@ static int grow_vms(struct autopilot *ap)
 	return 0;
 }
 
+/* A VM that is gone now but may be back: a socket path or a domain
+ * whose connection was lost or refused (a rescan tries it again), or any
+ * VM while new ones can join (socket globs, a URI without -d). */
+static bool may_come_back(const struct autopilot *ap, const struct fleet_vm *vm)
+{
+	const struct vbctl *v = ap->v;
+
+	if (v->sockets || (v->uri && !v->ndomains))
+		return true;
+	return vm->status == VBCTL_EXIT_CONN &&
+		(vm->domain || (strncmp(vm->addr, "tcp:", 4) != 0 &&
+				strncmp(vm->addr, "tls:", 4) != 0));
+}
+
+/*
+ * Now and then: the socket globs read again and lost sockets that are back
+ * tried again (fleet_rescan), and for a URI the running domains listed
+ * (off the loop, in domain-scan's thread: the list started at one rescan
+ * is picked up at a later tick). Nonzero when the loop must stop (out of
+ * memory).
+ */
+static int rescan(struct autopilot *ap)
+{
+	char err[256], **names;
+	size_t joined = 0;
+	int r;
+
+	if (vbctl_now_ms() >= ap->rescan_ms) {
+		ap->rescan_ms = vbctl_now_ms() + RESCAN_MS;
+		joined += fleet_rescan(ap->f);
+		if (ap->scan && domain_scan_start(ap->scan) < 0 && !ap->scan_failed) {
+			ap->scan_failed = true;
+			auto_log_scan_error(ap, "cannot start a thread");
+		}
+	}
+	r = ap->scan ? domain_scan_take(ap->scan, &names, err, sizeof(err)) : 0;
+	if (r < 0 && !ap->scan_failed) {
+		ap->scan_failed = true;
+		auto_log_scan_error(ap, err);
+	} else if (r == 1) {
+		ap->scan_failed = false;
+		joined += fleet_rescan_domains(ap->f, names);
+		qmp_strv_free(names);
+	}
+	return joined ? grow_vms(ap) : 0;
+}
+
 /* Every interval: decide on what the last round brought if it is still
  * open, look for new VMs now and then, notice VMs that are gone, ask
  * every VM again. */
@@ -581,7 +634,7 @@ static void auto_tick(struct fleet *f, void *data)
 {
 	struct autopilot *ap = data;
 	struct json_object *args;
-	size_t i;
+	size_t i, alive = 0;
 
 	if (ap->round_open) {
 		/* Someone did not answer in time: decide without them (the
@@ -589,20 +642,20 @@ static void auto_tick(struct fleet *f, void *data)
 		ap->round_open = false;
 		step(ap);
 	}
-	if (vbctl_now_ms() >= ap->rescan_ms) {
-		ap->rescan_ms = vbctl_now_ms() + RESCAN_MS;
-		if (fleet_rescan(f) && grow_vms(ap))
-			return;
-	}
+	if (rescan(ap))
+		return;
 	for (i = 0; i < ap->nvms; i++) {
 		struct fleet_vm *vm = fleet_vm(f, i);
 		struct auto_vm *a = &ap->vms[i];
 
-		if (a->adopted && !a->dropped && vm->done) {
+		/* Gone, or never adopted (no balloon, not reachable): said
+		 * once, until it is adopted again. */
+		if (!a->dropped && vm->done && (a->adopted || vm->status)) {
 			a->dropped = true;
-			auto_log_drop(ap, vm);
-			continue;
+			auto_log_drop(ap, vm, a->adopted);
 		}
+		if (!vm->done || may_come_back(ap, vm))
+			alive++;
 		if (!a->adopted || a->dropped || vm->done || a->pending)
 			continue;
 		a->pending = 3;
@@ -612,6 +665,11 @@ static void auto_tick(struct fleet *f, void *data)
 		fleet_send(vm, "query-status", NULL, T_STATUS);
 		json_object_put(args);
 		ap->round_open = true;
+	}
+	if (!alive) {
+		/* Nothing to manage and nothing that can come back. */
+		fleet_stop(f);
+		return;
 	}
 	if (!ap->round_open)
 		auto_redraw(ap);
@@ -821,6 +879,7 @@ static int run_auto(struct vbctl *v, int argc, char **argv)
 		.event = auto_event,
 		.wake = auto_wake,
 		.tick = auto_tick,
+		.until_stopped = true,
 	};
 	static const struct fleet_ops restore_ops = {
 		.start = restore_start,
@@ -852,6 +911,14 @@ static int run_auto(struct vbctl *v, int argc, char **argv)
 		goto out;
 	}
 
+	if (v->uri) {
+		ap.scan = domain_scan_new(v->uri);
+		if (!ap.scan) {
+			rc = vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
+			goto out;
+		}
+	}
+
 	term_target = v;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_sigterm;
@@ -860,8 +927,9 @@ static int run_auto(struct vbctl *v, int argc, char **argv)
 
 	run_ops.tick_ms = ap.interval_ms;
 	ap.rescan_ms = vbctl_now_ms() + RESCAN_MS;
-	/* Runs until interrupted: every adopted VM keeps a wake-up, so the
-	 * run ends by itself only when no VM is left. */
+	/* Runs until interrupted: VMs that go away may come back and new
+	 * ones join, so it ends by itself only when no VM is left and none
+	 * can come (auto_tick stops it). */
 	rc = fleet_run(ap.f, &run_ops, &ap);
 	if (v->interrupted) {
 		/* Put everything back, on the connections still open; the
@@ -888,6 +956,7 @@ out:
 		free(ap.vms[i].path);
 	free(ap.vms);
 	free(ap.rules);
+	domain_scan_free(ap.scan);
 	fleet_free(ap.f);
 	return rc;
 }

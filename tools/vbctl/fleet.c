@@ -348,6 +348,30 @@ size_t fleet_rescan(struct fleet *f)
 	return changed;
 }
 
+size_t fleet_rescan_domains(struct fleet *f, char *const *names)
+{
+	size_t changed = 0, i, n;
+
+	for (n = 0; f->v->uri && names && names[n]; n++) {
+		struct fleet_vm *vm = NULL;
+
+		for (i = 0; i < f->nvms && !vm; i++)
+			if (f->vms[i].domain && (strcmp(f->vms[i].domain, names[n]) == 0 ||
+						 strcmp(f->vms[i].name, names[n]) == 0))
+				vm = &f->vms[i];
+		if (!vm && !f->v->ndomains) {
+			if (add_domain(f, f->v->uri, names[n], false) < 0)
+				break;	/* out of memory: the next rescan tries */
+			vm = &f->vms[f->nvms - 1];
+		} else if (!vm || !(vm->done && !vm->q && vm->status == VBCTL_EXIT_CONN)) {
+			continue;
+		}
+		vm->restart = true;
+		changed++;
+	}
+	return changed;
+}
+
 struct fleet *fleet_free(struct fleet *f)
 {
 	size_t i;
@@ -707,7 +731,7 @@ int fleet_run(struct fleet *f, const struct fleet_ops *ops, void *data)
 				fleet_finish(vm, VBCTL_EXIT_OK, NULL);
 			left += !vm->done;
 		}
-		if (!left || f->stopped || f->v->interrupted)
+		if ((!left && !ops->until_stopped) || f->stopped || f->v->interrupted)
 			break;
 
 		next = next_tick;

@@ -80,6 +80,9 @@ struct fleet_ops {
 	/* Only VMs connected now take part (a clean-up run); the others
 	 * are done at once and keep the outcome of the last run. */
 	bool connected_only;
+	/* The run goes on when no VM is left (VMs may join or come back
+	 * through a rescan) until fleet_stop() or Ctrl-C. */
+	bool until_stopped;
 };
 
 /* fleet_open() flags. */
@@ -107,6 +110,15 @@ struct fleet *fleet_free(struct fleet *f);
  * Returns how many VMs joined or are tried again.
  */
 size_t fleet_rescan(struct fleet *f);
+
+/*
+ * The same for libvirt (-c URI): NAMES, the domains running at the URI now
+ * (qmp_libvirt_list_domains(), NULL-terminated), join the fleet when it
+ * names no -d DOMAIN and they are not in it yet, and a domain of the fleet
+ * whose connection was lost (it shut down) is tried again when it is
+ * among them (it was started again). Returns how many.
+ */
+size_t fleet_rescan_domains(struct fleet *f, char *const *names);
 
 size_t fleet_count(const struct fleet *f);
 struct fleet_vm *fleet_vm(struct fleet *f, size_t i);
