@@ -77,10 +77,8 @@ class Fleet:
     def kill(self, i):
         """QEMU of guest I killed outright (SIGKILL): its sockets stay
         behind, as after a crash."""
-        g = self.guests[i]
-        g.proc.kill()
-        g.proc.wait()
-        g.close()
+        self.guests[i].kill()
+        self.guests[i].close()
 
     def restart(self, i):
         """Guest I booted again in a new QEMU on the same manager socket."""
