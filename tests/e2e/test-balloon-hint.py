@@ -12,7 +12,8 @@ import sys
 import time
 
 from balloontest import MiB
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 BANDWIDTH = 128 * MiB   # after the hints: what the migration sends at
 CRAWL = 1 * MiB         # ... before them: the bulk stage barely starts

@@ -21,7 +21,8 @@ import re
 import sys
 
 from balloontest import MiB, wait_settled
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 THRESHOLD = 16 * MiB            # balloon.threshold defaults to balloon.min=16M
 ROUNDS = 3

@@ -14,7 +14,8 @@ import re
 import sys
 
 from balloontest import MiB, actual, expected_actual, wait_settled
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 from vbtest import run
 
 RAM = 1024 * MiB

@@ -8,7 +8,8 @@ import re
 import sys
 
 from balloontest import MiB, actual, wait_actual, wait_settled
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 RAM = 1024 * MiB
 MIN = 16 * MiB

@@ -8,7 +8,8 @@ by whole 1 MiB batches, no more than it needs."""
 import sys
 
 from balloontest import MiB, actual, wait_actual, wait_settled
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 RAM = 512 * MiB
 MIN = 16 * MiB

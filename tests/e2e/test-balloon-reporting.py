@@ -12,7 +12,8 @@ import sys
 import time
 
 from balloontest import GiB, MiB
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 DEVICE = "virtio-balloon-pci,deflate-on-oom=on"
 ALLOC = 1 * GiB

@@ -8,7 +8,8 @@ import re
 import sys
 
 from balloontest import GiB, actual, wait_actual
-from guest import PROMPT, Guest, Tap
+from guest import PROMPT, Guest
+from qemutest import Tap
 
 RAM = 2 * GiB
 

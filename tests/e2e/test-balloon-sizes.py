@@ -8,7 +8,8 @@ import re
 import sys
 
 from balloontest import (GiB, MiB, actual, expected_actual, wait_actual, wait_settled)
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 SLACK = 2 * MiB
 

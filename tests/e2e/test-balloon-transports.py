@@ -12,7 +12,8 @@ import sys
 
 from balloontest import (MiB, actual, balloon_path, enable_stats, expected_actual,
                          fresh_stats, wait_actual)
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 RAM = 1024 * MiB
 

@@ -11,7 +11,8 @@ import sys
 
 from balloontest import (GiB, MiB, PAGE, actual, balloon_path, enable_stats,
                          expected_actual, fresh_stats, wait_actual, wait_settled)
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 RAM = 2 * GiB
 MIN = 16 * MiB                  # balloon.min default

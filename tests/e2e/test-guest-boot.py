@@ -6,7 +6,8 @@ answers console commands, and halts when idle (QEMU's CPU time stays low)."""
 import re
 import sys
 
-from guest import Guest, GuestError, Tap
+from guest import Guest, GuestError
+from qemutest import Tap
 
 IDLE_SECONDS = 3.0
 IDLE_MAX_FRACTION = 0.10    # of one core

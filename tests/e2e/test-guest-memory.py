@@ -7,7 +7,8 @@ every byte, and an allocation larger than free memory fails cleanly."""
 import re
 import sys
 
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 MiB = 1 << 20
 GiB = 1 << 30

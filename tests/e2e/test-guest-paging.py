@@ -9,7 +9,8 @@ kernel prints from its page-table entries ("paging: A-B uncached")."""
 import re
 import sys
 
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 
 GiB = 1 << 30
 LARGE_PAGE = 2 << 20

@@ -9,7 +9,7 @@ no panic."""
 
 import sys
 
-from guest import Tap, require_guest
+from qemutest import Tap, require_guest
 import soak
 
 t = Tap()

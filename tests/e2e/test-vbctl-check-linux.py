@@ -9,7 +9,8 @@ further) fails the driver check and nothing runs that needs a driver."""
 
 import sys
 
-from guest import LinuxGuest, Tap
+from guest import LinuxGuest
+from qemutest import Tap
 from vbtest import run
 
 CHECK_TIMEOUT = 900     # seconds: Linux under TCG on a busy machine

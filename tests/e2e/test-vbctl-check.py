@@ -10,7 +10,8 @@ before connecting."""
 
 import sys
 
-from guest import Guest, Tap
+from guest import Guest
+from qemutest import Tap
 from vbtest import Vm, run
 
 CHECK_TIMEOUT = 600     # seconds for a whole check under TCG on a busy machine

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 
-from guest import require_guest
+from qemutest import require_guest
 from vbtest import Tap, Vm, finish, run, vbctl_argv
 
 GiB = 1 << 30

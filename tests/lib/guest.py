@@ -12,10 +12,10 @@ import subprocess
 import threading
 import time
 
-# The base (qemutest.py); names re-exported for the tests that import
-# them from here.
-from qemutest import (Qemu, Qmp, QmpError, Tap, default_accel,  # noqa: F401
-                      require_guest, require_qemu, skip_all)
+# require_guest, skip_all and Tap are also imported from here by the vbctl
+# fleet, top, libvirt and auto tests.
+from qemutest import Qemu, require_guest, require_qemu, skip_all
+from qemutest import Tap  # noqa: F401
 
 PROMPT = "guest> "
 BOOT_TIMEOUT = 120      # seconds: TCG on a loaded 2-core machine is slow

@@ -29,7 +29,8 @@ import random
 import re
 import time
 
-from guest import Guest, GuestError, QmpError
+from guest import Guest, GuestError
+from qemutest import QmpError
 
 MiB = 1 << 20
 PAGE = 4096
