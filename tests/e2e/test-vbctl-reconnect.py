@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 
-from vbtest import Tap, Vm, finish, spawn
+from vbtest import Tap, Vm, spawn
 
 t = Tap()
 GUEST = os.environ.get("GUEST_ELF", "")
