@@ -174,6 +174,22 @@ try:
           "vbctl -s unix:%s/qmp-sock " % socks, "-s unix:PATH<Tab> too")
     listener.close()
 
+    # auto --weight/--min VM=: the VMs the targets on the line name (the
+    # glob as typed, quotes and all).
+    fleet = os.path.join(tmp, "fleet")
+    os.makedirs(fleet)
+    listeners = []
+    for name in ("db.qmp", "web.qmp"):
+        listeners.append(socket.socket(socket.AF_UNIX))
+        listeners[-1].bind(os.path.join(fleet, name))
+    line = "vbctl --sockets '%s/*.qmp' auto " % fleet
+    t.is_(sorted(bash.complete(line + "--weight ", listing=True)), ["db.qmp=", "web.qmp="],
+          "auto --weight <M-?> lists the VMs of --sockets' glob")
+    t.is_(bash.complete(line + "--min w"), line + "--min web.qmp=",
+          "auto --min w<Tab> completes web.qmp= (no space: the size comes next)")
+    for listener in listeners:
+        listener.close()
+
     # libvirt: URIs for -c, the domains at that URI for -d (libvirt's
     # test driver, which has one domain, "test").
     t.is_(bash.complete("vbctl -c qemu:///sy"), "vbctl -c qemu:///system ",

@@ -225,6 +225,14 @@ int main(void)
 	offers(c, "events --", W("--count"));
 	offers(c, "doctor --", W("--target"));
 	offers(c, "shell --", W("--hmp", "--logfile", "--pretty"));
+	offers(c, "auto --", W("--dry-run", "--guest-reserve", "--host-budget",
+			       "--host-pressure", "--host-reserve", "--hysteresis",
+			       "--interval", "--keep", "--max-step", "--min",
+			       "--no-table", "--stale", "--weight"));
+	offers(c, "auto --h", W("--host-budget", "--host-pressure", "--host-reserve",
+				"--hysteresis"));
+	/* VM names come from vbctl's command line, not the shell's */
+	offers(c, "auto --weight ", NONE);
 	offers(c, "query --", NONE);
 	offers_some(c, "help ", W("query", "set", "shell", "help"));
 	offers(c, "help que", W("query", "query-balloon", "query-commands",
@@ -301,6 +309,17 @@ int main(void)
 	offers(c, "set --timeout ", NONE);
 	offers(c, "top --sort a", W("actual", "age", "available"));
 	offers(c, "top -o b", W("boot"));
+	/* auto --min/--weight VM=: the VMs the targets on the line name
+	 * (here two -s, named by their sockets' file names) */
+	offers(c, "auto --weight ", NONE);
+	vbctl_add_addr(&v, "/run/vms/db.qmp");
+	vbctl_add_addr(&v, "web.qmp");
+	offers(c, "auto --weight ", W("db.qmp=", "web.qmp="));
+	offers(c, "auto --min w", W("web.qmp="));
+	offers(c, "auto -w d", W("db.qmp="));
+	offers(c, "auto --weight=d", W("--weight=db.qmp="));
+	offers(c, "auto --weight db.qmp=", NONE);
+	offers(c, "auto --interval ", NONE);
 	completer_free(c);
 	vbctl_release(&v);
 	return tap_done();

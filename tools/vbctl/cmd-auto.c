@@ -63,6 +63,14 @@ static const struct option auto_options[] = {
 
 static const struct vbctl_arg auto_args[] = { { NULL } };
 
+/* --min and --weight name a VM of the fleet: completed from the targets
+ * on the command line. */
+static const struct vbctl_optval auto_optvals[] = {
+	{ "min", VBCTL_ARG_VM_KV, NULL },
+	{ "weight", VBCTL_ARG_VM_KV, NULL },
+	{ NULL },
+};
+
 static int run_auto(struct vbctl *v, int argc, char **argv);
 
 const struct vbctl_cmd vbctl_cmd_auto = {
@@ -112,6 +120,7 @@ const struct vbctl_cmd vbctl_cmd_auto = {
 	.shortopts = "B:R:r:i:f:w:m:H:P:T:knN",
 	.longopts = auto_options,
 	.args = auto_args,
+	.optvals = auto_optvals,
 	.min_args = 0,
 	.max_args = 0,
 	.run = run_auto,

@@ -80,12 +80,46 @@ static int complete_global_value(struct vbctl *v, const char *opt,
 	return VBCTL_EXIT_OK;
 }
 
+/* A value as bash passes it, quotes and all ('/run/vms/x*.qmp' with its
+ * quotes): the quotes dropped, in place. */
+static char *unquote(char *word)
+{
+	size_t n = strlen(word);
+
+	if (n >= 2 && (word[0] == '\'' || word[0] == '"') && word[n - 1] == word[0]) {
+		word[n - 1] = '\0';
+		return word + 1;
+	}
+	return word;
+}
+
+/* A target option OPT ("-s" or "--socket", ...) with VALUE: -s says which
+ * VM to ask; all of them name the fleet (auto --weight VM=). */
+static void note_target(struct vbctl *v, const char *opt, const char *value,
+			const char **uri, bool *named)
+{
+	if (!strcmp(opt, "-s") || !strcmp(opt, "--socket")) {
+		v->addr = value;
+		vbctl_add_addr(v, value);
+	} else if (!strcmp(opt, "-S") || !strcmp(opt, "--sockets")) {
+		v->sockets = value;
+	} else if (!strcmp(opt, "-c") || !strcmp(opt, "--connect")) {
+		*uri = value;
+	} else if (!strcmp(opt, "-d") || !strcmp(opt, "--domain")) {
+		vbctl_add_domain(v, value);
+	} else {
+		return;
+	}
+	*named = true;
+}
+
 int vbctl_complete_main(struct vbctl *v, const struct vbctl_cmd *global,
 			int argc, char **argv)
 {
 	const struct vbctl_cmd *cmd = NULL;
 	struct completer *c;
-	const char *word, *uri;
+	const char *word, *uri, *env_uri;
+	bool named = false;
 	char **list;
 	size_t n, k;
 	int i;
@@ -103,7 +137,7 @@ int vbctl_complete_main(struct vbctl *v, const struct vbctl_cmd *global,
 
 	/* Global options up to the command: -s ADDR says which VM to ask,
 	 * -c URI which libvirt. */
-	uri = getenv("VBCTL_URI");
+	uri = env_uri = getenv("VBCTL_URI");
 	for (i = 0; i < argc - 1; i++) {
 		if (strcmp(argv[i], "--") == 0) {
 			i++;
@@ -115,21 +149,29 @@ int vbctl_complete_main(struct vbctl *v, const struct vbctl_cmd *global,
 			/* The word being typed is this option's value. */
 			if (i + 1 == argc - 1)
 				return complete_global_value(v, argv[i], uri, word);
-			if (!strcmp(argv[i], "-s") || !strcmp(argv[i], "--socket"))
-				v->addr = argv[i + 1];
-			else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--connect"))
-				uri = argv[i + 1];
+			note_target(v, argv[i], unquote(argv[i + 1]), &uri, &named);
 			i++;
-		} else if (!strncmp(argv[i], "--socket=", 9)) {
-			v->addr = argv[i] + 9;
-		} else if (!strncmp(argv[i], "--connect=", 10)) {
-			uri = argv[i] + 10;
-		} else if (!strncmp(argv[i], "-s", 2) && argv[i][2]) {
-			v->addr = argv[i] + 2;
-		} else if (!strncmp(argv[i], "-c", 2) && argv[i][2]) {
-			uri = argv[i] + 2;
+		} else if (!strncmp(argv[i], "--", 2) && strchr(argv[i], '=')) {
+			char *eq = strchr(argv[i], '=');
+
+			*eq = '\0';
+			note_target(v, argv[i], unquote(eq + 1), &uri, &named);
+		} else if ((!strncmp(argv[i], "-s", 2) || !strncmp(argv[i], "-c", 2) ||
+			    !strncmp(argv[i], "-d", 2)) && argv[i][2]) {
+			char opt[3] = { '-', argv[i][1], '\0' };
+
+			note_target(v, opt, unquote(argv[i] + 2), &uri, &named);
 		}
 	}
+	/* The fleet's targets for completing VM names (auto --weight VM=):
+	 * as vbctl takes them, the environment's when none is named. */
+	if (!named) {
+		v->sockets = getenv("VBCTL_SOCKETS");
+		if (uri && getenv("VBCTL_DOMAIN"))
+			vbctl_add_domain(v, getenv("VBCTL_DOMAIN"));
+	}
+	/* $VBCTL_URI serves -d, or names the fleet when nothing else does. */
+	v->uri = uri != env_uri || v->ndomains || !named ? uri : NULL;
 	if (i == argc - 1 && word[0] == '-') {
 		print_global_options(global, word);
 		return VBCTL_EXIT_OK;

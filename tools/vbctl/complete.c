@@ -17,6 +17,7 @@
 #include <qmp/qmp.h>
 
 #include "complete.h"
+#include "fleet.h"
 #include "qmp-schema.h"
 #include "shell-line.h"
 #include "vbctl.h"
@@ -548,15 +549,34 @@ static const struct vbctl_optval *find_optval(const struct vbctl_cmd *cmd,
 	return NULL;
 }
 
+/* "VM=" for each VM of the fleet the command line names, until the '='
+ * is typed. */
+static void add_fleet_vms(struct completer *c, struct cands *l,
+			  const char *prefix, const char *typed)
+{
+	char **names;
+	size_t i;
+
+	if (!c->command_line || strchr(typed + strlen(prefix), '='))
+		return;
+	names = fleet_names(c->v);
+	for (i = 0; names && names[i]; i++)
+		cands_add3(l, prefix, names[i], "=");
+	qmp_strv_free(names);
+}
+
 /* The values of an option: its choices after PREFIX ("--sort=" when the
- * value is typed in the same word), or sizes. */
-static void add_option_values(struct cands *l, const struct vbctl_optval *ov,
+ * value is typed in the same word), sizes, or VM=. */
+static void add_option_values(struct completer *c, struct cands *l,
+			      const struct vbctl_optval *ov,
 			      const char *prefix, const char *typed)
 {
 	const char *const *v;
 
 	if (!ov)
 		return;
+	if (ov->kind == VBCTL_ARG_VM_KV)
+		add_fleet_vms(c, l, prefix, typed);
 	if (ov->kind == VBCTL_ARG_SIZE && !*prefix)
 		add_sizes(l, typed);
 	for (v = ov->choices; v && *v; v++)
@@ -576,7 +596,7 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 
 	/* The value of the option before, when it takes one. */
 	if (nwords > 1 && vbctl_option_takes_value(cmd, words[nwords - 1])) {
-		add_option_values(l, find_optval(cmd, words[nwords - 1],
+		add_option_values(c, l, find_optval(cmd, words[nwords - 1],
 						 strlen(words[nwords - 1])), "", typed);
 		return;
 	}
@@ -584,7 +604,7 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 		char prefix[64];
 
 		snprintf(prefix, sizeof(prefix), "%.*s", (int)(eq + 1 - typed), typed);
-		add_option_values(l, find_optval(cmd, typed, eq - typed), prefix, typed);
+		add_option_values(c, l, find_optval(cmd, typed, eq - typed), prefix, typed);
 		return;
 	}
 	if (typed[0] == '-') {
@@ -641,6 +661,7 @@ static void add_vbctl_args(struct completer *c, struct cands *l,
 	case VBCTL_ARG_SIZE:
 		add_sizes(l, typed);
 		break;
+	case VBCTL_ARG_VM_KV:	/* option values only */
 	case VBCTL_ARG_NONE:
 		break;
 	}

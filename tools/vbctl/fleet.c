@@ -390,6 +390,27 @@ struct fleet *fleet_free(struct fleet *f)
 	return NULL;
 }
 
+char **fleet_names(struct vbctl *v)
+{
+	struct fleet *f;
+	char **names;
+	size_t i;
+	int status;
+
+	if (fleet_open(v, 0, &f, &status))
+		return NULL;
+	names = calloc(f->nvms + 1, sizeof(*names));
+	for (i = 0; names && i < f->nvms; i++) {
+		names[i] = strdup(f->vms[i].name);
+		if (!names[i]) {
+			qmp_strv_free(names);
+			names = NULL;
+		}
+	}
+	fleet_free(f);
+	return names;
+}
+
 size_t fleet_count(const struct fleet *f)
 {
 	return f->nvms;

@@ -120,6 +120,14 @@ size_t fleet_rescan(struct fleet *f);
  */
 size_t fleet_rescan_domains(struct fleet *f, char *const *names);
 
+/*
+ * The names of the fleet's rows as fleet_open() would make them (nothing
+ * is connected), for completion: NULL-terminated, free it with
+ * qmp_strv_free(); NULL when there are none. fleet_open()'s errors are
+ * reported on stderr.
+ */
+char **fleet_names(struct vbctl *v);
+
 size_t fleet_count(const struct fleet *f);
 struct fleet_vm *fleet_vm(struct fleet *f, size_t i);
 

@@ -91,6 +91,8 @@ enum vbctl_arg_kind {
 	VBCTL_ARG_QMP_KV,	/* KEY=VALUE for the preceding QMP command */
 	VBCTL_ARG_EVENT,	/* a QMP event name */
 	VBCTL_ARG_HMP_COMMAND,	/* a human monitor command (its help) */
+	VBCTL_ARG_VM_KV,	/* VM=VALUE, VM one of the fleet the command
+				 * line names (vbctl's command line only) */
 };
 
 struct vbctl_arg {
