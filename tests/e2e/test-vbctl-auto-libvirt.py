@@ -13,7 +13,7 @@ import threading
 import time
 
 import libvirttest
-from guest import require_guest
+from qemutest import require_guest
 from vbtest import Tap
 
 MiB = 1 << 20
