@@ -82,7 +82,8 @@ VBCTL_TEST_LDADD = tools/vbctl/libvbctl.la tools/libqmp/libqmp-internal.la \
 VBCTL_TEST_BINS = tests/unit/test-size tests/unit/test-kv tests/unit/test-print \
 	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor \
 	tests/unit/test-prom tests/unit/test-check-rules \
-	tests/unit/test-autopilot-policy tests/unit/test-hostmem
+	tests/unit/test-autopilot-policy tests/unit/test-hostmem \
+	tests/unit/test-targets
 check_PROGRAMS += $(VBCTL_TEST_BINS)
 TESTS += $(VBCTL_TEST_BINS)
 tests_unit_test_size_CFLAGS = $(VBCTL_TEST_CFLAGS)
@@ -105,6 +106,9 @@ tests_unit_test_autopilot_policy_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_autopilot_policy_LDADD = $(VBCTL_TEST_LDADD)
 tests_unit_test_hostmem_CFLAGS = $(VBCTL_TEST_CFLAGS)
 tests_unit_test_hostmem_LDADD = $(VBCTL_TEST_LDADD)
+# test-targets: the record of the targets vbctl set (top and list show them).
+tests_unit_test_targets_CFLAGS = $(VBCTL_TEST_CFLAGS)
+tests_unit_test_targets_LDADD = $(VBCTL_TEST_LDADD)
 EXTRA_DIST += tests/unit/qmp-schema-fragment.json \
 	tests/unit/fixtures/proc-psi/meminfo \
 	tests/unit/fixtures/proc-psi/pressure/memory \

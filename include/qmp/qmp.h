@@ -127,7 +127,9 @@ int qmp_get_version(const struct qmp *q, int *major, int *minor, int *micro);
  * socket. Everything else in this header works the same on it.
  * URI: a libvirt connection URI (qemu:///system, qemu:///session,
  * qemu+ssh://host/system); DOMAIN: a name, UUID or id. The greeting is
- * made up from the QEMU version libvirt reports; no qmp_capabilities is
+ * made up from the QEMU version libvirt reports, and its "QMP" object
+ * names the domain: "libvirt": {"uri", "domain", "uuid", "id"} (the id
+ * changes each time the domain starts); no qmp_capabilities is
  * sent (libvirt did that). Each such connection runs a thread that makes
  * libvirt's blocking calls; libqmp registers and runs libvirt's default
  * event loop (process-wide, once) and keeps one libvirt connection per

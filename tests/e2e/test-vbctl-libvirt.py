@@ -78,9 +78,14 @@ try:
 
     # Events: BALLOON_CHANGE through libvirt's QEMU monitor events.
     p = lv.spawn(d + ["-j", "events", "BALLOON_CHANGE"])
-    time.sleep(1)   # let it register with libvirt before the change
-    lv.virsh("setmem", "vb1", "200M", "--live")
-    line = read_line(p, 30)
+    # vbctl registers with libvirt for monitor events once it runs: a
+    # change made before is not seen. Change the size until the first
+    # event comes through (each change makes one), at most 30 s.
+    line, size, deadline = "", 200, time.monotonic() + 30
+    while not line and time.monotonic() < deadline:
+        lv.virsh("setmem", "vb1", "%dM" % size, "--live")
+        line = read_line(p, 1.5)    # QEMU sends at most one a second
+        size = 401 - size           # 200, 201, 200, ...
     os.killpg(p.pid, signal.SIGINT)
     p.communicate(timeout=30)
     ev = json.loads(line) if line.startswith("{") else {}
@@ -140,6 +145,23 @@ try:
     check(r, 0, "top --once through libvirt")
     t.ok(re.search(r"^vb2 +256\.00 MiB +230\.40 MiB +- +\d", r.out, re.M),
          "a row with boot, actual and guest stats")
+    # A domain started again is another run (libvirt gives it a new id):
+    # the target recorded for the last one is not shown for it.
+    lv.virsh("start", "off")
+    r = lv.vbctl(u + ["-d", "off", "set", "200M"])
+    check(r, 0, "set on a domain just started")
+    r = lv.vbctl(u + ["-d", "vb1", "-d", "off", "-j", "list"])
+    objs = {o["name"]: o for o in (json.loads(l) for l in r.out.splitlines())}
+    t.ok(r.rc == 0 and objs["vb1"].get("target") == 256 * MiB * 9 // 10
+         and objs["off"].get("target") == 200 * MiB,
+         "list: the targets vbctl set, by domain (%r)" % r.out)
+    lv.virsh("destroy", "off")
+    lv.virsh("start", "off")
+    r = lv.vbctl(u + ["-d", "off", "-j", "list"])
+    objs = {o["name"]: o for o in (json.loads(l) for l in r.out.splitlines())}
+    t.ok(r.rc == 0 and objs["off"].get("target", 0) is None,
+         "started again: no target shown for it (%r)" % r.out)
+    lv.virsh("destroy", "off")
 
     # Bad input.
     r = lv.vbctl(u + ["-d", "nosuch", "query"])

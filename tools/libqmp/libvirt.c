@@ -317,13 +317,17 @@ static void on_event(virConnectPtr conn, virDomainPtr dom, const char *event,
  * QEMU (query-version through the monitor: one cheap RPC, where
  * virConnectGetVersion() reports the default binary's version and may cost
  * the daemon seconds re-checking its capabilities). libvirt negotiated
- * capabilities with QEMU long ago. */
-static struct json_object *make_greeting(virDomainPtr dom)
+ * capabilities with QEMU long ago. It also names the domain ("libvirt":
+ * uri, domain, uuid, and id, which libvirt gives anew each time the domain
+ * starts), so a client can tell one run of a VM from the next. */
+static struct json_object *make_greeting(struct qmp_libvirt *lv)
 {
 	struct json_object *msg, *qmp, *version, *reply = NULL, *ret, *qemu = NULL;
+	struct json_object *who;
+	char uuid[VIR_UUID_STRING_BUFLEN];
 	char *result = NULL;
 
-	if (virDomainQemuMonitorCommand(dom, "{\"execute\":\"query-version\"}",
+	if (virDomainQemuMonitorCommand(lv->dom, "{\"execute\":\"query-version\"}",
 					&result, 0) == 0 && result)
 		reply = json_tokener_parse(result);
 	free(result);
@@ -346,6 +350,15 @@ static struct json_object *make_greeting(virDomainPtr dom)
 	qmp = json_object_new_object();
 	json_object_object_add(qmp, "version", version);
 	json_object_object_add(qmp, "capabilities", json_object_new_array());
+	who = json_object_new_object();
+	json_object_object_add(who, "uri", json_object_new_string(lv->uri));
+	json_object_object_add(who, "domain",
+			       json_object_new_string(virDomainGetName(lv->dom)));
+	if (virDomainGetUUIDString(lv->dom, uuid) == 0)
+		json_object_object_add(who, "uuid", json_object_new_string(uuid));
+	json_object_object_add(who, "id",
+			       json_object_new_int64((int)virDomainGetID(lv->dom)));
+	json_object_object_add(qmp, "libvirt", who);
 	msg = json_object_new_object();
 	json_object_object_add(msg, "QMP", qmp);
 	return msg;
@@ -418,7 +431,7 @@ static bool open_domain(struct qmp_libvirt *lv)
 		     lv->uri, last_error());
 		return false;
 	}
-	post(lv, make_greeting(lv->dom), 0, NULL);
+	post(lv, make_greeting(lv), 0, NULL);
 	return true;
 }
 

@@ -17,6 +17,7 @@
 #include "fleet.h"
 #include "print.h"
 #include "size.h"
+#include "targets.h"
 
 /* QEMU moves the balloon in whole 4 KiB pages (the virtio PFN unit), so a
  * target that is not page-aligned is met to within one page. */
@@ -174,6 +175,8 @@ static int rearm_target(struct vbctl *v, struct set_wait *w)
 		rc = qmp_balloon_set_target(v->q, w->target);
 		if (rc)
 			rc = vbctl_balloon_failed(v, rc, "set");
+		else
+			vbctl_target_remember(v, v->q, v->addr, w->target);
 	}
 	w->armed_ms = vbctl_now_ms();
 	w->moved_ms = 0;
@@ -316,6 +319,7 @@ static int resolve_target(struct vbctl *v, const struct vbctl_size *size,
 enum { FSET_BOOT, FSET_ACTUAL, FSET_BALLOON, FSET_POLL, FSET_STATUS };
 
 struct fleet_set {
+	struct vbctl *v;
 	const struct vbctl_size *size;
 	const char *text;
 	bool wait;
@@ -434,6 +438,7 @@ static void fset_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		s->have_actual = true;
 		break;
 	case FSET_BALLOON:
+		vbctl_target_remember(fs->v, vm->q, vm->addr, s->target);
 		if (!fs->wait)
 			return fleet_finish(vm, VBCTL_EXIT_OK, NULL);
 		s->w.start_ms = vbctl_now_ms();
@@ -520,7 +525,7 @@ static int fleet_set(struct vbctl *v, const struct vbctl_size *size,
 		.wake = fset_wake,
 	};
 	struct fleet_set fs = {
-		.size = size, .text = text, .wait = wait,
+		.v = v, .size = size, .text = text, .wait = wait,
 		.timeout_ms = timeout_ms,
 	};
 	struct fleet *f;
@@ -593,6 +598,7 @@ static int run_set(struct vbctl *v, int argc, char **argv)
 	rc = qmp_balloon_set_target(v->q, w.target);
 	if (rc)
 		return vbctl_balloon_failed(v, rc, "set");
+	vbctl_target_remember(v, v->q, v->addr, w.target);
 	if (wait)
 		return wait_settled(v, &w, timeout_ms);
 	/* --json: balloon's return value, {}. */

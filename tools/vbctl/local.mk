@@ -20,6 +20,7 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/vbctl.c \
 	tools/vbctl/fleet.c tools/vbctl/fleet.h \
 	tools/vbctl/domain-scan.c tools/vbctl/domain-scan.h \
+	tools/vbctl/targets.c tools/vbctl/targets.h \
 	tools/vbctl/cmd-list.c \
 	tools/vbctl/cmd-top.c \
 	tools/vbctl/cmd-auto.c tools/vbctl/auto-output.c tools/vbctl/auto-output.h \
