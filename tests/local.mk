@@ -30,7 +30,7 @@ noinst_HEADERS += tests/tap.h
 TESTS += tests/unit/test-run-test.sh
 EXTRA_DIST += tests/unit/test-run-test.sh tests/run-test tests/tap.h \
 	tests/lib/qemutest.py tests/lib/vbtest.py tests/lib/guest.py tests/lib/balloontest.py \
-	tests/lib/tmuxterm.py tests/lib/soak.py
+	tests/lib/tmuxterm.py tests/lib/soak.py tests/lib/fleettest.py
 
 # Each group below lists its C tests once, in *_TEST_BINS (built by make
 # check, run as tests; sources: the test's .c unless given), with the

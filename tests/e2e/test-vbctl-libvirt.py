@@ -143,8 +143,8 @@ try:
          and "off" not in objs, "the others settled; shut-off domains left out")
     r = lv.vbctl(u + ["-d", "vb1", "-d", "vb2", "top", "--once"])
     check(r, 0, "top --once through libvirt")
-    t.ok(re.search(r"^vb2 +256\.00 MiB +230\.40 MiB +- +\d", r.out, re.M),
-         "a row with boot, actual and guest stats")
+    t.ok(re.search(r"^vb2 +256\.00 MiB +230\.40 MiB +230\.40 MiB +\d", r.out, re.M),
+         "a row with boot, actual, the target vbctl set (90%) and guest stats")
     # A domain started again is another run (libvirt gives it a new id):
     # the target recorded for the last one is not shown for it.
     lv.virsh("start", "off")

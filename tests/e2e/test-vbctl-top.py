@@ -3,30 +3,29 @@
 every VM has a sample, --json as one object per VM per line, --sort orders
 the rows; on a real terminal (tmux) the table is redrawn in place, follows
 a balloon change and its event, and Ctrl-C ends it. Stats polling is
-turned on where it was off and set back as it was on exit."""
+turned on where it was off and set back as it was on exit, also where the
+connection was lost. TARGET is the target vbctl set on this run of the VM.
+A QEMU killed and started again under a live top is a row saying it is
+gone, retried with a growing pause and followed again once back."""
 
+import json
 import os
 import re
-import shutil
+import select
+import signal
 import socket
-import tempfile
+import time
 
+import fleettest
 import tmuxterm
-from guest import require_guest
-from vbtest import Tap, Vm, run, vbctl_argv
+from fleettest import check
+from vbtest import Tap, finish, run, spawn, vbctl_argv
 
 MiB = 1 << 20
-BOOT_TIMEOUT = 120      # seconds: TCG on a loaded 2-core machine
 POLLING = "guest-stats-polling-interval"
 t = Tap()
-_, elf = require_guest()
 tmuxterm.require_tmux()
-fleet_dir = tempfile.mkdtemp(prefix="vbtest-top-")
-
-
-def check(r, rc, desc):
-    if not t.ok(r.rc == rc, "%s: exit %d" % (desc, rc)):
-        t.diag(repr(r))
+fleettest.private_runtime_dir()
 
 
 def polling(vm):
@@ -34,26 +33,39 @@ def polling(vm):
     return vm.qmp().execute("qom-get", path=path, property=POLLING)
 
 
-vms = {
-    "a.sock": Vm(kernel=elf, serial=True, mem="256M",
-                 balloon="virtio-balloon-pci,id=balloon0"),
-    "b.sock": Vm(kernel=elf, serial=True, mem="256M",
-                 balloon="virtio-balloon-pci,id=balloon0"),
-}
+def json_rows(proc, pred, timeout=60, what="a row"):
+    """Reads top's NDJSON rows until PRED(row) holds for one: that row."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stdout], [], [], deadline - time.monotonic())
+        if not ready:
+            break
+        line = proc.stdout.readline()
+        if not line:
+            break
+        row = json.loads(line)
+        seen.append(row)
+        if pred(row):
+            return row
+    raise TimeoutError("no %s within %d s; last rows: %r" % (what, timeout, seen[-4:]))
+
+
+balloon = "virtio-balloon-pci,id=balloon0"
+fleet = fleettest.SocketFleet({
+    "a.sock": dict(mem="256M", balloon=balloon),
+    "b.sock": dict(mem="256M", balloon=balloon),
+}, prefix="vbtest-top-", ready=r"balloon: ready")
+vms, fleet_dir, glob_all = fleet.vms, fleet.dir, fleet.glob
 term = None
+proc = None
 try:
-    for name, vm in vms.items():
-        vm.start()
-        os.symlink(vm.sock, os.path.join(fleet_dir, name))
-    for vm in vms.values():
-        vm.wait_serial(r"balloon: ready", BOOT_TIMEOUT)
-    glob_all = os.path.join(fleet_dir, "*.sock")
     # b has polling on already (5 s); a has it off.
     vms["b.sock"].qmp().execute("qom-set", path="/machine/peripheral/balloon0",
                                 property=POLLING, value=5)
 
     r = run(["--sockets", glob_all, "top", "--once"])
-    check(r, 0, "top --once")
+    check(t, r, 0, "top --once")
     lines = r.out.splitlines()
     t.ok(len(lines) == 3 and lines[0].split()[:4] == ["NAME", "BOOT", "ACTUAL", "TARGET"],
          "a header and one row per VM")
@@ -63,9 +75,11 @@ try:
     t.is_((polling(vms["a.sock"]), polling(vms["b.sock"])), (0, 5),
           "polling set back as it was (off, and 5 s)")
 
-    vms["a.sock"].qmp().execute("balloon", value=128 * MiB)
+    # The target: QEMU does not report it; top shows what vbctl set.
+    r = run(["-s", fleet.path("a.sock"), "set", "128M", "--wait"])
+    check(t, r, 0, "set 128M --wait on a")
     r = run(["-j", "--sockets", glob_all, "top", "--once", "--sort", "actual"])
-    check(r, 0, "top --once --json --sort actual")
+    check(t, r, 0, "top --once --json --sort actual")
     rows = r.json_lines()
     t.ok([o["name"] for o in rows] == ["b.sock", "a.sock"],
          "largest actual first (a was set to 128 MiB)")
@@ -73,11 +87,15 @@ try:
          and rows[0]["available"] > 0 and rows[0]["age"] >= 0
          and "swap-in" in rows[0] and rows[0]["target"] is None,
          "NDJSON rows carry the columns")
+    t.is_(rows[1]["target"], 128 * MiB, "a's target: the 128 MiB vbctl set")
+    r = run(["--sockets", glob_all, "top", "--once", "--sort", "name"])
+    t.ok(re.match(r"a\.sock +256\.00 MiB +128\.00 MiB +128\.00 MiB ", r.out.splitlines()[1]),
+         "TARGET in the text table (%r)" % r.out)
     r = run(["--sockets", glob_all, "top", "--once", "--sort", "name"])
     t.ok([l.split()[0] for l in r.out.splitlines()[1:]] == ["a.sock", "b.sock"],
          "--sort name")
     r = run(["--sockets", glob_all, "top", "--sort", "colour"])
-    check(r, 2, "--sort with an unknown column")
+    check(t, r, 2, "--sort with an unknown column")
     t.ok("bad value 'colour' for --sort" in r.err, "the message names it")
 
     # A live table in a real terminal: redrawn in place, a balloon change
@@ -96,20 +114,80 @@ try:
     t.is_((polling(vms["a.sock"]), polling(vms["b.sock"])), (0, 5),
           "polling set back after the live table")
 
+    # QEMU going away under a live top (--json, not a terminal): a row
+    # saying it is gone and retrying with a growing pause, then live again
+    # once QEMU is back on the same socket, polling re-armed.
+    a = vms["a.sock"]
+    proc = spawn(["-j", "--sockets", glob_all, "top", "-i", "1"])
+    json_rows(proc, lambda r: r["name"] == "a.sock" and r.get("age") is not None,
+              what="a's first sample")
+    a.kill()
+    row = json_rows(proc, lambda r: r["name"] == "a.sock" and "reconnecting" in r,
+                    what="a's row saying it is gone")
+    t.ok(re.match(r"gone, (retrying in \d+\.\d s|connecting again)$", row["reconnecting"])
+         and "a.sock" in row["error"],
+         "a's row says it is gone and why (%r)" % row)
+    row = json_rows(proc, lambda r: r["name"] == "a.sock" and re.match(
+        r"gone, retrying in ([2-5]\.\d) s", r.get("reconnecting", "")), timeout=20,
+        what="a retry more than 2 s away")
+    t.ok(True, "the pause between retries grows (%s)" % row["reconnecting"])
+    a.start(greet=[a.socks[1]])     # vbctl's monitor is left to vbctl
+    row = json_rows(proc, lambda r: r["name"] == "a.sock" and r.get("age") is not None
+                    and "error" not in r, timeout=180, what="a live again")
+    t.ok(row["boot"] == 256 * MiB and row["actual"] == 256 * MiB,
+         "back on the same socket: a's row is live again")
+    t.is_(polling(a), 1, "polling re-armed on the new QEMU")
+    t.is_(row["target"], None,
+          "no target shown for the new QEMU (the one recorded was the old one's)")
+    os.killpg(proc.pid, signal.SIGINT)
+    r = finish(proc, 30)
+    check(t, r, 0, "Ctrl-C ends it")
+    t.is_((polling(a), polling(vms["b.sock"])), (0, 5),
+          "polling set back on both, a as its new QEMU had it")
+
+    # Without reconnecting: a VM whose connection top lost while QEMU
+    # runs on (stopped past -t) still gets its polling back on exit, and
+    # one whose QEMU is gone for good is named on stderr.
+    proc = spawn(["-j", "-t", "2", "--no-reconnect", "--sockets", glob_all,
+                  "top", "-i", "1"])
+    json_rows(proc, lambda r: r["name"] == "a.sock" and r.get("age") is not None,
+              what="a's first sample")
+    t.is_(polling(a), 1, "polling on while top runs")
+    a.proc.send_signal(signal.SIGSTOP)
+    try:
+        row = json_rows(proc, lambda r: r["name"] == "a.sock" and "error" in r,
+                        what="a's row saying it did not answer")
+    finally:
+        a.proc.send_signal(signal.SIGCONT)
+    t.ok("did not answer" in row["error"] and "reconnecting" not in row,
+         "a's row says it did not answer, and it is not retried (%r)" % row)
+    vms["b.sock"].kill()
+    json_rows(proc, lambda r: r["name"] == "b.sock" and "error" in r,
+              what="b's row saying it is gone")
+    os.killpg(proc.pid, signal.SIGINT)
+    r = finish(proc, 30)
+    t.is_(polling(a), 0, "a's polling set back: top connected again for it")
+    t.ok(re.search(r"^vbctl: b\.sock: stats polling not set back to 5 s \(top set it to 1 s\): .*b\.sock",
+                   r.err, re.M) and "a.sock: stats polling" not in r.err,
+         "stderr names the VM where polling could not be set back (%r)" % r.err)
+    check(t, r, 3, "top ends with 3: VMs were lost")
+
     # A dead socket among them: a row that says why, exit 3.
     dead = socket.socket(socket.AF_UNIX)
     dead.bind(os.path.join(fleet_dir, "dead.sock"))
     dead.close()
+    glob_all = fleet.path("[ad]*.sock")     # b is gone for good
     r = run(["--sockets", glob_all, "top", "--once"])
-    check(r, 3, "top --once with a dead socket")
+    check(t, r, 3, "top --once with a dead socket")
     t.ok(re.search(r"^dead\.sock +cannot connect to .*dead\.sock", r.out, re.M)
          and re.search(r"^a\.sock +256\.00 MiB", r.out, re.M),
          "the dead VM's row says why; the others are there")
 finally:
     if term:
         term.close()
-    for vm in vms.values():
-        vm.close()
-    shutil.rmtree(fleet_dir, ignore_errors=True)
+    if proc and proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+    fleet.close()
 
 raise SystemExit(t.done())

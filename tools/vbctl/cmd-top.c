@@ -3,7 +3,8 @@
  * cmd-top.c - "vbctl top": a live table of the fleet's memory (boot,
  * actual, target, guest free/available, stats age, swap, last event),
  * redrawn in place on a terminal. Stats polling is turned on where it is
- * off and set back on exit.
+ * off and set back on exit; a VM whose QEMU goes away is retried with a
+ * growing pause and followed again when it is back.
  */
 #include "config.h"
 
@@ -19,8 +20,15 @@
 #include "fleet.h"
 #include "print.h"
 #include "size.h"
+#include "targets.h"
 
 #define DEFAULT_INTERVAL_S 2
+/* A live table looks at lost VMs this often; it retries one after a pause
+ * that starts at RETRY_FIRST_MS and doubles up to RETRY_MAX_MS (as
+ * vbctl_reconnect() does for one VM). */
+#define TICK_MS 100
+#define RETRY_FIRST_MS 100
+#define RETRY_MAX_MS 5000
 #define POLLING_PROPERTY "guest-stats-polling-interval"
 /* QEMU's guest-stats value for "the guest did not report this". */
 #define STAT_UNSET UINT64_MAX
@@ -58,12 +66,19 @@ const struct vbctl_cmd vbctl_cmd_top = {
 	"Follows every VM the targets name (-s repeated, --sockets GLOB,\n"
 	"$VBCTL_SOCKETS, -c URI with -d or --all) and shows one row each: NAME,\n"
 	"BOOT memory, ACTUAL (current logical size), TARGET (the balloon target\n"
-	"when vbctl knows it; QEMU reports none, so today '-'), the guest's\n"
+	"vbctl last set on this run of the VM, '-' when unknown: QEMU reports\n"
+	"none; see FILES in vbctl(1)), the guest's\n"
 	"FREE and AVAILABLE memory, the AGE of that sample, SWAP (bytes swapped\n"
 	"in plus out) and the last EVENT. On a terminal the table is\n"
 	"redrawn in place every interval until Ctrl-C; otherwise frames are\n"
 	"appended. Stats polling is turned on where it is off, and set back as\n"
-	"it was on exit. A VM that cannot be reached is a row saying why.\n"
+	"it was on exit, on every VM where it was changed (connecting again if\n"
+	"need be, within -t; stderr names a VM where that failed). A VM that\n"
+	"cannot be reached is a row saying why; in a live table, a VM whose QEMU\n"
+	"goes away is a row saying so, tried again with a growing pause (0.1 s\n"
+	"doubling to 5 s) and followed again, polling re-armed, once QEMU is\n"
+	"back on the same address (--no-reconnect: not tried again; the table\n"
+	"ends when no VM is left).\n"
 	"With --json: each frame as one object per VM per line (NDJSON).\n"
 	"\n"
 	"  -i, --interval S   refresh (and stats polling) interval in whole seconds\n"
@@ -89,9 +104,16 @@ struct top_row {
 	char *path;		/* the balloon's QOM path */
 	int seen;		/* balloon listings answered */
 	int64_t polling_was;	/* -1: not changed by us */
+	/* Which run of the VM polling was changed on (targets.h): "" when
+	 * it cannot be told. */
+	char ident[VBCTL_TARGET_KEY_MAX];
+	bool restored;		/* polling set back on exit */
 	bool sampled;		/* a first round of answers came */
 	bool have_actual, have_stats;
 	uint64_t boot, actual, target;	/* target: 0 unknown */
+	int64_t retry_ms;	/* lost: when to try again; 0: not set */
+	int64_t backoff_ms;	/* the pause before that try; 0: not lost */
+	char lost_why[256];	/* why it was lost, while it is */
 	struct qmp_balloon_stats *st;	/* NULL until a sample came */
 	char event[64];		/* "NAME HH:MM:SS" */
 	int64_t event_us;
@@ -106,6 +128,8 @@ struct top {
 	int64_t interval;
 	enum top_column sort;
 	bool once, redraw;
+	bool reconnect;		/* live: lost VMs are tried again */
+	int64_t next_frame_ms;
 	int frames;
 	int rc;			/* a failed write */
 };
@@ -114,33 +138,36 @@ static void first_frame(struct top *t);
 
 /* ---- per VM ---------------------------------------------------------------- */
 
-static void send_path_prop(struct fleet_vm *vm, const char *command,
-			   const char *path, const char *prop,
-			   struct json_object *value, int tag)
-{
-	struct json_object *args = json_object_new_object();
-
-	json_object_object_add(args, "path", json_object_new_string(path));
-	json_object_object_add(args, "property", json_object_new_string(prop));
-	if (value)
-		json_object_object_add(args, "value", value);
-	fleet_send(vm, command, args, tag);
-	json_object_put(args);
-}
-
 static void top_sample(struct fleet_vm *vm, struct top_row *row)
 {
 	if (fleet_send(vm, "query-balloon", NULL, TOP_ACTUAL) == 0)
-		send_path_prop(vm, "qom-get", row->path, "guest-stats", NULL,
-			       TOP_STATS);
+		fleet_qom(vm, "qom-get", row->path, "guest-stats", NULL,
+			  TOP_STATS);
 }
 
 static void top_start(struct fleet_vm *vm, void *data)
 {
 	struct top *t = data;
 	struct top_row *row = &t->rows[vm->index];
+	char place[VBCTL_TARGET_KEY_MAX], ident[VBCTL_TARGET_KEY_MAX];
 
-	row->polling_was = -1;
+	/* Connected, maybe again to a QEMU started anew: everything is
+	 * found and read afresh (the last event stays). What polling was
+	 * before we changed it is kept while it is the same run of the VM
+	 * (a connection dropped on a timeout), forgotten with a new one. */
+	free(row->path);
+	row->path = NULL;
+	row->seen = 0;
+	if (!row->ident[0] ||
+	    vbctl_target_key(vm->q, vm->addr, place, ident, sizeof(ident)) ||
+	    strcmp(ident, row->ident) != 0)
+		row->polling_was = -1;
+	row->sampled = false;
+	row->have_actual = false;
+	row->have_stats = false;
+	qmp_balloon_stats_free(row->st);
+	row->st = NULL;
+	row->retry_ms = 0;
 	if (fleet_send(vm, "query-memory-size-summary", NULL, TOP_BOOT) == 0)
 		fleet_balloon_search(vm, TOP_LIST);
 }
@@ -152,30 +179,20 @@ static void top_wake(struct fleet_vm *vm, void *data)
 	top_sample(vm, &t->rows[vm->index]);
 }
 
-static bool get_u64(struct json_object *obj, const char *key, uint64_t *val)
-{
-	struct json_object *m;
-
-	if (!json_object_object_get_ex(obj, key, &m) ||
-	    !json_object_is_type(m, json_type_int))
-		return false;
-	*val = json_object_get_uint64(m);
-	return true;
-}
-
 static void top_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		      struct json_object *ret)
 {
 	struct top *t = data;
 	struct top_row *row = &t->rows[vm->index];
+	char place[VBCTL_TARGET_KEY_MAX];
 	int64_t current;
 
 	if (tag == TOP_LIST || tag == TOP_LIST_ANON) {
 		if (row->path || fleet_balloon_reply(vm, tag, TOP_LIST, rc, ret,
 						     &row->seen, &row->path) != 1)
 			return;
-		send_path_prop(vm, "qom-get", row->path, POLLING_PROPERTY, NULL,
-			       TOP_GET_POLLING);
+		fleet_qom(vm, "qom-get", row->path, POLLING_PROPERTY, NULL,
+			  TOP_GET_POLLING);
 		return;
 	}
 	if (rc)
@@ -185,20 +202,28 @@ static void top_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 				       POLLING_PROPERTY);
 	switch (tag) {
 	case TOP_BOOT:
-		get_u64(ret, "base-memory", &row->boot);
+		fleet_get_u64(ret, "base-memory", &row->boot);
 		return;
 	case TOP_GET_POLLING:
 		current = json_object_get_int64(ret);
 		if (current == t->interval)
 			return top_sample(vm, row);
 		row->polling_was = current;
-		send_path_prop(vm, "qom-set", row->path, POLLING_PROPERTY,
-			       json_object_new_int64(t->interval), TOP_SET_POLLING);
+		row->restored = false;
+		if (vbctl_target_key(vm->q, vm->addr, place, row->ident,
+				     sizeof(row->ident)))
+			row->ident[0] = '\0';
+		fleet_qom(vm, "qom-set", row->path, POLLING_PROPERTY,
+			  json_object_new_int64(t->interval), TOP_SET_POLLING);
 		return;
 	case TOP_SET_POLLING:
 		return top_sample(vm, row);
 	case TOP_ACTUAL:
-		row->have_actual = get_u64(ret, "actual", &row->actual);
+		row->have_actual = fleet_get_u64(ret, "actual", &row->actual);
+		/* The target vbctl last gave this run of the VM; re-read each
+		 * time, as another vbctl may have set one meanwhile. */
+		if (vbctl_target_recall(vm->q, vm->addr, &row->target))
+			row->target = 0;
 		return;
 	case TOP_STATS:
 		qmp_balloon_stats_free(row->st);
@@ -211,6 +236,7 @@ static void top_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 			return;
 		}
 		row->sampled = true;
+		row->backoff_ms = 0;	/* back, or never gone */
 		if (!t->once)
 			fleet_wake(vm, (int)t->interval * 1000);
 		first_frame(t);
@@ -228,7 +254,7 @@ static void top_event(struct fleet_vm *vm, void *data, struct json_object *ev)
 	struct tm tm;
 
 	if (strcmp(qmp_event_name(ev), "BALLOON_CHANGE") == 0 &&
-	    get_u64(qmp_event_data(ev), "actual", &row->actual))
+	    fleet_get_u64(qmp_event_data(ev), "actual", &row->actual))
 		row->have_actual = true;
 	strftime(when, sizeof(when), "%H:%M:%S", localtime_r(&secs, &tm));
 	snprintf(row->event, sizeof(row->event), "%s %s", qmp_event_name(ev),
@@ -316,14 +342,35 @@ static struct json_object *u64_or_null(uint64_t value)
 	return value == STAT_UNSET ? NULL : json_object_new_uint64(value);
 }
 
+/* A live table's row for a VM it lost and is trying again: true and
+ * STATE ("gone, retrying in 1.6 s", "gone, connecting again"). */
+static bool lost_state(const struct top *t, const struct fleet_vm *vm,
+		       const struct top_row *row, char *state, size_t len)
+{
+	if (!t->reconnect || !row->backoff_ms || row->sampled)
+		return false;
+	if (vm->done && vm->status == VBCTL_EXIT_CONN && row->retry_ms)
+		snprintf(state, len, "gone, retrying in %.1f s",
+			 (row->retry_ms - vbctl_now_ms()) / 1000.0);
+	else if (!vm->done)
+		snprintf(state, len, "gone, connecting again");
+	else
+		return false;
+	return true;
+}
+
 static void print_json_row(struct top *t, struct fleet_vm *vm,
 			   const struct top_row *row)
 {
 	struct json_object *obj = json_object_new_object();
 	int64_t age = age_of(row);
+	char state[64];
 
 	json_object_object_add(obj, "name", json_object_new_string(vm->name));
-	if (vm->status && vm->why[0]) {
+	if (lost_state(t, vm, row, state, sizeof(state))) {
+		json_object_object_add(obj, "error", json_object_new_string(row->lost_why));
+		json_object_object_add(obj, "reconnecting", json_object_new_string(state));
+	} else if (vm->status && vm->why[0]) {
 		json_object_object_add(obj, "error", json_object_new_string(vm->why));
 	} else {
 		json_object_object_add(obj, "boot", json_object_new_uint64(row->boot));
@@ -352,7 +399,7 @@ static void print_json_row(struct top *t, struct fleet_vm *vm,
 
 static void print_frame(struct top *t)
 {
-	char c[6][VBCTL_SIZE_HUMAN_MAX], age[16];
+	char c[6][VBCTL_SIZE_HUMAN_MAX], age[16], state[64];
 	size_t i, n = fleet_count(t->f), *order;
 	const struct top_row *row;
 	struct fleet_vm *vm;
@@ -388,6 +435,11 @@ static void print_frame(struct top *t)
 			print_json_row(t, vm, row);
 			continue;
 		}
+		if (lost_state(t, vm, row, state, sizeof(state))) {
+			fprintf(out, "%-20s %s: %s%s", vm->name, state,
+				row->lost_why, eol);
+			continue;
+		}
 		if (vm->status && vm->why[0]) {
 			fprintf(out, "%-20s %s%s", vm->name, vm->why, eol);
 			continue;
@@ -413,9 +465,37 @@ static void print_frame(struct top *t)
 	free(order);
 }
 
+/* Lost VMs, tried again with a growing pause; and a frame each interval. */
 static void top_tick(struct fleet *f, void *data)
 {
-	print_frame(data);
+	struct top *t = data;
+	int64_t now = vbctl_now_ms();
+	size_t i;
+
+	for (i = 0; t->reconnect && i < fleet_count(f); i++) {
+		struct fleet_vm *vm = fleet_vm(f, i);
+		struct top_row *row = &t->rows[i];
+
+		if (!vm->done || vm->status != VBCTL_EXIT_CONN)
+			continue;
+		if (!row->retry_ms) {
+			snprintf(row->lost_why, sizeof(row->lost_why), "%s", vm->why);
+			row->sampled = false;
+			row->backoff_ms = row->backoff_ms ?
+				2 * row->backoff_ms : RETRY_FIRST_MS;
+			if (row->backoff_ms > RETRY_MAX_MS)
+				row->backoff_ms = RETRY_MAX_MS;
+			row->retry_ms = now + row->backoff_ms;
+		} else if (now >= row->retry_ms) {
+			/* A failure schedules the next try, twice as far. */
+			row->retry_ms = 0;
+			fleet_retry(vm);
+		}
+	}
+	if (now >= t->next_frame_ms) {
+		print_frame(t);
+		t->next_frame_ms = now + t->interval * 1000;
+	}
 }
 
 /* The first frame comes as soon as every VM has answered or failed, not
@@ -442,27 +522,65 @@ static void keep_outcome(struct fleet_vm *vm, const struct top_row *row)
 	fleet_finish(vm, row->status, row->why[0] ? "%s" : NULL, row->why);
 }
 
+/* Every VM whose polling top changed, connected again if need be. */
+static bool restore_join(struct fleet_vm *vm, void *data)
+{
+	const struct top_row *row = &((struct top *)data)->rows[vm->index];
+
+	return row->path && row->polling_was >= 0;
+}
+
 static void restore_start(struct fleet_vm *vm, void *data)
 {
 	struct top *t = data;
 	struct top_row *row = &t->rows[vm->index];
+	char place[VBCTL_TARGET_KEY_MAX], ident[VBCTL_TARGET_KEY_MAX];
 
-	if (row->path && row->polling_was >= 0)
-		send_path_prop(vm, "qom-set", row->path, POLLING_PROPERTY,
-			       json_object_new_int64(row->polling_was), TOP_RESTORE);
-	else
+	/* A QEMU started anew since has its own polling: what we changed
+	 * went with the old one. */
+	if (row->ident[0] &&
+	    vbctl_target_key(vm->q, vm->addr, place, ident, sizeof(ident)) == 0 &&
+	    strcmp(ident, row->ident) != 0) {
+		row->restored = true;
 		keep_outcome(vm, row);
+		return;
+	}
+	fleet_qom(vm, "qom-set", row->path, POLLING_PROPERTY,
+		  json_object_new_int64(row->polling_was), TOP_RESTORE);
 }
 
 static void restore_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 			  struct json_object *ret)
 {
-	struct top *t = data;
+	struct top_row *row = &((struct top *)data)->rows[vm->index];
 
-	if (rc)
+	if (rc) {
 		fleet_qmp_error(vm, "setting " POLLING_PROPERTY " back");
-	else
-		keep_outcome(vm, &t->rows[vm->index]);
+		return;
+	}
+	row->restored = true;
+	keep_outcome(vm, row);
+}
+
+/* After the clean-up run: say where polling could not be set back, then
+ * give each VM the outcome it had (for fleet_report_failures()). */
+static void report_restore(struct top *t)
+{
+	size_t i;
+
+	for (i = 0; i < fleet_count(t->f); i++) {
+		struct fleet_vm *vm = fleet_vm(t->f, i);
+		struct top_row *row = &t->rows[i];
+
+		if (restore_join(vm, t) && !row->restored)
+			vbctl_error(t->v, vm->status,
+				    "%s: stats polling not set back to %lld s (top set it to %lld s): %s",
+				    vm->name, (long long)row->polling_was,
+				    (long long)t->interval,
+				    vm->why[0] ? vm->why : "interrupted");
+		vm->status = row->status;
+		snprintf(vm->why, sizeof(vm->why), "%s", row->why);
+	}
 }
 
 static int parse_sort(struct vbctl *v, const char *text, enum top_column *col)
@@ -485,7 +603,7 @@ static int run_top(struct vbctl *v, int argc, char **argv)
 	static const struct fleet_ops restore_ops = {
 		.start = restore_start,
 		.reply = restore_reply,
-		.connected_only = true,
+		.join = restore_join,
 	};
 	struct fleet_ops ops = {
 		.start = top_start,
@@ -513,18 +631,19 @@ static int run_top(struct vbctl *v, int argc, char **argv)
 	rc = vbctl_check_args(v, &vbctl_cmd_top, argc, argv, optind);
 	if (rc)
 		return rc;
-	rc = fleet_open(v, 0, &t.f, &status);
+	rc = fleet_open_rows(v, 0, sizeof(*t.rows), &t.f, (void **)&t.rows,
+			     &status);
 	if (rc)
 		return rc;
-	t.rows = calloc(fleet_count(t.f), sizeof(*t.rows));
-	if (!t.rows) {
-		fleet_free(t.f);
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
-	}
 	t.redraw = !t.once && !v->json && isatty(fileno(v->out));
+	/* A live table goes on through QEMU restarts unless told not to;
+	 * it then ends only with Ctrl-C. */
+	t.reconnect = !t.once && vbctl_wants_reconnect(v, true);
 	if (!t.once) {
 		ops.tick = top_tick;
-		ops.tick_ms = (int)t.interval * 1000;
+		ops.tick_ms = TICK_MS;
+		ops.until_stopped = t.reconnect;
+		t.next_frame_ms = vbctl_now_ms() + t.interval * 1000;
 	}
 
 	rc = fleet_run(t.f, &ops, &t);
@@ -545,12 +664,15 @@ static int run_top(struct vbctl *v, int argc, char **argv)
 
 		/* The VMs a live table was still following when Ctrl-C
 		 * ended it were fine. */
-		if (live_ended && strcmp(vm->why, "interrupted") == 0)
-			continue;
+		if (live_ended && strcmp(vm->why, "interrupted") == 0) {
+			vm->status = VBCTL_EXIT_OK;
+			vm->why[0] = '\0';
+		}
 		t.rows[i].status = vm->status;
 		snprintf(t.rows[i].why, sizeof(t.rows[i].why), "%s", vm->why);
 	}
 	status = fleet_worse(status, fleet_run(t.f, &restore_ops, &t));
+	report_restore(&t);
 	if (t.once || !t.redraw)
 		fleet_report_failures(t.f);
 	for (i = 0; i < fleet_count(t.f); i++) {

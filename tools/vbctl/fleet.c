@@ -421,6 +421,11 @@ struct fleet_vm *fleet_vm(struct fleet *f, size_t i)
 	return i < f->nvms ? &f->vms[i] : NULL;
 }
 
+void fleet_retry(struct fleet_vm *vm)
+{
+	vm->restart = true;
+}
+
 void fleet_stop(struct fleet *f)
 {
 	f->stopped = true;
@@ -706,8 +711,9 @@ int fleet_run(struct fleet *f, const struct fleet_ops *ops, void *data)
 	}
 	f->stopped = false;
 	for (i = 0; i < f->nvms; i++) {
-		if (ops->connected_only &&
-		    !(f->vms[i].q && qmp_is_connected(f->vms[i].q)))
+		if ((ops->connected_only &&
+		     !(f->vms[i].q && qmp_is_connected(f->vms[i].q))) ||
+		    (ops->join && !ops->join(&f->vms[i], data)))
 			f->vms[i].done = true;
 		else
 			start_vm(&f->vms[i], ops, data);

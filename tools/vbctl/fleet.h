@@ -80,8 +80,12 @@ struct fleet_ops {
 	/* Only VMs connected now take part (a clean-up run); the others
 	 * are done at once and keep the outcome of the last run. */
 	bool connected_only;
+	/* Optional: whether VM takes part in this run (connecting again if
+	 * its connection is gone); when not, as with connected_only. */
+	bool (*join)(struct fleet_vm *vm, void *data);
 	/* The run goes on when no VM is left (VMs may join or come back
-	 * through a rescan) until fleet_stop() or Ctrl-C. */
+	 * through a rescan, or be retried with fleet_retry()) until
+	 * fleet_stop() or Ctrl-C. */
 	bool until_stopped;
 };
 
@@ -127,6 +131,10 @@ size_t fleet_rescan_domains(struct fleet *f, char *const *names);
  * reported on stderr.
  */
 char **fleet_names(struct vbctl *v);
+
+/* Start VM again in the current run (from ops->tick): for a VM whose
+ * connection was lost, a new connect. */
+void fleet_retry(struct fleet_vm *vm);
 
 size_t fleet_count(const struct fleet *f);
 struct fleet_vm *fleet_vm(struct fleet *f, size_t i);
