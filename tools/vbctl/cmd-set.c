@@ -71,7 +71,8 @@ const struct vbctl_cmd vbctl_cmd_set = {
 	"sending the target again to the new QEMU.\n"
 	"\n"
 	"With several VMs (-s repeated, --sockets): every VM at once, SIZE\n"
-	"worked out for each one; one line each when it is done (--json: one\n"
+	"worked out for each one; with --wait on a terminal, a progress line per\n"
+	"VM on stderr meanwhile; one line each when it is done (--json: one\n"
 	"object per VM with \"name\", \"target\" and, with --wait, \"actual\",\n"
 	"\"settled\" and \"reason\"; or \"error\"); the exit status is the worst.\n",
 	.flags = VBCTL_NEEDS_QMP | VBCTL_STREAM,
@@ -324,6 +325,7 @@ struct fleet_set {
 	const char *text;
 	bool wait;
 	int timeout_ms;
+	size_t progress_lines;	/* on stderr now, cursor below them */
 	struct fleet_set_vm {
 		uint64_t boot, target;
 		bool have_boot, have_actual, sent, settled;
@@ -477,6 +479,40 @@ static void fset_event(struct fleet_vm *vm, void *data, struct json_object *ev)
 	fset_observe(vm, fs, s, actual);
 }
 
+/* --wait on a terminal: one line per VM on stderr, redrawn in place,
+ * where it is against its target and for how long; erased at the end,
+ * when the results come. */
+static void fset_progress(struct fleet *f, void *data)
+{
+	char a[VBCTL_SIZE_HUMAN_MAX], t[VBCTL_SIZE_HUMAN_MAX];
+	struct fleet_set *fs = data;
+	size_t i, n = fleet_count(f);
+
+	if (fs->progress_lines)
+		fprintf(stderr, "\033[%zuA", fs->progress_lines);
+	for (i = 0; i < n; i++) {
+		struct fleet_vm *vm = fleet_vm(f, i);
+		struct fleet_set_vm *s = &fs->vms[i];
+
+		fprintf(stderr, "\r%-20s ", vm->name);
+		if (vm->done && vm->status && !s->reason[0])
+			fputs("failed", stderr);
+		else if (!s->sent)
+			fputs("connecting", stderr);
+		else if (vm->done)
+			fprintf(stderr, "%s at %s", s->settled ? "settled" : "stopped",
+				vbctl_size_iec(s->w.actual, a, sizeof(a)));
+		else
+			fprintf(stderr, "actual %s, target %s, %llds",
+				vbctl_size_iec(s->w.actual, a, sizeof(a)),
+				vbctl_size_iec(s->w.target, t, sizeof(t)),
+				(long long)(vbctl_now_ms() - s->w.start_ms) / 1000);
+		fputs("\033[K\n", stderr);
+	}
+	fs->progress_lines = n;
+	fflush(stderr);
+}
+
 static int fset_print(struct vbctl *v, struct fleet_set *fs,
 		      struct fleet_vm *vm)
 {
@@ -518,7 +554,7 @@ static int fset_print(struct vbctl *v, struct fleet_set *fs,
 static int fleet_set(struct vbctl *v, const struct vbctl_size *size,
 		     const char *text, bool wait, int timeout_ms)
 {
-	static const struct fleet_ops ops = {
+	struct fleet_ops ops = {
 		.start = fset_start,
 		.reply = fset_reply,
 		.event = fset_event,
@@ -535,7 +571,20 @@ static int fleet_set(struct vbctl *v, const struct vbctl_size *size,
 	rc = fleet_open_rows(v, 0, sizeof(*fs.vms), &f, (void **)&fs.vms, &status);
 	if (rc)
 		return rc;
+	if (wait && !v->json && isatty(STDERR_FILENO)) {
+		ops.tick = fset_progress;
+		ops.tick_ms = WAIT_SLICE_MS;
+	}
 	status = fleet_worse(status, fleet_run(f, &ops, &fs));
+	/* Line by line: a terminal may keep a screen cleared from its top
+	 * (ESC [ J) in its scrollback, as tmux does. */
+	if (fs.progress_lines) {
+		fprintf(stderr, "\033[%zuA", fs.progress_lines);
+		for (i = 0; i < fs.progress_lines; i++)
+			fputs("\r\033[K\n", stderr);
+		fprintf(stderr, "\033[%zuA", fs.progress_lines);
+		fflush(stderr);
+	}
 	for (i = 0; i < fleet_count(f); i++)
 		if (fset_print(v, &fs, fleet_vm(f, i)))
 			status = fleet_worse(status, VBCTL_EXIT_FAIL);

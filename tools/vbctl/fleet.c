@@ -289,7 +289,11 @@ int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
 	}
 	if (v->uri && !v->ndomains) {
 		r = add_all_domains(f, flags);
-		if (r) {
+		/* A URI that cannot be opened is one line (reported), as a
+		 * glob that matches nothing is: the other targets run. */
+		if (r == VBCTL_EXIT_CONN && (v->naddrs || v->sockets)) {
+			*status = fleet_worse(*status, r);
+		} else if (r) {
 			fleet_free(f);
 			return r;
 		}
