@@ -33,10 +33,11 @@ def polling(vm):
     return vm.qmp().execute("qom-get", path=path, property=POLLING)
 
 
-def json_rows(proc, pred, timeout=60, what="a row"):
-    """Reads top's NDJSON rows until PRED(row) holds for one: that row."""
+def json_rows(proc, pred, timeout=60, what="a row", seen=None):
+    """Reads NDJSON rows until PRED(row) holds for one: that row (the rows
+    read go to SEEN)."""
     deadline = time.monotonic() + timeout
-    seen = []
+    seen = [] if seen is None else seen
     while time.monotonic() < deadline:
         ready, _, _ = select.select([proc.stdout], [], [], deadline - time.monotonic())
         if not ready:
@@ -171,6 +172,30 @@ try:
                    r.err, re.M) and "a.sock: stats polling" not in r.err,
          "stderr names the VM where polling could not be set back (%r)" % r.err)
     check(t, r, 3, "top ends with 3: VMs were lost")
+
+    # vbctl auto records the targets it sets, as set does: top shows
+    # them. With --keep the last one stays; without, the one it puts back.
+    def auto_run(budget, *extra):
+        p = spawn(["-j", "-s", a.sock, "auto", "--host-budget", budget,
+                   "-i", "1", "--no-table"] + list(extra))
+        log = []
+        json_rows(p, lambda r: r.get("event") == "target", what="auto's first target",
+                  seen=log)
+        os.killpg(p.pid, signal.SIGINT)
+        out = finish(p, 30)
+        return log + [json.loads(l) for l in out.out.splitlines()]
+
+    log = auto_run("160M", "--keep")
+    sets = [e["new"] for e in log if e.get("event") == "target"]
+    r = run(["-j", "-s", a.sock, "top", "--once"])
+    t.ok(sets and r.json_lines()[0]["target"] == sets[-1],
+         "auto --keep: top shows the last target auto set (%r)" % sets[-1:])
+    log = auto_run("128M")     # a is at 160M: it reclaims again
+    adopted = [e["actual"] for e in log if e.get("event") == "adopt"]
+    r = run(["-j", "-s", a.sock, "top", "--once"])
+    t.ok(adopted and r.json_lines()[0]["target"] == adopted[0],
+         "auto put a's balloon back where it found it (%r): that is its target"
+         % adopted[:1])
 
     # A dead socket among them: a row that says why, exit 3.
     dead = socket.socket(socket.AF_UNIX)

@@ -27,6 +27,7 @@
 #include "fleet.h"
 #include "hostmem.h"
 #include "size.h"
+#include "targets.h"
 
 #define MiB (UINT64_C(1) << 20)
 /* A guest that took memory back by itself is probably still allocating:
@@ -233,8 +234,12 @@ static void step(struct autopilot *ap)
 		if (d->send) {
 			struct json_object *args = balloon_args(d->new_target);
 
-			if (fleet_send(vm, "balloon", args, T_SET) == 0)
+			if (fleet_send(vm, "balloon", args, T_SET) == 0) {
 				ap->commands++;
+				/* for top and list (targets.h) */
+				vbctl_target_remember(ap->v, vm->q, vm->addr,
+						      d->new_target);
+			}
 			json_object_put(args);
 		}
 	}
@@ -697,7 +702,9 @@ static void restore_start(struct fleet_vm *vm, void *data)
 	a->restored = true;
 	if (!ap->keep && !ap->dry_run) {
 		args = balloon_args(a->orig_actual);
-		fleet_send(vm, "balloon", args, T_RESTORE);
+		if (fleet_send(vm, "balloon", args, T_RESTORE) == 0)
+			vbctl_target_remember(ap->v, vm->q, vm->addr,
+					      a->orig_actual);
 		json_object_put(args);
 	}
 	if (a->polling_changed)
