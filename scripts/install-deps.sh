@@ -19,11 +19,12 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 	python3 socat tmux valgrind groff-base jq
 	libvirt-dev libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients
 	tini busybox-static cpio clang"
-# libmicrohttpd (vbctl exporter's HTTP server); the Debian packages' build
+# libmicrohttpd (vbctl exporter's HTTP server), inih (vbctl auto's
+# --config file); the Debian packages' build
 # and checks (tests/e2e/test-debian-packages.py), bash completion (its test
 # drives bash with bash-completion) and the Prometheus metrics (promtool and
 # a real Prometheus in the tests).
-HOST_PACKAGES="libmicrohttpd-dev dpkg-dev debhelper lintian bash-completion prometheus"
+HOST_PACKAGES="libmicrohttpd-dev libinih-dev dpkg-dev debhelper lintian bash-completion prometheus"
 TEST_PACKAGES=
 case "${1:-}" in
 --tests) TEST_PACKAGES="openssh-server openssh-client" ;;

@@ -78,7 +78,7 @@ EXTRA_DIST += $(LIBQMP_TEST_PROGS)
 # catalogue of hostile QMP streams played by a scripted fake server.
 VBCTL_TEST_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS)
 VBCTL_TEST_LDADD = tools/vbctl/libvbctl.la tools/libqmp/libqmp-internal.la \
-	$(JSONC_LIBS) $(READLINE_LIBS) $(MHD_LIBS) -lpthread -lm
+	$(JSONC_LIBS) $(READLINE_LIBS) $(MHD_LIBS) $(INIH_LIBS) -lpthread -lm
 VBCTL_TEST_BINS = tests/unit/test-size tests/unit/test-kv tests/unit/test-print \
 	tests/unit/test-split tests/unit/test-complete tests/unit/test-doctor \
 	tests/unit/test-prom tests/unit/test-check-rules \

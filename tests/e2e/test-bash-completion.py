@@ -189,6 +189,9 @@ try:
           "auto --min w<Tab> completes web.qmp= (no space: the size comes next)")
     for listener in listeners:
         listener.close()
+    open(os.path.join(fleet, "auto.conf"), "w").close()
+    t.is_(bash.complete("vbctl auto --config %s/auto." % fleet),
+          "vbctl auto --config %s/auto.conf " % fleet, "auto --config <Tab> completes files")
 
     # libvirt: URIs for -c, the domains at that URI for -d (libvirt's
     # test driver, which has one domain, "test").

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """vbctl auto against three real guests (512 MiB each, budget 1 GiB): the
-dry run sets nothing and leaves on Ctrl-C; the real run brings the guests
+dry run (its options from a --config file) sets nothing and leaves on
+Ctrl-C; the real run brings the guests
 within the budget and adopts a guest started while it runs; a guest that
 spikes past its share (deflating its own
 balloon) allocates without failing, gets its reserve back, and no stretch
@@ -82,8 +83,15 @@ with Fleet(N, mem="512M") as fleet:
     logpath = os.path.join(fleet.dir, "auto.ndjson")
 
     # -- the dry run: decides, sets nothing, leaves on Ctrl-C ----------------
+    # Its options from a --config file, a VM's floor included.
+    confpath = os.path.join(fleet.dir, "auto.conf")
+    with open(confpath, "w") as f:
+        f.write("[auto]\nhost-budget = 768M\nguest-reserve = 64M\ndry-run = yes\n"
+                "[vm %s]\nmin = 400M\n" % fleet.names[0])
     with open(logpath, "w") as log:
-        p = spawn(fleet, log, "--dry-run", "--host-budget", "768M")
+        p = subprocess.Popen(vbctl_argv() + ["--sockets", fleet.glob, "--json", "auto",
+                                             "--config", confpath],
+                             stdout=log, stderr=subprocess.PIPE, text=True)
         ev = wait_events(logpath, lambda ev: any(e["event"] == "target" for e in ev))
         time.sleep(1.5)
         p.send_signal(signal.SIGINT)
@@ -94,6 +102,9 @@ with Fleet(N, mem="512M") as fleet:
         t.diag(err)
     t.is_(sorted(e["vm"] for e in ev if e["event"] == "adopt"), first,
           "dry run: every VM adopted")
+    t.is_({e["vm"]: e["floor"] // MiB for e in ev if e["event"] == "adopt"},
+          {fleet.names[0]: 400, fleet.names[1]: 0},
+          "--config: [vm NAME] min is that VM's floor")
     targets = [e for e in ev if e["event"] == "target"]
     t.ok(targets and all(e["dry_run"] and e["action"] == "reclaim" for e in targets),
          "dry run: advises reclaims (%d), each with a reason: %s"

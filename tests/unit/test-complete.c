@@ -225,7 +225,7 @@ int main(void)
 	offers(c, "events --", W("--count"));
 	offers(c, "doctor --", W("--target"));
 	offers(c, "shell --", W("--hmp", "--logfile", "--pretty"));
-	offers(c, "auto --", W("--dry-run", "--guest-reserve", "--host-budget",
+	offers(c, "auto --", W("--config", "--dry-run", "--guest-reserve", "--host-budget",
 			       "--host-pressure", "--host-reserve", "--hysteresis",
 			       "--interval", "--keep", "--max-step", "--min",
 			       "--no-table", "--stale", "--weight"));

@@ -136,6 +136,36 @@ for args, token, why in (
         (["extra"], "'extra'", "unexpected argument")):
     usage_error(["auto"] + args, token, why)
 
+# vbctl auto --config FILE: the file's mistakes too, with its line.
+confdir = tempfile.mkdtemp(prefix="vbctl-usage-conf-")
+
+
+def conf(name, text):
+    path = os.path.join(confdir, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+good = conf("good.conf", "# comment\n[auto]\nhost-budget = 2G\nguest-reserve = 10%\n"
+            "dry-run = yes\nkeep = no\n\n[vm db.qmp]\nmin = 1G\nweight = 3\n")
+for text, token, why in (
+        ("[auto]\nhost-budget = 1G\nbogus = 1\n", "line 3", "'bogus' is not an option"),
+        ("[auto]\nconfig = other.conf\n", "line 2", "'config' is not an option"),
+        ("[auto]\nkeep = maybe\n", "line 2", "give yes or no"),
+        ("[vm db.qmp]\ninterval = 2\n", "line 2", "min and weight"),
+        ("[other]\nx = 1\n", "line 2", "[auto] and [vm NAME]"),
+        ("[auto]\nnot a key value line\n", "line 2", "not KEY = VALUE"),
+        ("[auto]\nhost-budget = lots\n", "'lots'", "--host-budget"),
+        ("[auto]\nhost-budget = 1G\nhost-reserve = 1G\n", "--host-reserve", "give one"),
+        ("[vm db.qmp]\nweight = 0\n", "db.qmp=0", "1-1000")):
+    usage_error(["auto", "--config", conf("bad.conf", text)], token, why)
+usage_error(["auto", "--config", os.path.join(confdir, "none.conf")], "none.conf",
+            "No such file")
+needs_qemu(["auto", "--config", good])
+# The command line wins over the file: a goal there replaces the file's.
+needs_qemu(["auto", "--config=" + good, "--host-reserve", "1G", "--weight", "db.qmp=5"])
+
 # help and --version work without QEMU.
 r = run(["help"], sock)
 t.ok(r.rc == 0 and r.out.startswith("Usage: vbctl ") and "Commands:" in r.out,

@@ -72,6 +72,7 @@ struct autopilot {
 	bool dry_run, keep, table;
 	struct vm_rule *rules;
 	size_t nrules;
+	char **owned;		/* --config's values (the rules borrow them) */
 	/* The step in progress: started by tick, decided when every
 	 * adopted VM answered or at the next tick. */
 	bool round_open;

@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 
+#include "auto-config.h"
 #include "auto-output.h"
 #include "autopilot-policy.h"
 #include "domain-scan.h"
@@ -44,6 +45,8 @@
 /* How often the socket globs are read again for new VMs, and sockets of
  * lost VMs looked at again. */
 #define RESCAN_MS 5000
+/* --config has no short form. */
+#define OPT_CONFIG 256
 
 static const struct option auto_options[] = {
 	{ "interval", required_argument, NULL, 'i' },
@@ -59,6 +62,7 @@ static const struct option auto_options[] = {
 	{ "keep", no_argument, NULL, 'k' },
 	{ "dry-run", no_argument, NULL, 'n' },
 	{ "no-table", no_argument, NULL, 'N' },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -76,7 +80,7 @@ static int run_auto(struct vbctl *v, int argc, char **argv);
 
 const struct vbctl_cmd vbctl_cmd_auto = {
 	.name = "auto",
-	.usage = "[--host-budget SIZE | --host-reserve SIZE] [--guest-reserve SIZE|N%] [--dry-run] [--keep] [OPTION...]",
+	.usage = "[--host-budget SIZE | --host-reserve SIZE] [--guest-reserve SIZE|N%] [--dry-run] [--keep] [--config FILE] [OPTION...]",
 	.summary = "run the autopilot: balloon every VM of the fleet to fit the host",
 	.help =
 	"Runs until interrupted: every interval it reads each VM's balloon size\n"
@@ -116,7 +120,10 @@ const struct vbctl_cmd vbctl_cmd_auto = {
 	"                            (default 5)\n"
 	"  -k, --keep                leave the balloons where they are on exit\n"
 	"  -n, --dry-run             decide and log, but set nothing\n"
-	"  -N, --no-table            log lines only, even on a terminal\n",
+	"  -N, --no-table            log lines only, even on a terminal\n"
+	"      --config FILE         options from an INI file: [auto] holds\n"
+	"                            KEY = VALUE for --KEY, [vm NAME] min and\n"
+	"                            weight; the command line wins\n",
 	.flags = VBCTL_STREAM,
 	.shortopts = "B:R:r:i:f:w:m:H:P:T:knN",
 	.longopts = auto_options,
@@ -594,16 +601,17 @@ static int grow_vms(struct autopilot *ap)
 	return 0;
 }
 
-/* A VM that is gone now but may be back: a socket path or a domain
- * whose connection was lost or refused (a rescan tries it again), or any
- * VM while new ones can join (socket globs, a URI without -d). */
+/* A VM that is gone now but may be back: one adopted before, at a socket
+ * path or a domain, whose connection was lost (a rescan tries it again),
+ * or any VM while new ones can join (socket globs, a URI without -d). A
+ * -s or -d never reached is a mistake to report, not to wait for. */
 static bool may_come_back(const struct autopilot *ap, const struct fleet_vm *vm)
 {
 	const struct vbctl *v = ap->v;
 
 	if (v->sockets || (v->uri && !v->ndomains))
 		return true;
-	return vm->status == VBCTL_EXIT_CONN &&
+	return ap->vms[vm->index].adopted && vm->status == VBCTL_EXIT_CONN &&
 		(vm->domain || (strncmp(vm->addr, "tcp:", 4) != 0 &&
 				strncmp(vm->addr, "tls:", 4) != 0));
 }
@@ -769,122 +777,172 @@ static struct vm_rule *rule_for(struct autopilot *ap, const char *opt,
 	return &rules[ap->nrules++];
 }
 
-static int parse_options(struct autopilot *ap, int argc, char **argv)
+/* Where options come from: --config's file, then the command line (which
+ * wins); a goal given twice in one of them is a mistake. */
+struct option_source {
+	struct autopilot *ap;
+	bool reserve_given, budget_given;
+};
+
+/* Option C (getopt's letter) with its value ARG (kept: --min and --weight
+ * borrow it). 0 or an exit status (reported). */
+static int apply_option(struct option_source *ps, int c, char *arg)
 {
+	struct autopilot *ap = ps->ap;
 	struct vbctl *v = ap->v;
 	struct autopilot_config *cfg = &ap->cfg;
 	char err[VBCTL_SIZE_ERR_MAX], *value, *end;
-	bool reserve_given = false, budget_given = false;
 	struct vbctl_size size;
 	struct vm_rule *r;
 	int64_t n;
-	int c, ms;
+	int ms;
 
-	vbctl_getopt_begin();
-	while ((c = vbctl_getopt(v, &vbctl_cmd_auto, argc, argv)) != -1) {
-		switch (c) {
-		case 'i':
-			if (vbctl_parse_count(v, &vbctl_cmd_auto, "--interval", optarg, &n))
-				return VBCTL_EXIT_USAGE;
-			ap->interval_ms = (int)(n > 3600 ? 3600 : n) * 1000;
-			break;
-		case 'r':
-			if (vbctl_size_parse(optarg, &size, err, sizeof(err)) < 0)
-				return vbctl_usage_error(v, &vbctl_cmd_auto,
-							 "--guest-reserve: %s", err);
-			if (size.sign)
-				return vbctl_usage_error(v, &vbctl_cmd_auto,
-							 "--guest-reserve '%s': give N%% or a size",
-							 optarg);
-			if (size.percent) {
-				if (size.pct_num * 100 / size.pct_den > 90)
-					return vbctl_usage_error(v, &vbctl_cmd_auto,
-								 "--guest-reserve '%s': at most 90%%",
-								 optarg);
-				cfg->reserve_pct = (unsigned int)(size.pct_num * 100 / size.pct_den);
-			} else {
-				cfg->reserve_pct = 0;
-				cfg->reserve_min = size.bytes;
-			}
-			break;
-		case 'R':
-			if (parse_plain_size(v, "--host-reserve", optarg,
-					     &cfg->host_reserve, true))
-				return VBCTL_EXIT_USAGE;
-			reserve_given = true;
-			break;
-		case 'B':
-			if (parse_plain_size(v, "--host-budget", optarg,
-					     &cfg->host_budget, false))
-				return VBCTL_EXIT_USAGE;
-			cfg->host_mode = AUTOPILOT_HOST_BUDGET;
-			budget_given = true;
-			break;
-		case 'P':
-			errno = 0;
-			cfg->pressure_pct = strtod(optarg, &end);
-			if (errno || end == optarg || *end || cfg->pressure_pct < 0 ||
-			    cfg->pressure_pct > 100)
-				return vbctl_usage_error(v, &vbctl_cmd_auto,
-							 "--host-pressure '%s': give a percentage 0-100",
-							 optarg);
-			break;
-		case 'm':
-			if (parse_plain_size(v, "--max-step", optarg, &cfg->max_step, true))
-				return VBCTL_EXIT_USAGE;
-			break;
-		case 'H':
-			if (parse_plain_size(v, "--hysteresis", optarg,
-					     &cfg->hysteresis, true))
-				return VBCTL_EXIT_USAGE;
-			break;
-		case 'T':
-			if (vbctl_parse_seconds(v, &vbctl_cmd_auto, "--stale", optarg, &ms))
-				return VBCTL_EXIT_USAGE;
-			cfg->stale_ms = ms;
-			break;
-		case 'f':
-			r = rule_for(ap, "--min", optarg, &value);
-			if (!r)
-				return VBCTL_EXIT_USAGE;
-			if (vbctl_size_parse(value, &r->size, err, sizeof(err)) < 0)
-				return vbctl_usage_error(v, &vbctl_cmd_auto, "--min %s: %s",
-							 r->name, err);
-			if (r->size.sign)
-				return vbctl_usage_error(v, &vbctl_cmd_auto,
-							 "--min %s=%s: give a size or N%%",
-							 r->name, value);
-			r->text = value;
-			break;
-		case 'w':
-			r = rule_for(ap, "--weight", optarg, &value);
-			if (!r)
-				return VBCTL_EXIT_USAGE;
-			errno = 0;
-			n = strtoll(value, &end, 10);
-			if (errno || end == value || *end || n < 1 || n > 1000)
-				return vbctl_usage_error(v, &vbctl_cmd_auto,
-							 "--weight %s=%s: give a whole number 1-1000",
-							 r->name, value);
-			r->weight = (unsigned int)n;
-			break;
-		case 'k':
-			ap->keep = true;
-			break;
-		case 'n':
-			ap->dry_run = true;
-			break;
-		case 'N':
-			ap->table = false;
-			break;
-		default:
+	switch (c) {
+	case 'i':
+		if (vbctl_parse_count(v, &vbctl_cmd_auto, "--interval", arg, &n))
 			return VBCTL_EXIT_USAGE;
+		ap->interval_ms = (int)(n > 3600 ? 3600 : n) * 1000;
+		break;
+	case 'r':
+		if (vbctl_size_parse(arg, &size, err, sizeof(err)) < 0)
+			return vbctl_usage_error(v, &vbctl_cmd_auto,
+						 "--guest-reserve: %s", err);
+		if (size.sign)
+			return vbctl_usage_error(v, &vbctl_cmd_auto,
+						 "--guest-reserve '%s': give N%% or a size",
+						 arg);
+		if (size.percent) {
+			if (size.pct_num * 100 / size.pct_den > 90)
+				return vbctl_usage_error(v, &vbctl_cmd_auto,
+							 "--guest-reserve '%s': at most 90%%",
+							 arg);
+			cfg->reserve_pct = (unsigned int)(size.pct_num * 100 / size.pct_den);
+		} else {
+			cfg->reserve_pct = 0;
+			cfg->reserve_min = size.bytes;
 		}
+		break;
+	case 'R':
+		if (parse_plain_size(v, "--host-reserve", arg,
+				     &cfg->host_reserve, true))
+			return VBCTL_EXIT_USAGE;
+		ps->reserve_given = true;
+		cfg->host_mode = AUTOPILOT_HOST_RESERVE;
+		break;
+	case 'B':
+		if (parse_plain_size(v, "--host-budget", arg,
+				     &cfg->host_budget, false))
+			return VBCTL_EXIT_USAGE;
+		cfg->host_mode = AUTOPILOT_HOST_BUDGET;
+		ps->budget_given = true;
+		break;
+	case 'P':
+		errno = 0;
+		cfg->pressure_pct = strtod(arg, &end);
+		if (errno || end == arg || *end || cfg->pressure_pct < 0 ||
+		    cfg->pressure_pct > 100)
+			return vbctl_usage_error(v, &vbctl_cmd_auto,
+						 "--host-pressure '%s': give a percentage 0-100",
+						 arg);
+		break;
+	case 'm':
+		if (parse_plain_size(v, "--max-step", arg, &cfg->max_step, true))
+			return VBCTL_EXIT_USAGE;
+		break;
+	case 'H':
+		if (parse_plain_size(v, "--hysteresis", arg,
+				     &cfg->hysteresis, true))
+			return VBCTL_EXIT_USAGE;
+		break;
+	case 'T':
+		if (vbctl_parse_seconds(v, &vbctl_cmd_auto, "--stale", arg, &ms))
+			return VBCTL_EXIT_USAGE;
+		cfg->stale_ms = ms;
+		break;
+	case 'f':
+		r = rule_for(ap, "--min", arg, &value);
+		if (!r)
+			return VBCTL_EXIT_USAGE;
+		if (vbctl_size_parse(value, &r->size, err, sizeof(err)) < 0)
+			return vbctl_usage_error(v, &vbctl_cmd_auto, "--min %s: %s",
+						 r->name, err);
+		if (r->size.sign)
+			return vbctl_usage_error(v, &vbctl_cmd_auto,
+						 "--min %s=%s: give a size or N%%",
+						 r->name, value);
+		r->text = value;
+		break;
+	case 'w':
+		r = rule_for(ap, "--weight", arg, &value);
+		if (!r)
+			return VBCTL_EXIT_USAGE;
+		errno = 0;
+		n = strtoll(value, &end, 10);
+		if (errno || end == value || *end || n < 1 || n > 1000)
+			return vbctl_usage_error(v, &vbctl_cmd_auto,
+						 "--weight %s=%s: give a whole number 1-1000",
+						 r->name, value);
+		r->weight = (unsigned int)n;
+		break;
+	case 'k':
+		ap->keep = true;
+		break;
+	case 'n':
+		ap->dry_run = true;
+		break;
+	case 'N':
+		ap->table = false;
+		break;
+	default:
+		return VBCTL_EXIT_USAGE;
 	}
-	if (reserve_given && budget_given)
+	if (ps->reserve_given && ps->budget_given)
 		return vbctl_usage_error(v, &vbctl_cmd_auto,
 					 "--host-reserve and --host-budget are two goals: give one");
-	return vbctl_check_args(v, &vbctl_cmd_auto, argc, argv, optind);
+	return 0;
+}
+
+/* --config's file: each option as apply_option takes it. */
+static int apply_config_option(void *data, const struct option *opt, char *value)
+{
+	return apply_option(data, opt->val, value);
+}
+
+/* --config FILE (or --config=FILE) on the command line, before "--". */
+static const char *config_file(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--config") && i + 1 < argc)
+			return argv[i + 1];
+		if (!strncmp(argv[i], "--config=", 9))
+			return argv[i] + 9;
+	}
+	return NULL;
+}
+
+static int parse_options(struct autopilot *ap, int argc, char **argv)
+{
+	struct option_source file = { .ap = ap }, line = { .ap = ap };
+	const char *path = config_file(argc, argv);
+	int c, rc;
+
+	if (path) {
+		rc = auto_config_read(ap->v, &vbctl_cmd_auto, path,
+				      apply_config_option, &file, &ap->owned);
+		if (rc)
+			return rc;
+	}
+	vbctl_getopt_begin();
+	while ((c = vbctl_getopt(ap->v, &vbctl_cmd_auto, argc, argv)) != -1) {
+		if (c == OPT_CONFIG)
+			continue;	/* read first */
+		rc = apply_option(&line, c, optarg);
+		if (rc)
+			return rc;
+	}
+	return vbctl_check_args(ap->v, &vbctl_cmd_auto, argc, argv, optind);
 }
 
 static int run_auto(struct vbctl *v, int argc, char **argv)
@@ -911,15 +969,11 @@ static int run_auto(struct vbctl *v, int argc, char **argv)
 	autopilot_config_defaults(&ap.cfg);
 	ap.table = !v->json && isatty(fileno(v->out));
 	rc = parse_options(&ap, argc, argv);
-	if (rc) {
-		free(ap.rules);
-		return rc;
-	}
+	if (rc)
+		goto out;
 	rc = fleet_open(v, 0, &ap.f, &status);
-	if (rc) {
-		free(ap.rules);
-		return rc;
-	}
+	if (rc)
+		goto out;
 	ap.nvms = fleet_count(ap.f);
 	ap.vms = calloc(ap.nvms, sizeof(*ap.vms));
 	if (!ap.vms) {
@@ -972,6 +1026,7 @@ out:
 		free(ap.vms[i].path);
 	free(ap.vms);
 	free(ap.rules);
+	qmp_strv_free(ap.owned);
 	domain_scan_free(ap.scan);
 	fleet_free(ap.f);
 	return rc;

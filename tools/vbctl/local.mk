@@ -24,6 +24,7 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/cmd-list.c \
 	tools/vbctl/cmd-top.c \
 	tools/vbctl/cmd-auto.c tools/vbctl/auto-output.c tools/vbctl/auto-output.h \
+	tools/vbctl/auto-config.c tools/vbctl/auto-config.h \
 	tools/vbctl/cmd-query.c \
 	tools/vbctl/cmd-set.c \
 	tools/vbctl/cmd-stats.c \
@@ -45,11 +46,11 @@ tools_vbctl_libvbctl_la_SOURCES = \
 	tools/vbctl/prom-read.c tools/vbctl/prom-read.h \
 	tools/vbctl/cmd-exporter.c
 tools_vbctl_libvbctl_la_CFLAGS = $(AM_CFLAGS) $(JSONC_CFLAGS) $(READLINE_CFLAGS) \
-	$(MHD_CFLAGS) -pthread
+	$(MHD_CFLAGS) $(INIH_CFLAGS) -pthread
 # What a program linking libvbctl.la links with it. vbctl links the
 # public libqmp only: it is a client like any other.
 VBCTL_LIBS = tools/vbctl/libvbctl.la tools/libqmp/libqmp.la \
-	$(JSONC_LIBS) $(READLINE_LIBS) $(MHD_LIBS) -lpthread -lm
+	$(JSONC_LIBS) $(READLINE_LIBS) $(MHD_LIBS) $(INIH_LIBS) -lpthread -lm
 
 bin_PROGRAMS += tools/vbctl/vbctl
 tools_vbctl_vbctl_SOURCES = tools/vbctl/main.c
