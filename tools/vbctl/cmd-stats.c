@@ -513,15 +513,6 @@ static uint64_t stat_or_unset(const struct qmp_balloon_stats *st,
 	return qmp_balloon_stats_get(st, i, &value) ? value : STAT_UNSET;
 }
 
-static char *size_cell(uint64_t value, char *buf, size_t len)
-{
-	if (value == STAT_UNSET)
-		snprintf(buf, len, "-");
-	else
-		vbctl_size_iec(value, buf, len);
-	return buf;
-}
-
 static char *count_cell(uint64_t value, char *buf, size_t len)
 {
 	if (value == STAT_UNSET)
@@ -552,10 +543,10 @@ static int fst_print(struct vbctl *v, struct fleet_stats *fs,
 		return vbctl_print(v, 0, NULL, "%-20s -\n", vm->name);
 	return vbctl_print(v, 0, NULL, "%-20s %11s %11s %11s %11s %8s %10s %4llds\n",
 			   vm->name,
-			   size_cell(stat_or_unset(s, QMP_STAT_FREE_MEMORY), c[0], sizeof(c[0])),
-			   size_cell(stat_or_unset(s, QMP_STAT_AVAILABLE_MEMORY), c[1], sizeof(c[1])),
-			   size_cell(stat_or_unset(s, QMP_STAT_TOTAL_MEMORY), c[2], sizeof(c[2])),
-			   size_cell(stat_or_unset(s, QMP_STAT_DISK_CACHES), c[3], sizeof(c[3])),
+			   vbctl_size_cell(stat_or_unset(s, QMP_STAT_FREE_MEMORY), c[0], sizeof(c[0])),
+			   vbctl_size_cell(stat_or_unset(s, QMP_STAT_AVAILABLE_MEMORY), c[1], sizeof(c[1])),
+			   vbctl_size_cell(stat_or_unset(s, QMP_STAT_TOTAL_MEMORY), c[2], sizeof(c[2])),
+			   vbctl_size_cell(stat_or_unset(s, QMP_STAT_DISK_CACHES), c[3], sizeof(c[3])),
 			   count_cell(stat_or_unset(s, QMP_STAT_MAJOR_FAULTS), c[4], sizeof(c[4])),
 			   count_cell(stat_or_unset(s, QMP_STAT_MINOR_FAULTS), c[5], sizeof(c[5])),
 			   (long long)(time(NULL) - qmp_balloon_stats_last_update(s)));

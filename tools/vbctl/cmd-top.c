@@ -328,15 +328,6 @@ static int compare_rows(const void *a, const void *b)
 		      fleet_vm(sorting->f, j)->name);
 }
 
-static char *size_cell(uint64_t value, char *buf, size_t len)
-{
-	if (value == STAT_UNSET)
-		snprintf(buf, len, "-");
-	else
-		vbctl_size_iec(value, buf, len);
-	return buf;
-}
-
 static struct json_object *u64_or_null(uint64_t value)
 {
 	return value == STAT_UNSET ? NULL : json_object_new_uint64(value);
@@ -449,12 +440,12 @@ static void print_frame(struct top *t)
 		else
 			snprintf(age, sizeof(age), "%llds", (long long)age_of(row));
 		fprintf(out, ROW_FORMAT, vm->name,
-			size_cell(row->boot ? row->boot : STAT_UNSET, c[0], sizeof(c[0])),
-			size_cell(row->have_actual ? row->actual : STAT_UNSET, c[1], sizeof(c[1])),
-			size_cell(row->target ? row->target : STAT_UNSET, c[2], sizeof(c[2])),
-			size_cell(stat_of(row, QMP_STAT_FREE_MEMORY), c[3], sizeof(c[3])),
-			size_cell(stat_of(row, QMP_STAT_AVAILABLE_MEMORY), c[4], sizeof(c[4])),
-			age, size_cell(swap_of(row), c[5], sizeof(c[5])),
+			vbctl_size_cell(row->boot ? row->boot : STAT_UNSET, c[0], sizeof(c[0])),
+			vbctl_size_cell(row->have_actual ? row->actual : STAT_UNSET, c[1], sizeof(c[1])),
+			vbctl_size_cell(row->target ? row->target : STAT_UNSET, c[2], sizeof(c[2])),
+			vbctl_size_cell(stat_of(row, QMP_STAT_FREE_MEMORY), c[3], sizeof(c[3])),
+			vbctl_size_cell(stat_of(row, QMP_STAT_AVAILABLE_MEMORY), c[4], sizeof(c[4])),
+			age, vbctl_size_cell(swap_of(row), c[5], sizeof(c[5])),
 			row->event[0] ? row->event : "-", eol);
 	}
 	if (t->redraw && !t->v->json)

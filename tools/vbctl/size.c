@@ -191,6 +191,15 @@ char *vbctl_size_iec(uint64_t bytes, char *buf, size_t len)
 	return buf;
 }
 
+char *vbctl_size_cell(uint64_t bytes, char *buf, size_t len)
+{
+	if (bytes == UINT64_MAX)
+		snprintf(buf, len, "-");
+	else
+		vbctl_size_iec(bytes, buf, len);
+	return buf;
+}
+
 char *vbctl_size_human(uint64_t bytes, char *buf, size_t len)
 {
 	char iec[32];

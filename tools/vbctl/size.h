@@ -50,6 +50,9 @@ int vbctl_size_resolve(const struct vbctl_size *size, const char *text,
 
 /* "2.00 GiB", "512 B": IEC units, two decimals. Returns BUF. */
 char *vbctl_size_iec(uint64_t bytes, char *buf, size_t len);
+/* A table cell: vbctl_size_iec(), or "-" for UINT64_MAX (what QEMU sends
+ * for a guest stat the guest did not report). Returns BUF. */
+char *vbctl_size_cell(uint64_t bytes, char *buf, size_t len);
 /* "2.00 GiB (2147483648 bytes)"; below 1 KiB just "1 byte", "512 bytes".
  * Returns BUF. */
 char *vbctl_size_human(uint64_t bytes, char *buf, size_t len);
