@@ -125,8 +125,8 @@ try:
 
     r = lv.vbctl(u + ["list"])
     check(r, 0, "list over qemu+ssh")
-    t.ok(re.search(r"^vb1 +running +yes +256\.00 MiB +256\.00 MiB$", r.out, re.M),
-         "list: the remote domain, running, with a balloon")
+    t.ok(re.search(r"^vb1 +running +yes +256\.00 MiB +- +256\.00 MiB$", r.out, re.M),
+         "list: the remote domain, running, with a balloon, no target set yet")
 
     r = lv.vbctl(d + ["set", "50%", "--wait"])
     check(r, 0, "set 50% --wait over qemu+ssh")
@@ -168,7 +168,8 @@ try:
 
     r = lv.vbctl(d + ["top", "--once"])
     check(r, 0, "top --once over qemu+ssh")
-    t.ok(re.search(r"^vb1 +256\.00 MiB +\d+\.\d\d MiB", r.out, re.M), "a row for the domain")
+    t.ok(re.search(r"^vb1 +256\.00 MiB +\d+\.\d\d MiB +128\.00 MiB ", r.out, re.M),
+         "a row for the domain, with the target set over qemu+ssh (128 MiB)")
 
     # Bad input: each is a connection fault (exit 3) naming the URI.
     sshd.known_hosts(os.path.join(sshd.dir, "other-host.pub"))
