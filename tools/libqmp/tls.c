@@ -204,36 +204,33 @@ fail:
 	return r;
 }
 
-ssize_t qmp_tls_recv(struct qmp_tls *tls, void *buf, size_t len)
+/* A record call's result N as read(2)/write(2) say it: N, or -1 with
+ * errno. */
+static ssize_t record_result(struct qmp_tls *tls, ssize_t n)
 {
-	ssize_t n = gnutls_record_recv(tls->session, buf, len);
-
 	if (n >= 0)
 		return n;
 	if (n == GNUTLS_E_AGAIN)
 		errno = EAGAIN;
 	else if (n == GNUTLS_E_INTERRUPTED)
 		errno = EINTR;
-	else if (n == GNUTLS_E_PREMATURE_TERMINATION)
-		return 0;	/* QEMU went away without close_notify */
 	else
 		errno = record_error(tls, n);
 	return -1;
 }
 
+ssize_t qmp_tls_recv(struct qmp_tls *tls, void *buf, size_t len)
+{
+	ssize_t n = gnutls_record_recv(tls->session, buf, len);
+
+	if (n == GNUTLS_E_PREMATURE_TERMINATION)
+		return 0;	/* QEMU went away without close_notify */
+	return record_result(tls, n);
+}
+
 ssize_t qmp_tls_send(struct qmp_tls *tls, const void *buf, size_t len)
 {
-	ssize_t n = gnutls_record_send(tls->session, buf, len);
-
-	if (n >= 0)
-		return n;
-	if (n == GNUTLS_E_AGAIN)
-		errno = EAGAIN;
-	else if (n == GNUTLS_E_INTERRUPTED)
-		errno = EINTR;
-	else
-		errno = record_error(tls, n);
-	return -1;
+	return record_result(tls, gnutls_record_send(tls->session, buf, len));
 }
 
 size_t qmp_tls_pending(struct qmp_tls *tls)

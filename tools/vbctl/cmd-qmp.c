@@ -84,12 +84,8 @@ static int run_qmp(struct vbctl *v, int argc, char **argv)
 		rc = resolve_balloon_alias(v, command, args);
 	if (rc == 0) {
 		rc = qmp_execute(v->q, command, args, &ret);
-		if (rc)
-			rc = vbctl_qmp_failed(v, rc, command);
-		else if (vbctl_print(v, 0, ret, NULL))
-			rc = VBCTL_EXIT_FAIL;
+		rc = vbctl_print_reply(v, rc, ret, command);
 	}
-	json_object_put(ret);
 	json_object_put(args);
 	return rc;
 }

@@ -125,22 +125,10 @@ static const struct vbctl_arg no_args[] = { { NULL } };
 
 const struct vbctl_cmd vbctl_cmd_quit = {
 	.name = "quit",
+	.alias = "exit",
 	.usage = "",
 	.summary = "leave the shell",
-	.help = "Leaves the shell, as exit and Ctrl-D do.\n",
-	.flags = VBCTL_SHELL_ONLY,
-	.shortopts = "+",
-	.args = no_args,
-	.min_args = 0,
-	.max_args = 0,
-	.run = run_quit,
-};
-
-const struct vbctl_cmd vbctl_cmd_exit = {
-	.name = "exit",
-	.usage = "",
-	.summary = "leave the shell",
-	.help = "Leaves the shell, as quit and Ctrl-D do.\n",
+	.help = "Leaves the shell, as Ctrl-D does; exit is the same command.\n",
 	.flags = VBCTL_SHELL_ONLY,
 	.shortopts = "+",
 	.args = no_args,
@@ -304,11 +292,7 @@ static int run_json(struct shell *sh, const char *line)
 	rc = qmp_send_message(v->q, msg, &id);
 	if (rc == 0)
 		rc = qmp_recv(v->q, id, &ret);
-	if (rc)
-		rc = vbctl_qmp_failed(v, rc, what);
-	else if (vbctl_print(v, 0, ret, NULL))
-		rc = VBCTL_EXIT_FAIL;
-	json_object_put(ret);
+	rc = vbctl_print_reply(v, rc, ret, what);
 	json_object_put(msg);
 	return rc;
 }
@@ -413,11 +397,7 @@ static int transaction_send(struct shell *sh)
 		return VBCTL_EXIT_FAIL;
 	rc = qmp_execute(v->q, "transaction", args, &ret);
 	json_object_put(args);
-	if (rc)
-		return vbctl_qmp_failed(v, rc, "transaction");
-	rc = vbctl_print(v, 0, ret, NULL) ? VBCTL_EXIT_FAIL : VBCTL_EXIT_OK;
-	json_object_put(ret);
-	return rc;
+	return vbctl_print_reply(v, rc, ret, "transaction");
 }
 
 /*

@@ -31,8 +31,7 @@ const struct vbctl_cmd *const vbctl_commands[] = {
 	&vbctl_cmd_shell,
 	&vbctl_cmd_help,
 	&vbctl_cmd_hmp,
-	&vbctl_cmd_quit,
-	&vbctl_cmd_exit,
+	&vbctl_cmd_quit,	/* and exit */
 	NULL,
 };
 
@@ -41,7 +40,8 @@ const struct vbctl_cmd *vbctl_find_command(const char *name)
 	const struct vbctl_cmd *const *cmd;
 
 	for (cmd = vbctl_commands; *cmd; cmd++)
-		if (strcmp((*cmd)->name, name) == 0)
+		if (strcmp((*cmd)->name, name) == 0 ||
+		    ((*cmd)->alias && strcmp((*cmd)->alias, name) == 0))
 			return *cmd;
 	return NULL;
 }

@@ -152,10 +152,17 @@ static const char *qom_resolve(struct completer *c, const char *path)
 static void cands_add3(struct cands *l, const char *prefix, const char *name,
 		       const char *suffix)
 {
-	size_t lp = strlen(prefix), ln = strlen(name), ls = strlen(suffix);
+	size_t lp, ln, ls;
 	char *s, *o;
 	const char *p;
 
+	/* NAME comes from QEMU: NULL when it sent a JSON null or no
+	 * string where a name belongs. Nothing to offer then. */
+	if (!name)
+		return;
+	lp = strlen(prefix);
+	ln = strlen(name);
+	ls = strlen(suffix);
 	if (asprintf(&s, "%s%s%s", prefix, name, suffix) < 0)
 		return;
 	if (strncmp(s, l->word, l->word_len)) {
@@ -214,9 +221,12 @@ static void add_vbctl_commands(struct completer *c, struct cands *l)
 	const struct vbctl_cmd *const *cmd;
 
 	/* quit, exit, hmp: only where the shell runs them. */
-	for (cmd = vbctl_commands; *cmd; cmd++)
-		if (c->v->in_shell || !((*cmd)->flags & VBCTL_SHELL_ONLY))
-			cands_add(l, (*cmd)->name);
+	for (cmd = vbctl_commands; *cmd; cmd++) {
+		if (!c->v->in_shell && ((*cmd)->flags & VBCTL_SHELL_ONLY))
+			continue;
+		cands_add(l, (*cmd)->name);
+		cands_add(l, (*cmd)->alias);	/* NULL: none */
+	}
 }
 
 static void add_qmp_commands(struct completer *c, struct cands *l)

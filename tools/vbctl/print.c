@@ -86,3 +86,14 @@ int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 		return vbctl_print_flush(v);
 	return ferror(v->out) ? -EIO : 0;
 }
+
+int vbctl_print_reply(struct vbctl *v, int rc, struct json_object *ret,
+		      const char *what)
+{
+	if (rc)
+		rc = vbctl_qmp_failed(v, rc, what);
+	else if (vbctl_print(v, 0, ret, NULL))
+		rc = VBCTL_EXIT_FAIL;
+	json_object_put(ret);
+	return rc;
+}

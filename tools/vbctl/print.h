@@ -22,6 +22,12 @@
 int vbctl_print(struct vbctl *v, unsigned int flags, struct json_object *value,
 		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* The end of a raw QMP exchange for WHAT (qmp, a JSON line): RC < 0 is
+ * reported (vbctl_qmp_failed), else RET is printed. Takes RET (may be
+ * NULL). Returns the exit status. */
+int vbctl_print_reply(struct vbctl *v, int rc, struct json_object *ret,
+		      const char *what);
+
 /* One QMP event as one line: local time, name and data (cmd-events.c;
  * the shell prints events the same way). */
 int vbctl_print_event(struct vbctl *v, struct json_object *event);

@@ -120,6 +120,9 @@ struct vbctl_optval {
 
 struct vbctl_cmd {
 	const char *name;
+	/* Another name it answers to, completed as the name is ("exit" for
+	 * quit); NULL: none. */
+	const char *alias;
 	const char *usage;	/* after the name: "SIZE [--wait] [--timeout S]" */
 	const char *summary;	/* one line, for "vbctl help" */
 	const char *help;	/* the long help: what it does, each option */
@@ -141,12 +144,12 @@ extern const struct vbctl_cmd vbctl_cmd_list, vbctl_cmd_top, vbctl_cmd_auto;
 extern const struct vbctl_cmd vbctl_cmd_query, vbctl_cmd_set, vbctl_cmd_stats,
 	vbctl_cmd_qom_list, vbctl_cmd_qom_get, vbctl_cmd_qom_set,
 	vbctl_cmd_events, vbctl_cmd_qmp, vbctl_cmd_check, vbctl_cmd_help,
-	vbctl_cmd_shell, vbctl_cmd_quit, vbctl_cmd_exit, vbctl_cmd_hmp,
+	vbctl_cmd_shell, vbctl_cmd_quit, vbctl_cmd_hmp,
 	vbctl_cmd_doctor, vbctl_cmd_exporter;
 
 /* The table, NULL-terminated, in the order "vbctl help" lists it. */
 extern const struct vbctl_cmd *const vbctl_commands[];
-/* The row named NAME, or NULL. */
+/* The row named NAME (or with the alias NAME), or NULL. */
 const struct vbctl_cmd *vbctl_find_command(const char *name);
 /* The same, but a VBCTL_SHELL_ONLY row only when V runs in the shell:
  * what V may run. */
