@@ -5,7 +5,12 @@ need QEMU to misbehave in ways a real QEMU never will.
 A Stream says what the server does on each connection. By default it plays
 a small, well-behaved QEMU with a virtio-balloon-pci device (MODEL): the
 greeting, then a reply to every request, built from the request and
-carrying its id. A stream changes that by:
+carrying its id. Each connection has a balloon of its own: "balloon"
+moves it at once (BALLOON_CHANGE half way, then at the target), the guest
+statistics follow it, system_reset sends RESET; query-commands,
+query-qmp-schema (tests/unit/qmp-schema-fragment.json), x-query-virtio
+and x-query-virtio-status answer as QEMU 7.2 does, so doctor and check
+find a healthy guest. A stream changes that by:
   greeting=BYTES|None     what is sent on connect instead of the greeting
                           (None: nothing, the connection stays open)
   before=FN(conn)         run on connect, before the greeting
@@ -49,48 +54,100 @@ GREETING = {"QMP": {"version": {"qemu": {"micro": 0, "minor": 2, "major": 7},
                                 "package": ""}, "capabilities": ["oob"]}}
 
 
-def stats_now():
+def stats_now(actual=ACTUAL):
+    """guest-stats of a guest of ACTUAL bytes, 124 MiB of them in use."""
     return {"stats": {"stat-swap-in": 0, "stat-swap-out": 0,
                       "stat-major-faults": 0, "stat-minor-faults": 0,
-                      "stat-free-memory": 900 << 20,
-                      "stat-total-memory": ACTUAL,
-                      "stat-available-memory": 950 << 20,
+                      "stat-free-memory": max(0, actual - (124 << 20)),
+                      "stat-total-memory": actual,
+                      "stat-available-memory": max(0, actual - (74 << 20)),
                       "stat-disk-caches": 0,
                       "stat-htlb-pgalloc": 18446744073709551615,
                       "stat-htlb-pgfail": 18446744073709551615},
             "last-update": int(time.time())}
 
 
-def balloon_event():
+def vm_event(name, data):
     now = time.time()
-    return {"event": "BALLOON_CHANGE", "data": {"actual": ACTUAL},
+    return {"event": name, "data": data,
             "timestamp": {"seconds": int(now),
                           "microseconds": int(now % 1 * 1e6)}}
 
 
-# The well-behaved QEMU: KEY -> function(arguments) -> return value.
+def balloon_event(actual=ACTUAL):
+    return vm_event("BALLOON_CHANGE", {"actual": actual})
+
+
+SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "..", "unit", "qmp-schema-fragment.json")
+VIRTIO_PATH = BALLOON_PATH + "/virtio-backend"
+DRIVER_OK = ["VIRTIO_CONFIG_S_ACKNOWLEDGE: Valid virtio device found",
+             "VIRTIO_CONFIG_S_DRIVER: Guest OS compatible with device",
+             "VIRTIO_CONFIG_S_FEATURES_OK: Feature negotiation complete",
+             "VIRTIO_CONFIG_S_DRIVER_OK: Driver setup and ready"]
+FEATURES = {"transports": ["VIRTIO_F_VERSION_1: Device compliant for v1 spec (legacy)"],
+            "dev-features": ["VIRTIO_BALLOON_F_STATS_VQ: Guest statistics vq enabled",
+                             "VIRTIO_BALLOON_F_DEFLATE_ON_OOM: Deflate balloon when guest OOM"]}
+
+
+def schema():
+    with open(SCHEMA_FILE) as f:
+        return json.load(f)
+
+
+def set_target(a, c):
+    """balloon: the guest gets there at once, by way of half way (QEMU
+    clamps the target to boot memory)."""
+    value = a.get("value")
+    if isinstance(value, int) and value > 0:
+        target = min(value, BOOT_MEMORY)
+        c.pending.append(balloon_event((c.actual + target) // 2))
+        c.pending.append(balloon_event(target))
+        c.actual = target
+    return {}
+
+
+def system_reset(a, c):
+    c.pending.append(vm_event("RESET", {"guest": False, "reason": "host-qmp-system-reset"}))
+    return {}
+
+
+# The well-behaved QEMU: KEY -> function(arguments, conn) -> return
+# value. Each connection has a balloon of its own (conn.actual).
 MODEL = {
-    "qmp_capabilities": lambda a: {},
-    "query-balloon": lambda a: {"actual": ACTUAL},
-    "balloon": lambda a: {},
-    "query-memory-size-summary": lambda a: {"base-memory": BOOT_MEMORY,
-                                            "plugged-memory": 0},
-    "query-status": lambda a: {"running": True, "singlestep": False,
-                               "status": "running"},
-    "qom-list:/machine/peripheral": lambda a: [],
-    "qom-list:/machine/peripheral-anon": lambda a: [
+    "qmp_capabilities": lambda a, c: {},
+    "query-balloon": lambda a, c: {"actual": c.actual},
+    "balloon": set_target,
+    "system_reset": system_reset,
+    "query-memory-size-summary": lambda a, c: {"base-memory": BOOT_MEMORY,
+                                               "plugged-memory": 0},
+    "query-status": lambda a, c: {"running": True, "singlestep": False,
+                                  "status": "running"},
+    "query-commands": lambda a, c: [{"name": k} for k in MODEL if ":" not in k],
+    "query-qmp-schema": lambda a, c: schema(),
+    "x-query-virtio": lambda a, c: [{"name": "virtio-balloon", "path": VIRTIO_PATH}],
+    "x-query-virtio-status": lambda a, c: {
+        "name": "virtio-balloon", "broken": False,
+        "status": {"statuses": DRIVER_OK, "dev-status": 15},
+        "host-features": FEATURES, "guest-features": FEATURES},
+    "qom-list:/machine/peripheral": lambda a, c: [],
+    "qom-list:/machine/peripheral-anon": lambda a, c: [
         {"name": "device[0]", "type": "child<virtio-balloon-pci>"}],
-    "qom-list:/machine": lambda a: [
+    "qom-list:/machine": lambda a, c: [
         {"name": "peripheral", "type": "child<container>"},
         {"name": "peripheral-anon", "type": "child<container>"}],
-    "qom-list:balloon": lambda a: [
+    "qom-list:balloon": lambda a, c: [
         {"name": "type", "type": "string"},
         {"name": "guest-stats", "type": "guest-stats"},
-        {"name": "guest-stats-polling-interval", "type": "int"}],
-    "qom-get:type": lambda a: "virtio-balloon-pci",
-    "qom-get:guest-stats-polling-interval": lambda a: POLL_INTERVAL,
-    "qom-get:guest-stats": lambda a: stats_now(),
-    "qom-set": lambda a: {},
+        {"name": "guest-stats-polling-interval", "type": "int"},
+        {"name": "deflate-on-oom", "type": "bool"},
+        {"name": "free-page-reporting", "type": "bool"}],
+    "qom-get:type": lambda a, c: "virtio-balloon-pci",
+    "qom-get:guest-stats-polling-interval": lambda a, c: POLL_INTERVAL,
+    "qom-get:guest-stats": lambda a, c: stats_now(c.actual),
+    "qom-get:deflate-on-oom": lambda a, c: True,
+    "qom-get:free-page-reporting": lambda a, c: True,
+    "qom-set": lambda a, c: {},
 }
 
 
@@ -102,6 +159,8 @@ class Conn:
         self.buf = b""
         self.closed = False
         self.decoder = json.JSONDecoder()
+        self.actual = ACTUAL    # the model's balloon
+        self.pending = []       # events the model sends after its reply
 
     def send(self, data):
         if self.closed:
@@ -237,7 +296,7 @@ class Stream:
             return self.replies["*"]
         for k in keys:
             if k in MODEL:
-                return lambda c, req, f=MODEL[k]: ret(f(args))(c, req)
+                return lambda c, req, f=MODEL[k]: ret(f(args, c))(c, req)
         return error("CommandNotFound", "The command %s has not been found" % cmd)
 
     def serve(self, conn):
@@ -254,6 +313,8 @@ class Stream:
         for req in conn.requests():
             conn.server.log_request(req)
             self.answer_for(req)(conn, req)
+            while conn.pending:
+                conn.send_json(conn.pending.pop(0))
             if isinstance(req, dict) and req.get("execute") == "qmp_capabilities":
                 for ev in self.events:
                     conn.send_json(ev() if callable(ev) else ev)

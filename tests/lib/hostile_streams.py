@@ -16,8 +16,8 @@ reply only name the commands that send that request
 
 import json
 
-from fakeqmp import (GREETING, Stream, balloon_event, close, drip, error,
-                     flood, raw, ret, silence)
+from fakeqmp import (GREETING, VIRTIO_PATH, Stream, balloon_event, close, drip,
+                     error, flood, raw, ret, silence)
 
 
 class Expect:
@@ -44,19 +44,26 @@ def FAULT(regex):
     return Expect(3, regex)
 
 
-# Which commands (keys of the test's COMMANDS) send which request.
-FIND = {"stats", "qom-list", "qom-get", "qom-set", "qmp-qom", "shell"}
+# Which commands (keys of the test's COMMANDS and SLOW) send which request.
+TOP = {"top", "top-json"}
+PROM = {"fleet-prom"}
+FLEET_CMDS = TOP | PROM | {"list", "fleet-query", "fleet-stats", "fleet-set"}
+FIND = {"stats", "qom-list", "qom-get", "qom-set", "qmp-qom", "shell", "doctor",
+        "fleet-stats", "check"} | TOP | PROM
 USES = {
-    "query-balloon": {"query", "set-wait", "shell"},
-    "query-memory-size-summary": {"set", "set-pct", "set-wait"},
-    "balloon": {"set", "set-pct", "set-wait"},
+    "query-balloon": {"query", "set-wait", "shell", "doctor", "list", "fleet-query",
+                      "check"} | TOP | PROM,
+    "query-memory-size-summary": {"set", "set-pct", "set-wait", "doctor", "list",
+                                  "fleet-set", "check"} | TOP | PROM,
+    "balloon": {"set", "set-pct", "set-wait", "fleet-set", "check"},
     "qom-list:/machine/peripheral-anon": FIND,
     "qom-list:balloon": {"qom-list", "qom-set"},
-    "qom-get:guest-stats-polling-interval": {"stats", "qom-get"},
-    "qom-get:guest-stats": {"stats"},
-    "qom-get:type": {"qmp-qom", "shell"},
-    "qom-set": {"qom-set"},
-    "query-status": {"qmp"},
+    "qom-get:guest-stats-polling-interval": {"stats", "qom-get", "doctor", "fleet-stats",
+                                             "check"} | TOP | PROM,
+    "qom-get:guest-stats": {"stats", "doctor", "fleet-stats", "check"} | TOP | PROM,
+    "qom-get:type": {"qmp-qom", "shell", "check"},
+    "qom-set": {"qom-set", "check"},
+    "query-status": {"qmp", "doctor", "list", "check"},
 }
 ALL = "*"
 
@@ -74,8 +81,10 @@ def line(obj):
 
 
 GOOD_GREETING = line(GREETING)
-TIMEOUT = r"did not answer within"
-NO_GREETING = r"no answer within 1 s"         # while connecting
+# A fleet command names the request that went unanswered, and says
+# "no QMP greeting" while connecting.
+TIMEOUT = r"did not answer (\S+ )?within"
+NO_GREETING = r"no answer within 1 s|no QMP greeting from \S+ within 1 s|never greeted"
 CLOSED = r"connection closed by QEMU"
 
 
@@ -118,7 +127,12 @@ def spaces(i):
 
 TIMEOUT_OR_NOTHING = r"^$|" + TIMEOUT
 NOT_THE_SHAPE = r'"actual"|"base-memory"|"name" and "type"|did not return a list'
-NO_BALLOON = {c: FAIL(r"no balloon device") for c in FIND - {"shell"}}
+# Those whose first request is the search (doctor, check and top ask
+# other things first).
+NO_BALLOON = {c: FAIL(r"no balloon device") for c in FIND - {"shell", "doctor", "check"} - TOP
+              - PROM}
+# Commands that read guest-stats but show only the statistics they know.
+NOT_SHOWN = {c: OK for c in USES["qom-get:guest-stats"] - {"stats"}}
 HUGE = 5 << 20      # over QMP_MAX_MESSAGE_BYTES (4 MiB)
 _BIG = {}
 
@@ -136,7 +150,7 @@ def big(head, unit, count, tail):
 def stats_with(**members):
     def answer(c, req):
         from fakeqmp import stats_now
-        s = stats_now()
+        s = stats_now(c.actual)
         for k, v in members.items():
             k = k.replace("_", "-")
             if k in s:
@@ -146,6 +160,51 @@ def stats_with(**members):
         ret(s)(c, req)
     return answer
 
+
+def balloon_with_event_nulls(c, req):
+    """balloon: moves the model's balloon, then BALLOON_CHANGE events whose
+    "actual" is null, negative, a string."""
+    from fakeqmp import set_target, vm_event
+    set_target(req.get("arguments") or {}, c)
+    c.pending = [vm_event("BALLOON_CHANGE", {"actual": a}) for a in (None, -1, "1")]
+    c.pending.append(vm_event("BALLOON_CHANGE", None))
+    ret({})(c, req)
+
+
+# A query-qmp-schema reply with JSON null (or the wrong type) in every
+# member the shell reads, a type that is its own element, and lists that
+# are not lists.
+HOSTILE_SCHEMA = [
+    None, 5, "entry", {"name": None, "meta-type": "command"},
+    {"name": "balloon", "meta-type": "command", "arg-type": None, "ret-type": None},
+    {"name": "set-action", "meta-type": "command", "arg-type": "A", "ret-type": "R"},
+    {"name": "A", "meta-type": "object", "tag": None, "variants": None,
+     "members": [{"name": None, "type": None, "default": None}, None, 5,
+                 {"name": "panic", "type": "E"}, {"name": "nested", "type": "B"}]},
+    {"name": "B", "meta-type": "object", "members": {"a": 1}, "variants": "x", "tag": "kind"},
+    {"name": "E", "meta-type": "enum", "values": [None, "x", 5, {"a": None}]},
+    {"name": "R", "meta-type": "array", "element-type": "R"},
+    {"name": "qom-list", "meta-type": "command", "arg-type": "Q", "ret-type": "ALT"},
+    {"name": "Q", "meta-type": "object", "tag": "path",
+     "members": [{"name": "path", "type": "str"}],
+     "variants": [None, 3, {"case": None, "type": None}, {"case": "x", "type": "A"}]},
+    {"name": "ALT", "meta-type": "alternate", "members": [None, {"type": None}, {"type": "ALT"}]},
+    {"name": "str", "meta-type": "builtin", "json-type": None},
+    {"name": "int", "meta-type": None},
+    {"name": "query-x", "meta-type": "command", "arg-type": "B", "ret-type": "E"},
+    {"name": "EV", "meta-type": "event"}, {"name": None, "meta-type": "event"},
+    {"name": "EV2", "meta-type": None},
+    {"name": "transaction", "meta-type": "command", "arg-type": "T", "ret-type": None},
+    {"name": "T", "meta-type": "object", "members": [{"name": "actions", "type": "TA"}]},
+    {"name": "TA", "meta-type": "array", "element-type": "U"},
+    {"name": "U", "meta-type": "object", "tag": "type",
+     "members": [{"name": "type", "type": "UT"}, {"name": None, "type": None}],
+     "variants": [None, {"case": None, "type": None}, {"case": "abort", "type": "W"}]},
+    {"name": "UT", "meta-type": "enum", "values": [None, "abort", 1]},
+    {"name": "W", "meta-type": "object", "members": [None, {"name": "data", "type": None}]},
+]
+HOSTILE_COMMANDS = [None, 5, {"name": None}, {"name": 7}, {"name": "balloon"}]
+HOSTILE_PROPS = [{"name": None, "type": None}, {"name": "x", "type": None}]
 
 CATALOGUE = [
     # ---- the greeting and the negotiation -------------------------------
@@ -209,7 +268,10 @@ CATALOGUE = [
     first_reply("reply-drip-slow", drip(b'{"return": {}, "id": ID}\r\n', 0.1), FAULT(TIMEOUT)),
     first_reply("reply-wrong-id-flood", flood(wrong_id_flood), FAULT(TIMEOUT)),
     first_reply("reply-whitespace-flood", flood(spaces), FAULT(TIMEOUT)),
-    first_reply("reply-event-flood", flood(event_flood), FAULT(r"more than 4096 events")),
+    # The fleet commands take events as they come (top shows them): the
+    # queue may never fill, and the flood then holds the reply past -t.
+    first_reply("reply-event-flood", flood(event_flood), FAULT(r"more than 4096 events"),
+                **{c: FAULT(r"more than 4096 events|" + TIMEOUT) for c in FLEET_CMDS}),
     first_reply("reply-huge-string", raw(lambda: big(b'{"id": ID, "return": "', b"a", HUGE, b'"}\r\n')),
                 FAULT(r"larger than 4194304 bytes|" + TIMEOUT + "|" + NO_GREETING)),
     first_reply("reply-huge-number", raw(lambda: big(b'{"id": ID, "return": ', b"7", 20 << 20, b'}\r\n')),
@@ -224,13 +286,13 @@ CATALOGUE = [
     first_reply("reply-error-string", raw(b'{"error": "no", "id": ID}\r\n'),
                 FAULT(r"malformed error reply")),
     # The balloon search takes an error for "not here": no balloon.
-    first_reply("reply-error-no-class", error(None, "it went wrong"), FAIL(r"QMP error: it went wrong"),
+    first_reply("reply-error-no-class", error(None, "it went wrong"), FAIL(r"(QMP )?error: it went wrong"),
                 **NO_BALLOON),
     first_reply("reply-error-no-desc", error("GenericError", None),
                 FAIL(r"GenericError: \(no description\)"), **NO_BALLOON),
     first_reply("reply-error-nulls", lambda c, req: c.send_json(
         {"error": {"class": None, "desc": None}, "id": req.get("id")}),
-        FAIL(r"QMP error: \(no description\)"), **NO_BALLOON),
+        FAIL(r"(QMP )?error: \(no description\)"), **NO_BALLOON),
     first_reply("reply-wrong-id", raw(b'{"return": {}, "id": 999999}\r\n'), FAULT(TIMEOUT)),
     first_reply("reply-string-id", raw(b'{"return": {}, "id": "ID"}\r\n'), FAULT(TIMEOUT)),
     first_reply("reply-no-id", raw(b'{"return": {}}\r\n'), FAULT(TIMEOUT)),
@@ -244,8 +306,9 @@ CATALOGUE = [
     field("actual-string", "query-balloon", {"actual": "1073741824"}, FAULT(r'"actual"')),
     field("actual-float", "query-balloon", {"actual": 1.5}, FAULT(r'"actual"')),
     field("actual-missing", "query-balloon", {}, FAULT(r'"actual"')),
+    # list shows "no balloon" as a fact
     field("device-not-active-no-desc", "query-balloon", error("DeviceNotActive", None),
-          FAIL(r"no balloon device in this VM")),
+          FAIL(r"no balloon device"), list=OK),
     field("base-memory-huge", "query-memory-size-summary",
           raw(b'{"return": {"base-memory": 99999999999999999999}, "id": ID}\r\n'),
           FAULT(r"out of the 64-bit range")),
@@ -257,7 +320,7 @@ CATALOGUE = [
     field("qom-list-name-null", "qom-list:/machine/peripheral-anon",
           [{"name": None, "type": "child<virtio-balloon-pci>"}], FAULT(r'"name" and "type"')),
     field("qom-list-entry-number", "qom-list:/machine/peripheral-anon", [1], FAULT(r'"name" and "type"')),
-    field("qom-list-not-array", "qom-list:/machine/peripheral-anon", {"a": 1}, FAULT(r"not return a list")),
+    field("qom-list-not-array", "qom-list:/machine/peripheral-anon", {"a": 1}, FAULT(r"not return a list|not a list")),
     field("balloon-props-type-null", "qom-list:balloon",
           [{"name": "guest-stats-polling-interval", "type": None}], FAULT(r'"name" and "type"')),
     field("balloon-props-name-null", "qom-list:balloon",
@@ -268,7 +331,8 @@ CATALOGUE = [
           FAULT(r"guest-stats-polling-interval"), **{"qom-get": OK}),
     field("polling-huge", "qom-get:guest-stats-polling-interval", 9223372036854775807, OK),
     field("stats-last-update-huge", "qom-get:guest-stats",
-          stats_with(last_update=9223372036854775807), OK),
+          stats_with(last_update=9223372036854775807), OK,
+          check=FAIL(r"no statistics within")),
     field("stats-last-update-min", "qom-get:guest-stats",
           stats_with(last_update=-9223372036854775808), FAULT(r"guest-stats")),
     field("stats-last-update-null", "qom-get:guest-stats",
@@ -282,16 +346,52 @@ CATALOGUE = [
           raw(b'{"return": {"stats": {"stat-free-memory": 123456789012345678901234},'
               b' "last-update": 1}, "id": ID}\r\n'), FAULT(r"out of the 64-bit range")),
     field("stats-unknown-key-null", "qom-get:guest-stats",
-          stats_with(**{"stat-from-the-future": None}), OUT(r"(?m)^from-the-future +null$")),
+          stats_with(**{"stat-from-the-future": None}), OUT(r"(?m)^from-the-future +null$"),
+          **NOT_SHOWN),
     field("stats-unknown-key-negative", "qom-get:guest-stats",
-          stats_with(**{"stat-from-the-future": -3}), OUT(r"(?m)^from-the-future +-3$")),
+          stats_with(**{"stat-from-the-future": -3}), OUT(r"(?m)^from-the-future +-3$"),
+          **NOT_SHOWN),
     field("stats-not-object", "qom-get:guest-stats", "stats", FAULT(r"guest-stats")),
+    # top and the metrics show the sample's age; doctor says what it means
     field("stats-stale", "qom-get:guest-stats", stats_with(last_update=1000),
-          FAIL(r"no statistics from the guest")),
+          FAIL(r"no statistics from the guest"), top=OK, **{"top-json": OK, "fleet-prom": OK},
+          doctor=FAIL(r"stopped answering"), check=FAIL(r"no statistics within")),
     field("type-null", "qom-get:type", None, OK),
     field("qom-set-error-nulls", "qom-set", lambda c, req: c.send_json(
         {"error": {"class": None, "desc": None}, "id": req.get("id")}), FAIL(r"QMP error")),
     field("status-nulls", "query-status", {"running": None, "status": None}, OK),
+
+    # ---- what doctor and check read of the device's virtio state ---------
+    (Stream("virtio-nulls", replies={
+        "x-query-virtio": [None, 5, {"name": None, "path": None},
+                           {"name": "virtio-balloon", "path": None},
+                           {"name": "virtio-balloon", "path": VIRTIO_PATH}],
+        "x-query-virtio-status": {"status": {"statuses": [None, 5]}, "broken": None,
+                                  "host-features": {"dev-features": None, "transports": None},
+                                  "guest-features": None}}),
+     {ALL: OK, "doctor": FAIL(r"problem: .*no guest driver"), "check": FAIL(r"checks failed")}),
+    (Stream("virtio-wrong-types", replies={
+        "x-query-virtio": {"name": "virtio-balloon"},
+        "x-query-virtio-status": {"status": {"statuses": "VIRTIO_CONFIG_S_DRIVER_OK"},
+                                  "host-features": {"dev-features": {"a": None}},
+                                  "guest-features": {"dev-features": [None, 7],
+                                                     "transports": 3}}}),
+     {ALL: OK, "doctor": Expect((0, 1)), "check": Expect((0, 1))}),
+    # The guest moves, but the events say nothing usable: check follows
+    # query-balloon instead.
+    (Stream("balloon-event-nulls", replies={"balloon": balloon_with_event_nulls}),
+     {ALL: OK, "check": FAIL(r"jumped straight to the target")}),
+
+    # ---- the schema and command list the shell's help and completion read
+    # (test-vbctl-hostile.py runs help NAME and completion against these
+    # too: SCHEMA_STREAMS)
+    (Stream("schema-nulls", replies={"query-qmp-schema": HOSTILE_SCHEMA,
+                                     "query-commands": HOSTILE_COMMANDS,
+                                     "qom-list:balloon": HOSTILE_PROPS}),
+     {ALL: OK, "qom-list": FAULT(r'"name" and "type"'), "qom-set": FAULT(r'"name" and "type"')}),
+    (Stream("schema-not-list", replies={"query-qmp-schema": {"a": None},
+                                        "query-commands": {"name": None}}),
+     {ALL: OK, "doctor": OK}),
 
     # ---- events ---------------------------------------------------------
     (Stream("event-nulls", events=[{"event": "X", "data": None, "timestamp": None}]), {ALL: OK}),
@@ -303,6 +403,8 @@ CATALOGUE = [
     (Stream("event-name-null", events=[{"event": None}]),
      {ALL: FAULT(r"unexpected message from QEMU")}),
 ]
+
+SCHEMA_STREAMS = ["schema-nulls", "schema-not-list"]
 
 # Every stream sends one BALLOON_CHANGE after the negotiation, so that
 # "events --count 1" ends when the stream lets it; those above that set

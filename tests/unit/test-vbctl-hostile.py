@@ -19,7 +19,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from fakeqmp import FakeQmp, POLL_INTERVAL
-from hostile_streams import ALL, CATALOGUE, CLOSED
+from hostile_streams import ALL, CATALOGUE, CLOSED, SCHEMA_STREAMS
 from vbtest import Tap, vbctl_argv
 
 T = 1.0                 # vbctl -t, seconds
@@ -28,7 +28,11 @@ MARGIN = 1.5            # seconds a run may take beyond its deadline (load)
 # objects to ~150 MiB; ASan's redzones and quarantine take more.
 MEM_LIMIT_MB = 1024 if os.environ.get("VBALLOON_SANITIZED") == "yes" else 256
 WORKERS = 4
+SLOW_STREAMS = 8
+REPORT = threading.Lock()
 
+# In argv: --sockets GLOB, where GLOB matches the server's socket only.
+FLEET = "--sockets GLOB"
 # key -> (argv after the global options, stdin, deadline in seconds)
 COMMANDS = {
     "query": (["query"], None, 2 * T),
@@ -44,8 +48,25 @@ COMMANDS = {
     "qmp": (["qmp", "query-status"], None, 2 * T),
     "qmp-qom": (["qmp", "qom-get", "path=balloon", "property=type"], None, 2 * T),
     "shell": (["shell"], "query\nqom-get balloon type\n", 3 * T),
+    "doctor": (["doctor"], None, 2 * T + POLL_INTERVAL),
+    "top": (["top", "--once"], None, 2 * T + POLL_INTERVAL),
+    "top-json": (["-j", "top", "--once"], None, 2 * T + POLL_INTERVAL),
+    "list": (["list"], None, 2 * T),
+    # The fleet forms: --sockets GLOB matching the one socket.
+    "fleet-query": ([FLEET, "query"], None, 2 * T),
+    "fleet-stats": ([FLEET, "stats"], None, 2 * T + POLL_INTERVAL),
+    "fleet-set": ([FLEET, "set", "1G"], None, 2 * T),
+    "fleet-prom": ([FLEET, "stats", "--format", "prometheus"], None, 2 * T + POLL_INTERVAL),
+}
+# check takes seconds against a good QEMU (stats samples a second apart,
+# the floor quiet for 3 s): it runs in a pass of its own, many streams
+# at once (it mostly waits).
+SLOW = {
+    # its waits for the guest are its own (-t bounds each exchange)
+    "check": (["check", "--no-reset", "--wait", "2"], None, 25),
 }
 
+FINDINGS = {"doctor", "check"}
 SANITIZER = re.compile(r"Sanitizer|runtime error:")
 
 t = Tap()
@@ -61,7 +82,11 @@ def run_vbctl(sock, args, stdin, deadline):
     signal), out, err, seconds, maxrss_mb, interrupted."""
     r = Run()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        argv = vbctl_argv() + ["-t", str(T), "-s", sock] + args
+        if args[0] == FLEET:
+            args = ["--sockets", os.path.join(os.path.dirname(sock), "qmp-*")] + args[1:]
+        else:
+            args = ["-s", sock] + args
+        argv = vbctl_argv() + ["-t", str(T)] + args
         start = time.monotonic()
         p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
                              stdout=out, stderr=err, start_new_session=True)
@@ -117,13 +142,15 @@ def check(stream, key, expect, r, deadline):
     want_rc = expect.rc if isinstance(expect.rc, tuple) else (expect.rc,)
     if r.rc not in want_rc:
         problems.append("exit %d, want %s" % (r.rc, " or ".join(map(str, want_rc))))
-    if expect.regex and not re.search(expect.regex, r.err):
+    # doctor and check report what they found on stdout
+    said = r.err + r.out if key in FINDINGS else r.err
+    if expect.regex and not re.search(expect.regex, said):
         problems.append("stderr does not match /%s/" % expect.regex)
     if expect.out and not re.search(expect.out, r.out):
         problems.append("stdout does not match /%s/" % expect.out)
     # "did QEMU exit?" is for a closed connection, not for garbage,
     # oversize messages or floods.
-    if "did QEMU exit" in r.err and expect.regex != CLOSED:
+    if "did QEMU exit" in said and expect.regex != CLOSED:
         problems.append("says 'did QEMU exit?' for a fault that is not a closed connection")
     desc = "%s: %s: %r (%.2f s, %.0f MiB)" % (stream.name, key, expect, r.seconds, r.maxrss_mb)
     if not t.ok(not problems, desc):
@@ -132,20 +159,25 @@ def check(stream, key, expect, r, deadline):
         t.diag("stdout: %s" % r.out[:300])
 
 
-def run_stream(stream, expects):
+def heavy(stream):
+    return re.search(r"huge|big", stream.name)
+
+
+def run_stream(stream, expects, commands=COMMANDS):
     with FakeQmp(stream.name) as server:
         jobs = []
         # Streams of megabytes run one command at a time: several at once
         # starve the fake server (one Python process) of the CPU, and a
         # greeting that comes late is a timeout.
-        heavy = re.search(r"huge|big", stream.name)
-        with ThreadPoolExecutor(1 if heavy else WORKERS) as pool:
-            for key, (args, stdin, deadline) in COMMANDS.items():
+        with ThreadPoolExecutor(1 if heavy(stream) else WORKERS) as pool:
+            for key, (args, stdin, deadline) in commands.items():
                 expect = expects.get(key, expects[ALL])
                 jobs.append((key, expect, deadline,
                              pool.submit(run_vbctl, server.sock, args, stdin, deadline)))
-        for key, expect, deadline, job in jobs:
-            check(stream, key, expect, job.result(), deadline)
+        results = [(key, expect, deadline, job.result()) for key, expect, deadline, job in jobs]
+    with REPORT:        # streams run at once report one at a time
+        for key, expect, deadline, r in results:
+            check(stream, key, expect, r, deadline)
 
 
 started = time.monotonic()
@@ -155,13 +187,83 @@ names = [s.name for s, _ in CATALOGUE]
 t.ok(len(names) == len(set(names)), "%d streams, unique names" % len(names))
 # HOSTILE_STREAMS=REGEX runs only the streams whose names match.
 only = re.compile(os.environ.get("HOSTILE_STREAMS", ""))
-for stream, expects in CATALOGUE:
-    if not only.search(stream.name):
-        continue
-    unknown = set(expects) - set(COMMANDS) - {ALL}
+chosen = [(s, e) for s, e in CATALOGUE if only.search(s.name)]
+for stream, expects in chosen:
+    unknown = set(expects) - set(COMMANDS) - set(SLOW) - {ALL}
     if unknown:
         t.ok(False, "%s: expectations for unknown commands %s" % (stream.name, unknown))
     run_stream(stream, expects)
+# The slow commands: many streams at once, those of megabytes alone.
+with ThreadPoolExecutor(SLOW_STREAMS) as streams:
+    list(streams.map(lambda se: run_stream(se[0], se[1], SLOW),
+                     [se for se in chosen if not heavy(se[0])]))
+for stream, expects in chosen:
+    if heavy(stream):
+        run_stream(stream, expects, SLOW)
+
+# ---- the shell's help NAME and completion against a hostile schema -------
+# (query-qmp-schema, query-commands and qom-list with nulls and wrong
+# types everywhere, see HOSTILE_SCHEMA): no crash, no "(null)", only
+# the strings offered.
+COMPLETIONS = {
+    ("qmp", ""): ["balloon"],
+    ("qmp", "balloon", ""): [],
+    ("qmp", "set-action", ""): ["nested.", "panic="],
+    ("qmp", "set-action", "panic="): ["panic=x"],
+    ("qmp", "set-action", "nested."): [],
+    ("qmp", "qom-list", "path=x", ""): ["nested.", "panic="],
+    ("qmp", "query-x", ""): [],
+    ("qmp", "transaction", ""): ["actions="],
+    ("events", ""): ["EV"],
+    ("qom-get", "balloon", ""): ["x"],
+    ("qmp", "qom-get", "path=/machine/peripheral-anon/"): [],
+}
+HELPS = ["balloon", "set-action", "qom-list", "query-x", "transaction", "query-balloon"]
+
+
+def bad_output(r):
+    problems = []
+    if r.returncode < 0:
+        problems.append("killed by signal %d" % -r.returncode)
+    if SANITIZER.search(r.stderr):
+        problems.append("sanitizer report")
+    if "(null)" in r.stdout + r.stderr:
+        problems.append("printed (null)")
+    return problems
+
+
+for name in SCHEMA_STREAMS:
+    if not only.search(name):
+        continue
+    with FakeQmp(name) as server:
+        for words, want in COMPLETIONS.items():
+            r = subprocess.run(vbctl_argv() + ["__complete", "-t", str(T), "-s", server.sock]
+                               + list(words), capture_output=True, text=True, timeout=30)
+            problems = bad_output(r)
+            got = r.stdout.split()
+            if name == "schema-nulls" and got != want:
+                problems.append("offers %r, want %r" % (got, want))
+            if r.returncode != 0:
+                problems.append("exit %d" % r.returncode)
+            if not t.ok(not problems, "%s: completing %r" % (name, " ".join(words))):
+                t.diag("; ".join(problems) + "; stderr: " + r.stderr[-300:])
+        script = "".join("help %s\n" % h for h in HELPS)
+        r = subprocess.run(vbctl_argv() + ["-t", str(T), "-s", server.sock, "shell"],
+                           input=script, capture_output=True, text=True, timeout=30)
+        problems = bad_output(r)
+        # query-balloon is not in this schema: help says so (exit 1)
+        if r.returncode != 1 or "'query-balloon' is neither" not in r.stderr:
+            problems.append("exit %d" % r.returncode)
+        if name == "schema-nulls":
+            for line in ("QMP command set-action KEY=VALUE...:", "  panic=?|x|?|?",
+                         "Returns: array of array of", "QMP command balloon, no arguments",
+                         "  with path=x:", "  actions=array of object {type, ?}"):
+                if line not in r.stdout.splitlines() and not any(
+                        ln.startswith(line) for ln in r.stdout.splitlines()):
+                    problems.append("help does not print %r" % line)
+        if not t.ok(not problems, "%s: the shell's help %s" % (name, " ".join(HELPS))):
+            t.diag("; ".join(problems) + "; stderr: " + r.stderr[-300:])
+            t.diag("stdout: " + r.stdout[-600:])
 
 # ---- numbers that cannot be sent as they are ------------------------------
 with FakeQmp("good") as server:

@@ -786,6 +786,14 @@ int qmp_execute_u64(struct qmp *q, const char *command,
 
 /* ---- connecting -------------------------------------------------------- */
 
+/* qmp_capabilities got an error reply: the connection is of no use. */
+static int caps_failed(struct qmp *q)
+{
+	return qmp_fail(q, -EPROTO, "qmp_capabilities failed: %s",
+			qmp_get_error_desc(q) ? qmp_get_error_desc(q) :
+			"an error reply without a description");
+}
+
 /* Read the greeting and leave capabilities negotiation mode. */
 static int negotiate(struct qmp *q, int64_t deadline)
 {
@@ -813,9 +821,7 @@ static int negotiate(struct qmp *q, int64_t deadline)
 		return r;
 	r = recv_reply(q, id, NULL, deadline);
 	if (r == -EREMOTEIO)
-		return qmp_fail(q, -EPROTO, "qmp_capabilities failed: %s",
-				qmp_get_error_desc(q) ? qmp_get_error_desc(q) :
-				"an error reply without a description");
+		return caps_failed(q);
 	q->negotiated = r == 0;
 	return r;
 }
@@ -995,8 +1001,7 @@ QMP_EXPORT int qmp_connect_continue(struct qmp *q)
 		return -EINPROGRESS;
 	r = take_reply(q, p, NULL);
 	if (r == -EREMOTEIO)
-		return qmp_fail(q, -EPROTO, "qmp_capabilities failed: %s",
-				qmp_get_error_desc(q));
+		return caps_failed(q);
 	if (r < 0)
 		return r;
 	q->negotiated = true;

@@ -74,7 +74,8 @@ const struct vbctl_cmd vbctl_cmd_check = {
 	"(system_reset): run it on a VM you can spare. Afterwards the target\n"
 	"and the polling interval are set back. QEMU's RSS is read where the\n"
 	"QMP socket's peer (SO_PEERCRED) is a QEMU on this host. Exit 0 when\n"
-	"every applicable check passes, 1 otherwise. With --json: one object,\n"
+	"every applicable check passes, 1 otherwise, 3 when the connection was\n"
+	"lost or QEMU broke the protocol on the way. With --json: one object,\n"
 	"{\"checks\": [{\"check\", \"result\", \"figure\", \"spec\"}...], \"passed\", ...}.\n"
 	"\n"
 	"  -p, --pressure CMD  with the balloon at the floor, run CMD (sh -c; its\n"
@@ -126,6 +127,8 @@ struct check_state {
 	pid_t qemu_pid;
 	long rss_full_kib, rss_floor_kib;
 	bool vm_gone;		/* QEMU shut down or the connection broke */
+	bool conn_broken;	/* the connection broke (or QEMU broke the
+				 * protocol): exit 3 */
 	char gone_why[160];
 };
 
@@ -184,16 +187,30 @@ static int qmp_trouble(struct check_state *s, struct check_out *o, int rc,
 		       const char *what)
 {
 	struct qmp *q = s->v->q;
+	const char *class, *desc;
 
 	if (qmp_is_broken(q)) {
 		s->vm_gone = true;
+		s->conn_broken = true;
 		snprintf(s->gone_why, sizeof(s->gone_why), "lost the connection to QEMU (%s)",
 			 qmp_get_error_desc(q) ? qmp_get_error_desc(q) : strerror(-rc));
 		figure(o, CHECK_FAIL, "%s: %s", what, s->gone_why);
 		return VBCTL_EXIT_CONN;
 	}
-	figure(o, CHECK_FAIL, "%s: %s", what,
-	       qmp_get_error_desc(q) ? qmp_get_error_desc(q) : strerror(-rc));
+	if (rc != -EREMOTEIO) {
+		figure(o, CHECK_FAIL, "%s: %s", what, strerror(-rc));
+		return 0;
+	}
+	/* An error reply, as vbctl_qmp_failed() says it: its class and
+	 * description may be missing (or JSON null). */
+	class = qmp_get_error_class(q);
+	desc = qmp_get_error_desc(q);
+	if (class && strcmp(class, "DeviceNotActive") == 0)
+		figure(o, CHECK_FAIL, "%s: no balloon device in this VM (QEMU says %s: %s)",
+		       what, class, desc ? desc : "(no description)");
+	else
+		figure(o, CHECK_FAIL, "%s: %s: %s", what, class ? class : "QMP error",
+		       desc ? desc : "(no description)");
 	qmp_clear_error(q);
 	return 0;
 }
@@ -234,7 +251,7 @@ static int follow(struct check_state *s, struct check_move *m, uint64_t target,
 	struct qmp *q = s->v->q;
 	struct json_object *ev, *data, *member;
 	int64_t start, last_poll = 0, reached_ms = 0;
-	uint64_t actual;
+	uint64_t actual, ev_actual;
 	int rc;
 
 	rc = qmp_balloon_query(q, &actual);
@@ -295,9 +312,12 @@ static int follow(struct check_state *s, struct check_move *m, uint64_t target,
 				return 0;
 			}
 			data = qmp_event_data(ev);
+			/* An event without a whole "actual" tells nothing:
+			 * the next query-balloon does. */
 			if (strcmp(qmp_event_name(ev), "BALLOON_CHANGE") == 0 &&
-			    json_object_object_get_ex(data, "actual", &member))
-				check_move_observe(m, json_object_get_uint64(member),
+			    json_object_object_get_ex(data, "actual", &member) &&
+			    vbctl_json_u64(member, &ev_actual))
+				check_move_observe(m, ev_actual,
 						   (int64_t)qmp_event_timestamp_us(ev), true);
 			json_object_put(ev);
 		}
@@ -321,7 +341,8 @@ static void unset_names(struct json_object *raw, char *buf, size_t len)
 	size_t used = 0;
 
 	buf[0] = '\0';
-	if (json_object_object_get_ex(raw, "stats", &stats)) {
+	if (json_object_object_get_ex(raw, "stats", &stats) &&
+	    json_object_is_type(stats, json_type_object)) {
 		json_object_object_foreach(stats, key, value) {
 			if (json_object_get_uint64(value) != UINT64_MAX || used >= len)
 				continue;
@@ -409,13 +430,21 @@ static int fresh_sample(struct check_state *s, struct sample *st)
 
 /* ---- QEMU's view of the device (x-query-virtio-status) ------------------- */
 
+/* The length of ARRAY, 0 when it is not one (QEMU's data is not trusted:
+ * a JSON null or another type is taken for empty). */
+static size_t array_length(struct json_object *array)
+{
+	return json_object_is_type(array, json_type_array) ?
+		json_object_array_length(array) : 0;
+}
+
 /* Whether ARRAY (of "NAME: description" strings) holds NAME. */
 static bool names_have(struct json_object *array, const char *name)
 {
 	size_t i, n = strlen(name);
 	const char *s;
 
-	for (i = 0; i < json_object_array_length(array); i++) {
+	for (i = 0; i < array_length(array); i++) {
 		s = json_object_get_string(json_object_array_get_idx(array, i));
 		if (s && strncmp(s, name, n) == 0 && (s[n] == ':' || s[n] == '\0'))
 			return true;
@@ -503,10 +532,12 @@ static void find_vdev(struct check_state *s)
 		qmp_clear_error(s->v->q);
 		return;
 	}
-	for (i = 0; i < json_object_array_length(list); i++) {
+	for (i = 0; i < array_length(list); i++) {
 		e = json_object_array_get_idx(list, i);
 		if (!json_object_object_get_ex(e, "name", &name) ||
 		    !json_object_object_get_ex(e, "path", &path) ||
+		    !json_object_is_type(name, json_type_string) ||
+		    !json_object_is_type(path, json_type_string) ||
 		    strcmp(json_object_get_string(name), "virtio-balloon"))
 			continue;
 		p = json_object_get_string(path);
@@ -541,7 +572,9 @@ static int check_device(struct check_state *s, struct check_out *o)
 	if (rc)
 		return qmp_trouble(s, o, rc, "qom-get type");
 	find_vdev(s);
-	figure(o, CHECK_PASS, "%s at %s, guest at %s", json_object_get_string(type),
+	figure(o, CHECK_PASS, "%s at %s, guest at %s",
+	       json_object_is_type(type, json_type_string) ?
+	       json_object_get_string(type) : "a device of no type",
 	       s->path, iec(s->start_actual, b));
 	json_object_put(type);
 	return 0;
@@ -565,7 +598,7 @@ static int check_driver(struct check_state *s, struct check_out *o)
 	if (rc)
 		return qmp_trouble(s, o, rc, "x-query-virtio-status");
 	statuses = member_path(st, "status", "statuses");
-	for (i = 0; statuses && i < json_object_array_length(statuses); i++)
+	for (i = 0; i < array_length(statuses); i++)
 		status |= doctor_status_bit(json_object_get_string(
 			json_object_array_get_idx(statuses, i)));
 	transports = member_path(st, "guest-features", "transports");
@@ -1184,6 +1217,10 @@ static int run_check(struct vbctl *v, int argc, char **argv)
 	}
 	if (rc)
 		return VBCTL_EXIT_FAIL;
+	/* A lost connection or a protocol fault is exit 3, whatever the
+	 * checks before it said. */
+	if (s.conn_broken)
+		return vbctl_connection_lost(v, "check");
 	if (counts[CHECK_FAIL])
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "check: %u of %zu checks failed",
 				   counts[CHECK_FAIL], NCHECKS);

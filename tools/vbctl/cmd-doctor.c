@@ -239,8 +239,14 @@ static int watch(struct vbctl *v, const char *path, struct doctor_facts *f)
 	f->actual_before = f->actual;
 	if (!want_stats && !want_move)
 		return 0;
-	limit = want_stats ? (f->polling_interval + DOCTOR_STATS_SLACK_S) * 1000 :
-			     WATCH_TARGET_MS;
+	/* One polling interval and the slack; the interval may be anything
+	 * up to INT64_MAX seconds: no overflow. */
+	if (!want_stats)
+		limit = WATCH_TARGET_MS;
+	else if (f->polling_interval > INT64_MAX / 1000 - DOCTOR_STATS_SLACK_S)
+		limit = INT64_MAX;
+	else
+		limit = (f->polling_interval + DOCTOR_STATS_SLACK_S) * 1000;
 	if (v->timeout_ms >= 0 && limit > v->timeout_ms)
 		limit = v->timeout_ms;
 	while ((want_stats || want_move) && !v->interrupted &&
@@ -288,7 +294,10 @@ static int gather(struct vbctl *v, struct doctor_facts *f, char *state,
 		rc = read_run_state(v, f, state, state_len);
 	if (rc)
 		return vbctl_qmp_failed(v, rc, "doctor");
-	if (qmp_memory_base_size(v->q, &f->base_memory))
+	rc = qmp_memory_base_size(v->q, &f->base_memory);
+	if (rc && qmp_is_broken(v->q))	/* a protocol fault: exit 3 */
+		return vbctl_qmp_failed(v, rc, "doctor: query-memory-size-summary");
+	if (rc)
 		qmp_clear_error(v->q);	/* only the figures lose it */
 	rc = qmp_balloon_query(v->q, &f->actual);
 	if (rc == -EREMOTEIO &&

@@ -90,14 +90,18 @@ static void list_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 			snprintf(row->state, sizeof(row->state), "%s",
 				 json_object_get_string(m));
 		break;
+	/* A size of the wrong shape is a protocol fault (status 3). */
 	case LIST_BALLOON:
 		row->balloon = fleet_get_u64(ret, "actual", &row->actual);
+		if (!row->balloon)
+			return fleet_protocol_error(vm, ret, "query-balloon returned no \"actual\" in bytes");
 		/* The target vbctl last gave this run of the VM (targets.h). */
-		row->have_target = row->balloon &&
-			vbctl_target_recall(vm->q, vm->addr, &row->target) == 0;
+		row->have_target = vbctl_target_recall(vm->q, vm->addr, &row->target) == 0;
 		break;
 	case LIST_MEMORY:
-		fleet_get_u64(ret, "base-memory", &row->boot);
+		if (!fleet_get_u64(ret, "base-memory", &row->boot))
+			return fleet_protocol_error(vm, ret,
+						    "query-memory-size-summary returned no \"base-memory\" in bytes");
 		break;
 	}
 }

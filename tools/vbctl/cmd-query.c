@@ -50,9 +50,7 @@ static void fleet_query_reply(struct fleet_vm *vm, void *data, int tag,
 	if (rc)
 		fleet_qmp_error(vm, "query-balloon");
 	else if (!fleet_get_u64(ret, "actual", &actual[vm->index]))
-		fleet_finish(vm, VBCTL_EXIT_FAIL,
-			     "unexpected message from QEMU (no \"actual\"): %s",
-			     json_object_to_json_string(ret));
+		fleet_protocol_error(vm, ret, "query-balloon returned no \"actual\" in bytes");
 }
 
 static int fleet_query(struct vbctl *v)

@@ -425,15 +425,14 @@ static void fset_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 	case FSET_BOOT:
 		s->have_boot = fleet_get_u64(ret, "base-memory", &s->boot);
 		if (!s->have_boot)
-			return fleet_finish(vm, VBCTL_EXIT_FAIL,
-					    "query-memory-size-summary returned no base-memory");
+			return fleet_protocol_error(vm, ret,
+						    "query-memory-size-summary returned no \"base-memory\" in bytes");
 		break;
 	case FSET_ACTUAL:
 	case FSET_POLL:
 		if (!fleet_get_u64(ret, "actual", &actual))
-			return fleet_finish(vm, VBCTL_EXIT_FAIL,
-					    "unexpected message from QEMU (no \"actual\"): %s",
-					    json_object_to_json_string(ret));
+			return fleet_protocol_error(vm, ret,
+						    "query-balloon returned no \"actual\" in bytes");
 		if (tag == FSET_POLL)
 			return fset_observe(vm, fs, s, actual);
 		s->w.actual = actual;

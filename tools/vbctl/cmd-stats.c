@@ -490,9 +490,7 @@ static void fst_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 	case FST_SAMPLE:
 		qmp_balloon_stats_free(s->st);
 		if (qmp_balloon_stats_parse(ret, &s->st))
-			return fleet_finish(vm, VBCTL_EXIT_FAIL,
-					    "unexpected guest-stats from QEMU: %s",
-					    json_object_to_json_string(ret));
+			return fleet_protocol_error(vm, ret, "malformed guest-stats");
 		/* Current: the guest answered within the last interval. */
 		if (sample_usable(s->st) && sample_current(s->st, s->interval))
 			return fleet_finish(vm, VBCTL_EXIT_OK, NULL);

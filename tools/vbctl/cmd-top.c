@@ -200,12 +200,18 @@ static void top_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 				       tag == TOP_ACTUAL ? "query-balloon" :
 				       tag == TOP_STATS ? "qom-get guest-stats" :
 				       POLLING_PROPERTY);
+	/* A reply of the wrong shape is a protocol fault (status 3). */
 	switch (tag) {
 	case TOP_BOOT:
-		fleet_get_u64(ret, "base-memory", &row->boot);
+		if (!fleet_get_u64(ret, "base-memory", &row->boot))
+			return fleet_protocol_error(vm, ret,
+						    "query-memory-size-summary returned no \"base-memory\" in bytes");
 		return;
 	case TOP_GET_POLLING:
 		current = json_object_get_int64(ret);
+		if (!json_object_is_type(ret, json_type_int) || current < 0)
+			return fleet_protocol_error(vm, ret, POLLING_PROPERTY
+						    " is not a whole number of seconds");
 		if (current == t->interval)
 			return top_sample(vm, row);
 		row->polling_was = current;
@@ -220,6 +226,8 @@ static void top_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		return top_sample(vm, row);
 	case TOP_ACTUAL:
 		row->have_actual = fleet_get_u64(ret, "actual", &row->actual);
+		if (!row->have_actual)
+			return fleet_protocol_error(vm, ret, "query-balloon returned no \"actual\" in bytes");
 		/* The target vbctl last gave this run of the VM; re-read each
 		 * time, as another vbctl may have set one meanwhile. */
 		if (vbctl_target_recall(vm->q, vm->addr, &row->target))
@@ -228,6 +236,8 @@ static void top_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 	case TOP_STATS:
 		qmp_balloon_stats_free(row->st);
 		row->have_stats = qmp_balloon_stats_parse(ret, &row->st) == 0;
+		if (!row->have_stats)
+			return fleet_protocol_error(vm, ret, "malformed guest-stats");
 		/* The guest answers QEMU's first poll within milliseconds of
 		 * polling starting; until then, ask again soon. */
 		if (!row->have_stats ||

@@ -232,15 +232,11 @@ static void add_vbctl_commands(struct completer *c, struct cands *l)
 static void add_qmp_commands(struct completer *c, struct cands *l)
 {
 	struct json_object *list = qmp_commands(c);
-	size_t i, n = list ? json_object_array_length(list) : 0;
+	size_t i, n = json_object_is_type(list, json_type_array) ?
+		json_object_array_length(list) : 0;
 
-	for (i = 0; i < n; i++) {
-		struct json_object *name;
-
-		if (json_object_object_get_ex(json_object_array_get_idx(list, i),
-					      "name", &name))
-			cands_add(l, json_object_get_string(name));
-	}
+	for (i = 0; i < n; i++)
+		cands_add(l, schema_str(json_object_array_get_idx(list, i), "name"));
 }
 
 /*
@@ -298,20 +294,15 @@ static void add_events(struct completer *c, struct cands *l)
 	size_t i, n = events ? json_object_array_length(events) : 0;
 
 	for (i = 0; i < n; i++)
-		cands_add(l, json_object_get_string(
-				     json_object_array_get_idx(events, i)));
+		cands_add(l, schema_list_str(events, i));
 }
 
 /* QOM children and links are where a path goes on. */
 static bool qom_is_node(struct json_object *prop)
 {
-	struct json_object *type;
-	const char *t;
+	const char *t = schema_str(prop, "type");
 
-	if (!json_object_object_get_ex(prop, "type", &type))
-		return false;
-	t = json_object_get_string(type);
-	return !strncmp(t, "child<", 6) || !strncmp(t, "link<", 5);
+	return t && (!strncmp(t, "child<", 6) || !strncmp(t, "link<", 5));
 }
 
 /*
@@ -341,14 +332,11 @@ static void add_qom_paths(struct completer *c, struct cands *l,
 		json_object_array_length(list) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *prop = json_object_array_get_idx(list, i);
-		struct json_object *name;
+		const char *name = schema_str(prop, "name");
 		char *full;
 
-		if (!qom_is_node(prop) ||
-		    !json_object_object_get_ex(prop, "name", &name))
-			continue;
-		if (asprintf(&full, "%s%s", dir,
-			     json_object_get_string(name)) < 0)
+		if (!qom_is_node(prop) || !name ||
+		    asprintf(&full, "%s%s", dir, name) < 0)
 			continue;
 		cands_add3(l, prefix, full, "/");
 		free(full);
@@ -369,13 +357,9 @@ static void add_qom_props(struct completer *c, struct cands *l,
 	list = qom_list(c, path);
 	n = json_object_is_type(list, json_type_array) ?
 		json_object_array_length(list) : 0;
-	for (i = 0; i < n; i++) {
-		struct json_object *name;
-
-		if (json_object_object_get_ex(json_object_array_get_idx(list, i),
-					      "name", &name))
-			cands_add3(l, prefix, json_object_get_string(name), "");
-	}
+	for (i = 0; i < n; i++)
+		cands_add3(l, prefix, schema_str(json_object_array_get_idx(list, i),
+						 "name"), "");
 }
 
 struct key_add {
@@ -412,16 +396,15 @@ static void add_keys(struct completer *c, struct cands *l,
 	size_t plen = dot ? (size_t)(dot - typed) + 1 : 0;
 	struct key_add k = { c, l, NULL, nwords, words };
 	struct json_object *t;
-	const char *tagval = NULL;
-	struct json_object *tag;
+	const char *tagval = NULL, *tag;
 	char *prefix, *tagkey;
 
 	prefix = strndup(typed, plen);
 	if (!prefix)
 		return;
 	t = schema_key_type(c->schema, root, nwords, words, typed, plen ? plen - 1 : 0);
-	if (json_object_object_get_ex(t, "tag", &tag) &&
-	    asprintf(&tagkey, "%s%s", prefix, json_object_get_string(tag)) >= 0) {
+	tag = schema_str(t, "tag");
+	if (tag && asprintf(&tagkey, "%s%s", prefix, tag) >= 0) {
 		tagval = schema_typed_value(nwords, words, tagkey);
 		free(tagkey);
 	}
@@ -459,12 +442,9 @@ static void add_values(struct completer *c, struct cands *l,
 	}
 	t = schema_key_type(c->schema, root, nwords, words, typed, klen);
 	meta = schema_str(t, "meta-type") ?: "";
-	if (!strcmp(meta, "enum") &&
-	    json_object_object_get_ex(t, "values", &values)) {
-		n = json_object_array_length(values);
+	if (!strcmp(meta, "enum") && (values = schema_list(t, "values", &n))) {
 		for (i = 0; i < n; i++)
-			cands_add3(l, prefix, json_object_get_string(
-					   json_object_array_get_idx(values, i)), "");
+			cands_add3(l, prefix, schema_list_str(values, i), "");
 	} else if (!strcmp(meta, "builtin") &&
 		   !strcmp(schema_str(t, "json-type") ?: "", "boolean")) {
 		cands_add3(l, prefix, "true", "");
@@ -746,8 +726,7 @@ char **completer_complete_action(struct completer *c, int nwords,
 		names = schema_action_names(c->schema);
 		n = names ? json_object_array_length(names) : 0;
 		for (i = 0; i < n; i++)
-			cands_add(&l, json_object_get_string(
-					      json_object_array_get_idx(names, i)));
+			cands_add(&l, schema_list_str(names, i));
 		if (!strcmp(word, "") || !strcmp(word, ")"))
 			cands_add(&l, ")");
 	} else {

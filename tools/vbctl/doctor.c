@@ -86,7 +86,8 @@ bool doctor_stats_stale(const struct doctor_facts *f)
 	return f->running && f->balloon && f->polling_interval > 0 &&
 	       stats_possible(f) &&
 	       (f->last_update == 0 ||
-		f->now - f->last_update > f->polling_interval + DOCTOR_STATS_SLACK_S);
+		/* (an interval near INT64_MAX must not overflow) */
+		f->now - f->last_update - DOCTOR_STATS_SLACK_S > f->polling_interval);
 }
 
 static void connect_rules(const struct doctor_facts *f, struct findings *fs)
@@ -321,12 +322,14 @@ size_t doctor_diagnose(const struct doctor_facts *f,
 	return fs.n;
 }
 
-/* "NAME: description": the part before the colon. */
+/* "NAME: description": the part before the colon. DESC may be NULL (a
+ * list entry that was not a string). */
 static bool desc_is(const char *desc, const char *name)
 {
 	size_t n = strlen(name);
 
-	return strncmp(desc, name, n) == 0 && (desc[n] == ':' || desc[n] == '\0');
+	return desc && strncmp(desc, name, n) == 0 &&
+	       (desc[n] == ':' || desc[n] == '\0');
 }
 
 uint32_t doctor_feature_bit(const char *desc)

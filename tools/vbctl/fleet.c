@@ -475,6 +475,29 @@ static void drop(struct fleet_vm *vm, const char *fmt, ...)
 	vm->q = qmp_unref(vm->q);
 }
 
+/* The connection broke: closed, timed out, or bad data (as a single VM's
+ * command says it, vbctl_describe_lost). */
+static void drop_lost(struct fleet_vm *vm)
+{
+	char why[512];
+
+	vbctl_describe_lost(vm->q, vm->addr, vm->fleet->v->timeout_ms, why,
+			    sizeof(why));
+	drop(vm, "%s", why);
+}
+
+void fleet_protocol_error(struct fleet_vm *vm, struct json_object *got,
+			  const char *fmt, ...)
+{
+	char said[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vbctl_describe_bad_data(said, sizeof(said), vm->addr, got, fmt, ap);
+	va_end(ap);
+	drop(vm, "%s", said);
+}
+
 void fleet_qmp_error(struct fleet_vm *vm, const char *what)
 {
 	const char *class = qmp_get_error_class(vm->q);
@@ -635,9 +658,7 @@ static void service_vm(struct fleet_vm *vm, const struct fleet_ops *ops,
 			continue;
 		}
 		if (r < 0 && r != -EREMOTEIO) {
-			drop(vm, "lost the connection to QEMU at %s: %s (did QEMU exit?)",
-			     vm->addr, qmp_get_error_desc(vm->q) ?
-			     qmp_get_error_desc(vm->q) : strerror(-r));
+			drop_lost(vm);
 			return;
 		}
 		tag = vm->inflight[i].tag;
@@ -652,9 +673,7 @@ static void service_vm(struct fleet_vm *vm, const struct fleet_ops *ops,
 		json_object_put(ev);
 	}
 	if (!vm->done && vm->q && qmp_is_broken(vm->q))
-		drop(vm, "lost the connection to QEMU at %s: %s%s",
-		     vm->addr, qmp_get_error_desc(vm->q),
-		     vm->domain ? "" : " (did QEMU exit?)");
+		drop_lost(vm);
 }
 
 /* Deadlines and wake-ups that are due. */
@@ -830,16 +849,43 @@ int fleet_balloon_search(struct fleet_vm *vm, int tag)
 	return r;
 }
 
+/* Whether LIST is a qom-list reply: an array of objects with a string
+ * "name" and "type", as qmp_balloon_find() insists (the find_in_list step
+ * skips what is not). */
+static bool qom_list_well_formed(struct json_object *list)
+{
+	struct json_object *entry, *name, *type;
+	size_t i, n;
+
+	if (!json_object_is_type(list, json_type_array))
+		return false;
+	n = json_object_array_length(list);
+	for (i = 0; i < n; i++) {
+		entry = json_object_array_get_idx(list, i);
+		if (!json_object_object_get_ex(entry, "name", &name) ||
+		    !json_object_object_get_ex(entry, "type", &type) ||
+		    !json_object_is_type(name, json_type_string) ||
+		    !json_object_is_type(type, json_type_string))
+			return false;
+	}
+	return true;
+}
+
 int fleet_balloon_reply(struct fleet_vm *vm, int tag, int first_tag, int rc,
 			struct json_object *ret, int *seen, char **path)
 {
 	*path = NULL;
 	/* A directory that does not exist (no -device at all) holds none. */
-	if (rc == -EREMOTEIO)
+	if (rc == -EREMOTEIO) {
 		qmp_clear_error(vm->q);
-	else if (qmp_balloon_find_in_list(ret, balloon_dirs[tag - first_tag],
-					  path) == 0)
+	} else if (!qom_list_well_formed(ret)) {
+		fleet_protocol_error(vm, ret, "qom-list %s: not a list of entries with a string \"name\" and \"type\"",
+				     balloon_dirs[tag - first_tag]);
+		return -1;
+	} else if (qmp_balloon_find_in_list(ret, balloon_dirs[tag - first_tag],
+					    path) == 0) {
 		return 1;
+	}
 	if (++*seen < 2)
 		return 0;
 	fleet_finish(vm, VBCTL_EXIT_FAIL,

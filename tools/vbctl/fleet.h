@@ -161,6 +161,11 @@ void fleet_finish(struct fleet_vm *vm, int status, const char *fmt, ...)
 /* VM is done after the QMP error reply to WHAT: status 1 and the error's
  * class and description (DeviceNotActive: "no balloon device"). */
 void fleet_qmp_error(struct fleet_vm *vm, const char *what);
+/* VM sent GOT (borrowed; NULL: nothing), a reply of the wrong shape: like
+ * every protocol fault it is status 3, said as vbctl_protocol_error()
+ * says it, and the connection is dropped. */
+void fleet_protocol_error(struct fleet_vm *vm, struct json_object *got,
+			  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /*
  * Finding the balloon device without waiting: fleet_balloon_search()
@@ -168,7 +173,8 @@ void fleet_qmp_error(struct fleet_vm *vm, const char *what);
  * /machine/peripheral-anon (TAG + 1), where every -device lands (libvirt's
  * balloon0 too). Feed both replies to fleet_balloon_reply() (with *SEEN
  * 0 at the start): 1 and a malloc()ed *PATH when found, 0 while still
- * looking, -1 when neither holds one (the VM is done then: status 1).
+ * looking, -1 when neither holds one (the VM is done then: status 1) or
+ * a listing is malformed (status 3, fleet_protocol_error()).
  */
 int fleet_balloon_search(struct fleet_vm *vm, int tag);
 int fleet_balloon_reply(struct fleet_vm *vm, int tag, int first_tag, int rc,

@@ -55,8 +55,9 @@ static void pr_wake(struct fleet_vm *vm, void *data)
 {
 	struct prom_read *pr = data;
 
-	fleet_finish(vm, VBCTL_EXIT_CONN, "no answer within %.1f s",
-		     pr->timeout_ms / 1000.0);
+	fleet_finish(vm, VBCTL_EXIT_CONN,
+		     "QEMU at %s did not answer within %g s (busy or stopped? try a longer -t)",
+		     vm->addr, pr->timeout_ms / 1000.0);
 }
 
 static void pr_reply(struct fleet_vm *vm, void *data, int tag, int rc,
@@ -64,7 +65,6 @@ static void pr_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 {
 	struct prom_read *pr = data;
 	struct prom_read_vm *s = &pr->vms[vm->index];
-	struct json_object *m;
 
 	s->end_ms = vbctl_now_ms();
 	switch (tag) {
@@ -78,25 +78,32 @@ static void pr_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		fleet_qom(vm, "qom-get", s->path,
 			  "guest-stats-polling-interval", NULL, PR_GET_POLLING);
 		return;
+	/* A reply of the wrong shape is a protocol fault: no made-up
+	 * figure is exported (vballoon_up 0, exit 3). */
 	case PR_ACTUAL:
 		if (rc)
 			return fleet_qmp_error(vm, "query-balloon");
-		if (json_object_object_get_ex(ret, "actual", &m)) {
-			s->vm.actual = json_object_get_uint64(m);
-			s->vm.has_actual = true;
-		}
+		if (!fleet_get_u64(ret, "actual", &s->vm.actual))
+			return fleet_protocol_error(vm, ret,
+						    "query-balloon returned no \"actual\" in bytes");
+		s->vm.has_actual = true;
 		break;
 	case PR_BOOT:
 		/* Nice to have: without it the balloon still has its figures. */
-		if (rc == 0 && json_object_object_get_ex(ret, "base-memory", &m)) {
-			s->vm.boot = json_object_get_uint64(m);
-			s->vm.has_boot = true;
-		}
+		if (rc)
+			break;
+		if (!fleet_get_u64(ret, "base-memory", &s->vm.boot))
+			return fleet_protocol_error(vm, ret,
+						    "query-memory-size-summary returned no \"base-memory\" in bytes");
+		s->vm.has_boot = true;
 		break;
 	case PR_GET_POLLING:
 		if (rc)
 			return fleet_qmp_error(vm, "guest-stats-polling-interval");
 		s->vm.polling_s = json_object_get_int64(ret);
+		if (!json_object_is_type(ret, json_type_int) || s->vm.polling_s < 0)
+			return fleet_protocol_error(vm, ret,
+						    "guest-stats-polling-interval is not a whole number of seconds");
 		s->vm.has_polling = true;
 		if (s->vm.polling_s == 0 && pr->interval_s > 0)
 			return fleet_qom(vm, "qom-set", s->path,
@@ -111,8 +118,9 @@ static void pr_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		return fleet_qom(vm, "qom-get", s->path, "guest-stats",
 				 NULL, PR_SAMPLE);
 	case PR_SAMPLE:
-		if (rc == 0 && qmp_balloon_stats_parse(ret, &s->st) == 0)
-			s->vm.stats = s->st;
+		if (rc == 0 && qmp_balloon_stats_parse(ret, &s->st))
+			return fleet_protocol_error(vm, ret, "malformed guest-stats");
+		s->vm.stats = s->st;
 		break;
 	}
 	/* Every answer is in (the deadline's wake-up would keep it open). */
@@ -164,6 +172,10 @@ int prom_read_write(struct vbctl *v, int timeout_ms, int64_t interval_s,
 	}
 	if (prom_write(out, vms, n))
 		status = VBCTL_EXIT_FAIL;
+	/* stats --format prometheus says why a VM is down, as every fleet
+	 * command does; the exporter's scrapes leave its log alone. */
+	if (out == v->out)
+		fleet_report_failures(f);
 	for (i = 0; i < n; i++) {
 		free(pr.vms[i].path);
 		qmp_balloon_stats_free(pr.vms[i].st);

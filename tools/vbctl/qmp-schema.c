@@ -2,7 +2,9 @@
 /*
  * qmp-schema.c - QEMU's QMP schema for the shell: fetched once, indexed by
  * name, asked for the type of a command's argument (completion) and for a
- * description of a command's arguments (help NAME).
+ * description of a command's arguments (help NAME). Nothing in it is
+ * trusted: every member is read through schema_str()/schema_list(), which
+ * take a JSON null or a wrong type for absent.
  */
 #include "config.h"
 
@@ -60,7 +62,7 @@ int schema_set(struct schema *s, struct json_object *schema)
 		json_object_array_length(schema) : 0;
 	for (i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(schema, i);
-		struct json_object *name, *meta;
+		struct json_object *name;
 
 		if (!json_object_object_get_ex(e, "name", &name) ||
 		    !json_object_is_type(name, json_type_string))
@@ -68,8 +70,7 @@ int schema_set(struct schema *s, struct json_object *schema)
 		if (json_object_object_add(s->by_name, json_object_get_string(name),
 					   json_object_get(e)))
 			return -ENOMEM;
-		if (json_object_object_get_ex(e, "meta-type", &meta) &&
-		    !strcmp(json_object_get_string(meta), "event") &&
+		if (!strcmp(schema_str(e, "meta-type") ?: "", "event") &&
 		    json_object_array_add(s->events, json_object_get(name)))
 			return -ENOMEM;
 	}
@@ -98,7 +99,29 @@ const char *schema_str(struct json_object *e, const char *key)
 {
 	struct json_object *str;
 
-	return json_object_object_get_ex(e, key, &str) ?
+	return json_object_object_get_ex(e, key, &str) &&
+	       json_object_is_type(str, json_type_string) ?
+		json_object_get_string(str) : NULL;
+}
+
+struct json_object *schema_list(struct json_object *e, const char *key,
+				size_t *n)
+{
+	struct json_object *list;
+
+	*n = 0;
+	if (!json_object_object_get_ex(e, key, &list) ||
+	    !json_object_is_type(list, json_type_array))
+		return NULL;
+	*n = json_object_array_length(list);
+	return list;
+}
+
+const char *schema_list_str(struct json_object *list, size_t i)
+{
+	struct json_object *str = json_object_array_get_idx(list, i);
+
+	return json_object_is_type(str, json_type_string) ?
 		json_object_get_string(str) : NULL;
 }
 
@@ -122,15 +145,11 @@ void schema_for_each_member(struct schema *s, struct json_object *obj,
 
 	if (!obj || strcmp(schema_str(obj, "meta-type") ?: "", "object"))
 		return;
-	if (json_object_object_get_ex(obj, "members", &members)) {
-		n = json_object_array_length(members);
-		for (i = 0; i < n; i++)
-			fn(ctx, json_object_array_get_idx(members, i));
-	}
-	if (!tagval || !json_object_object_get_ex(obj, "variants", &variants))
-		return;
-	n = json_object_array_length(variants);
-	for (i = 0; i < n; i++) {
+	members = schema_list(obj, "members", &n);
+	for (i = 0; i < n; i++)
+		fn(ctx, json_object_array_get_idx(members, i));
+	variants = tagval ? schema_list(obj, "variants", &n) : NULL;
+	for (i = 0; variants && i < n; i++) {
 		struct json_object *var = json_object_array_get_idx(variants, i);
 
 		if (!strcmp(schema_str(var, "case") ?: "", tagval)) {
@@ -188,9 +207,7 @@ static struct json_object *transaction_action(struct schema *s)
 	struct json_object *members, *m;
 	size_t i, n;
 
-	if (!args || !json_object_object_get_ex(args, "members", &members))
-		return NULL;
-	n = json_object_array_length(members);
+	members = schema_list(args, "members", &n);
 	for (i = 0; i < n; i++) {
 		m = json_object_array_get_idx(members, i);
 		if (!strcmp(schema_str(m, "name") ?: "", "actions"))
@@ -204,16 +221,14 @@ struct json_object *schema_action_names(struct schema *s)
 {
 	struct json_object *action = transaction_action(s), *members, *values;
 	struct json_object *tag;
-	size_t i, n;
+	size_t i, n, nvalues;
 
-	if (!action || !json_object_object_get_ex(action, "members", &members))
-		return NULL;
-	n = json_object_array_length(members);
+	members = schema_list(action, "members", &n);
 	for (i = 0; i < n; i++) {
 		tag = json_object_array_get_idx(members, i);
 		if (!strcmp(schema_str(tag, "name") ?: "", schema_str(action, "tag") ?: "") &&
-		    json_object_object_get_ex(schema_entry(s, schema_str(tag, "type")),
-					      "values", &values))
+		    (values = schema_list(schema_entry(s, schema_str(tag, "type")),
+					  "values", &nvalues)))
 			return values;
 	}
 	return NULL;
@@ -225,18 +240,14 @@ struct json_object *schema_action_data(struct schema *s, const char *action)
 	struct json_object *wrapper, *members, *m;
 	size_t i, n;
 
-	if (!union_t || !json_object_object_get_ex(union_t, "variants", &variants))
-		return NULL;
-	n = json_object_array_length(variants);
+	variants = schema_list(union_t, "variants", &n);
 	for (i = 0; i < n; i++) {
 		var = json_object_array_get_idx(variants, i);
 		if (strcmp(schema_str(var, "case") ?: "", action))
 			continue;
 		/* The variant wraps the action's arguments as "data". */
 		wrapper = schema_entry(s, schema_str(var, "type"));
-		if (!json_object_object_get_ex(wrapper, "members", &members))
-			return NULL;
-		n = json_object_array_length(members);
+		members = schema_list(wrapper, "members", &n);
 		for (i = 0; i < n; i++) {
 			m = json_object_array_get_idx(members, i);
 			if (!strcmp(schema_str(m, "name") ?: "", "data"))
@@ -257,7 +268,7 @@ struct json_object *schema_key_type(struct schema *s, struct json_object *root,
 	while (t && p < end) {
 		const char *dot = memchr(p, '.', end - p);
 		struct member_find f = { 0 };
-		struct json_object *tag;
+		const char *tag = schema_str(t, "tag");
 		char *name, *tagkey;
 		const char *tagval = NULL;
 
@@ -265,9 +276,7 @@ struct json_object *schema_key_type(struct schema *s, struct json_object *root,
 		if (!name)
 			return NULL;
 		/* The tag's value is typed at this level's dotted prefix. */
-		if (json_object_object_get_ex(t, "tag", &tag) &&
-		    asprintf(&tagkey, "%.*s%s", (int)(p - key), key,
-			     json_object_get_string(tag)) >= 0) {
+		if (tag && asprintf(&tagkey, "%.*s%s", (int)(p - key), key, tag) >= 0) {
 			tagval = schema_typed_value(nwords, words, tagkey);
 			free(tagkey);
 		}
@@ -280,43 +289,47 @@ struct json_object *schema_key_type(struct schema *s, struct json_object *root,
 	return t;
 }
 
+/* How deep describe_type() goes: a schema may make a type its own
+ * element (QEMU's never does; a hostile one might). */
+#define DESCRIBE_DEPTH_MAX 8
+
 /* A short name for schema type T: builtins by name, enums by their values,
  * objects by their members, arrays by their element. */
 static void describe_type(struct schema *s, FILE *out,
-			  struct json_object *t)
+			  struct json_object *t, int depth)
 {
 	const char *meta = schema_str(t, "meta-type") ?: "";
 	struct json_object *list;
 	size_t i, n;
 
-	if (!strcmp(meta, "builtin")) {
-		fputs(schema_str(t, "name"), out);
+	if (depth > DESCRIBE_DEPTH_MAX) {
+		fputs("...", out);
+	} else if (!strcmp(meta, "builtin")) {
+		fputs(schema_str(t, "name") ?: "?", out);
 	} else if (!strcmp(meta, "enum") &&
-		   json_object_object_get_ex(t, "values", &list)) {
-		n = json_object_array_length(list);
+		   (list = schema_list(t, "values", &n))) {
 		for (i = 0; i < n; i++)
-			fprintf(out, "%s%s", i ? "|" : "", json_object_get_string(
-					json_object_array_get_idx(list, i)));
+			fprintf(out, "%s%s", i ? "|" : "",
+				schema_list_str(list, i) ?: "?");
 	} else if (!strcmp(meta, "array")) {
 		fputs("array of ", out);
-		describe_type(s, out, schema_entry(s, schema_str(t, "element-type")));
+		describe_type(s, out, schema_entry(s, schema_str(t, "element-type")),
+			      depth + 1);
 	} else if (!strcmp(meta, "alternate") &&
-		   json_object_object_get_ex(t, "members", &list)) {
-		n = json_object_array_length(list);
+		   (list = schema_list(t, "members", &n))) {
 		for (i = 0; i < n; i++) {
 			fputs(i ? " or " : "", out);
 			describe_type(s, out, schema_entry(s, schema_str(
-				json_object_array_get_idx(list, i), "type")));
+				json_object_array_get_idx(list, i), "type")), depth + 1);
 		}
 	} else if (!strcmp(meta, "object") &&
-		   json_object_object_get_ex(t, "members", &list)) {
+		   (list = schema_list(t, "members", &n))) {
 		/* Member names only: they are typed as dotted keys. */
-		n = json_object_array_length(list);
 		fputs("object {", out);
 		for (i = 0; i < n; i++) {
 			struct json_object *m = json_object_array_get_idx(list, i);
 
-			fprintf(out, "%s%s%s", i ? ", " : "", schema_str(m, "name"),
+			fprintf(out, "%s%s%s", i ? ", " : "", schema_str(m, "name") ?: "?",
 				json_object_object_get_ex(m, "default", NULL) ?
 					"?" : "");
 		}
@@ -329,17 +342,14 @@ static void describe_type(struct schema *s, FILE *out,
 static void describe_members(struct schema *s, FILE *out,
 			     struct json_object *obj, const char *indent)
 {
-	struct json_object *list;
 	size_t i, n;
+	struct json_object *list = schema_list(obj, "members", &n);
 
-	if (!json_object_object_get_ex(obj, "members", &list))
-		return;
-	n = json_object_array_length(list);
 	for (i = 0; i < n; i++) {
 		struct json_object *m = json_object_array_get_idx(list, i);
 
-		fprintf(out, "%s%s=", indent, schema_str(m, "name"));
-		describe_type(s, out, schema_entry(s, schema_str(m, "type")));
+		fprintf(out, "%s%s=", indent, schema_str(m, "name") ?: "?");
+		describe_type(s, out, schema_entry(s, schema_str(m, "type")), 0);
 		fputs(json_object_object_get_ex(m, "default", NULL) ?
 		      "  (optional)\n" : "\n", out);
 	}
@@ -355,35 +365,31 @@ bool schema_has_command(struct schema *s, const char *command)
 int schema_describe(struct schema *s, const char *command, FILE *out)
 {
 	struct json_object *cmd = schema_entry(s, command), *args, *variants;
-	struct json_object *members;
-	size_t i, n;
+	size_t i, n, nmembers;
 
 	if (!schema_has_command(s, command))
 		return -ENOENT;
 	args = schema_entry(s, schema_str(cmd, "arg-type"));
-	if (json_object_object_get_ex(args, "members", &members) &&
-	    json_object_array_length(members))
+	schema_list(args, "members", &nmembers);
+	if (nmembers)
 		fprintf(out, "QMP command %s KEY=VALUE...:\n", command);
 	else
 		fprintf(out, "QMP command %s, no arguments\n", command);
 	describe_members(s, out, args, "  ");
-	if (json_object_object_get_ex(args, "variants", &variants)) {
-		n = json_object_array_length(variants);
-		for (i = 0; i < n; i++) {
-			struct json_object *var = json_object_array_get_idx(variants, i);
-			struct json_object *t = schema_entry(s, schema_str(var, "type"));
-			struct json_object *vmembers;
+	variants = schema_list(args, "variants", &n);
+	for (i = 0; i < n; i++) {
+		struct json_object *var = json_object_array_get_idx(variants, i);
+		struct json_object *t = schema_entry(s, schema_str(var, "type"));
 
-			if (!json_object_object_get_ex(t, "members", &vmembers) ||
-			    !json_object_array_length(vmembers))
-				continue;
-			fprintf(out, "  with %s=%s:\n", schema_str(args, "tag"),
-				schema_str(var, "case"));
-			describe_members(s, out, t, "    ");
-		}
+		schema_list(t, "members", &nmembers);
+		if (!nmembers)
+			continue;
+		fprintf(out, "  with %s=%s:\n", schema_str(args, "tag") ?: "?",
+			schema_str(var, "case") ?: "?");
+		describe_members(s, out, t, "    ");
 	}
 	fprintf(out, "Returns: ");
-	describe_type(s, out, schema_entry(s, schema_str(cmd, "ret-type")));
+	describe_type(s, out, schema_entry(s, schema_str(cmd, "ret-type")), 0);
 	fputc('\n', out);
 	return 0;
 }

@@ -26,8 +26,18 @@ int schema_set(struct schema *s, struct json_object *schema);
 
 /* The entry named NAME, borrowed; NULL when there is none (or no schema). */
 struct json_object *schema_entry(struct schema *s, const char *name);
-/* Member KEY of schema entry E as a string; NULL when absent. */
+/*
+ * Member KEY of schema entry E as a string; NULL when absent or not a
+ * string (JSON null included: the schema comes from QEMU, or from
+ * whatever listens on its socket).
+ */
 const char *schema_str(struct json_object *e, const char *key);
+/* Member KEY of E when it is an array (borrowed), else NULL; *N its
+ * length (0 when NULL). */
+struct json_object *schema_list(struct json_object *e, const char *key,
+				size_t *n);
+/* Element I of array LIST as a string; NULL when it is not one. */
+const char *schema_list_str(struct json_object *list, size_t i);
 /* The event names, an array of strings (borrowed); NULL without a schema. */
 struct json_object *schema_events(struct schema *s);
 

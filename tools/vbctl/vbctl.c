@@ -224,48 +224,73 @@ int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what)
 	return vbctl_connection_lost(v, what);
 }
 
-int vbctl_connection_lost(struct vbctl *v, const char *what)
+void vbctl_describe_lost(struct qmp *q, const char *addr, int timeout_ms,
+			 char *buf, size_t len)
 {
-	const char *desc = v->q ? qmp_get_error_desc(v->q) : NULL;
-	char prefix[128] = "";
-	int err;
+	const char *desc = q ? qmp_get_error_desc(q) : NULL;
+	int err = q && qmp_is_broken(q) ? qmp_get_error(q) : -ECONNRESET;
 
-	if (what)
-		snprintf(prefix, sizeof(prefix), "%s: ", what);
-	err = v->q && qmp_is_broken(v->q) ? qmp_get_error(v->q) : -ECONNRESET;
 	if (err == -ETIMEDOUT)
-		return vbctl_error(v, VBCTL_EXIT_CONN,
-				   "%sQEMU at %s did not answer within %g s (busy or stopped? try a longer -t)",
-				   prefix, v->addr, v->timeout_ms / 1000.0);
-	if (err == -ECONNRESET || err == -EPIPE)
-		return vbctl_error(v, VBCTL_EXIT_CONN,
-				   "%slost the connection to QEMU at %s: %s (did QEMU exit?)",
-				   prefix, v->addr, desc ? desc : "connection closed");
-	/* Garbage, an oversize message, an event flood: QEMU (or whatever
-	 * listens there) broke the protocol; the connection is useless. */
-	return vbctl_error(v, VBCTL_EXIT_CONN,
-			   "%sbad data from QEMU at %s: %s (is it a QMP monitor? -v shows the traffic)",
-			   prefix, v->addr, desc ? desc : strerror(-err));
+		snprintf(buf, len, "QEMU at %s did not answer within %g s (busy or stopped? try a longer -t)",
+			 addr, timeout_ms / 1000.0);
+	else if (err == -ECONNRESET || err == -EPIPE)
+		snprintf(buf, len, "lost the connection to QEMU at %s: %s (did QEMU exit?)",
+			 addr, desc ? desc : "connection closed");
+	else	/* Garbage, an oversize message, an event flood: QEMU (or
+		 * whatever listens there) broke the protocol; the
+		 * connection is useless. */
+		snprintf(buf, len, "bad data from QEMU at %s: %s (is it a QMP monitor? -v shows the traffic)",
+			 addr, desc ? desc : strerror(-err));
 }
 
-int vbctl_protocol_error(struct vbctl *v, const char *what,
-			 struct json_object *got, const char *fmt, ...)
+int vbctl_connection_lost(struct vbctl *v, const char *what)
+{
+	char why[512];
+
+	vbctl_describe_lost(v->q, v->addr, v->timeout_ms, why, sizeof(why));
+	if (what)
+		return vbctl_error(v, VBCTL_EXIT_CONN, "%s: %s", what, why);
+	return vbctl_error(v, VBCTL_EXIT_CONN, "%s", why);
+}
+
+void vbctl_describe_bad_data(char *buf, size_t len, const char *addr,
+			     struct json_object *got, const char *fmt,
+			     va_list ap)
 {
 	char why[256], shown[128];
 	const char *text;
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
-	va_end(ap);
 	/* A reply may be megabytes long: show its start. */
 	text = got ? vbctl_json_text(got, false) : "nothing";
 	snprintf(shown, sizeof(shown), "%s", text);
 	if (strlen(text) >= sizeof(shown))
 		memcpy(shown + sizeof(shown) - 4, "...", 4);
-	vbctl_error(v, VBCTL_EXIT_CONN,
-		    "%s: bad data from QEMU at %s: %s, got %s (is it a QMP monitor? -v shows the traffic)",
-		    what, v->addr, why, shown);
+	snprintf(buf, len, "bad data from QEMU at %s: %s, got %s (is it a QMP monitor? -v shows the traffic)",
+		 addr, why, shown);
+}
+
+bool vbctl_json_u64(struct json_object *obj, uint64_t *value)
+{
+	/* json-c keeps a number above INT64_MAX as a uint64; its int64
+	 * view is then INT64_MAX, not negative. */
+	if (!json_object_is_type(obj, json_type_int) ||
+	    json_object_get_int64(obj) < 0)
+		return false;
+	*value = json_object_get_uint64(obj);
+	return true;
+}
+
+int vbctl_protocol_error(struct vbctl *v, const char *what,
+			 struct json_object *got, const char *fmt, ...)
+{
+	char said[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vbctl_describe_bad_data(said, sizeof(said), v->addr, got, fmt, ap);
+	va_end(ap);
+	vbctl_error(v, VBCTL_EXIT_CONN, "%s: %s", what, said);
 	/* Out of step with what it sent, the connection is not used again. */
 	v->q = qmp_unref(v->q);
 	free(v->balloon_path);

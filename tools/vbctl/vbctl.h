@@ -213,6 +213,10 @@ int vbctl_qmp_failed(struct vbctl *v, int rc, const char *what);
  * within -t, or "bad data from QEMU" (garbage, an oversize message, an
  * event flood). WHAT may be NULL. Returns 3. */
 int vbctl_connection_lost(struct vbctl *v, const char *what);
+/* The same report, of the broken connection Q to ADDR (-t TIMEOUT_MS),
+ * into BUF: for the fleet commands, which report it per VM. */
+void vbctl_describe_lost(struct qmp *q, const char *addr, int timeout_ms,
+			 char *buf, size_t len);
 
 /*
  * Says that QEMU at v->addr went away (REASON), drops the connection and
@@ -236,6 +240,14 @@ static inline bool vbctl_wants_reconnect(const struct vbctl *v, bool dflt)
 int vbctl_protocol_error(struct vbctl *v, const char *what,
 			 struct json_object *got, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* Its wording, "bad data from QEMU at ADDR: <FMT, AP>, got ..." into
+ * BUF: the fleet commands report it per VM (fleet_protocol_error). */
+void vbctl_describe_bad_data(char *buf, size_t len, const char *addr,
+			     struct json_object *got, const char *fmt,
+			     va_list ap);
+/* OBJ as a whole number of bytes (an integer >= 0, up to 2^64-1): true
+ * and *VALUE, or false (null, negative, a string, a fraction...). */
+bool vbctl_json_u64(struct json_object *obj, uint64_t *value);
 
 /* Like vbctl_qmp_failed(), but DeviceNotActive (from query-balloon or
  * balloon) is reported as "no balloon device in this VM". */
