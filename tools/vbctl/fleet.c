@@ -18,6 +18,7 @@
 #include <json-c/json.h>
 #include <qmp/qmp.h>
 
+#include "domain-scan.h"
 #include "fleet.h"
 
 struct fleet {
@@ -158,28 +159,75 @@ static int add_domain(struct fleet *f, const char *uri, const char *domain,
 	return vm->name && vm->uri && vm->domain ? 0 : -ENOMEM;
 }
 
+/* The running domains at v->uri, listed in a thread (domain-scan.h) and
+ * waited for at most -t: a libvirtd that does not answer must not hold
+ * up the other targets (the thread is left to finish on its own). The
+ * count with *NAMES, or a negative errno with ERR said. */
+static int list_running(struct vbctl *v, char ***names, char *err, size_t len)
+{
+	int64_t deadline = v->timeout_ms < 0 ? -1 : vbctl_now_ms() + v->timeout_ms;
+	struct domain_scan *s = domain_scan_new(v->uri);
+	int r, n = 0;
+
+	*names = NULL;
+	if (!s) {
+		snprintf(err, len, "out of memory");
+		return -ENOMEM;
+	}
+	r = domain_scan_start(s);
+	if (r < 0)
+		snprintf(err, len, "%s", strerror(-r));
+	while (r == 0) {
+		r = domain_scan_take(s, names, err, len);
+		if (r)
+			break;
+		if (v->interrupted) {
+			r = -EINTR;
+			snprintf(err, len, "interrupted");
+		} else if (deadline >= 0 && vbctl_now_ms() >= deadline) {
+			r = -ETIMEDOUT;
+			snprintf(err, len, "libvirt did not list its domains within %g s (is libvirtd answering? try a longer -t)",
+				 v->timeout_ms / 1000.0);
+		} else {
+			poll(NULL, 0, 10);	/* the listing thread is at work */
+		}
+	}
+	domain_scan_free(s);
+	while (r == 1 && (*names)[n])
+		n++;
+	return r == 1 ? n : r;
+}
+
 /* With -c and no -d: the domains at the URI (shut-off ones too with
  * FLEET_INACTIVE and --all). 0 or an exit status (reported). */
 static int add_all_domains(struct fleet *f, unsigned int flags)
 {
 	struct vbctl *v = f->v;
 	bool inactive_too = v->all && (flags & FLEET_INACTIVE);
-	char **all = NULL, **running = NULL;
+	char **all = NULL, **running = NULL, err[256] = "";
 	struct qmp *scratch = qmp_new();
 	int n, m = 0, i, j, rc = 0;
 
 	if (!scratch)
 		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
-	n = qmp_libvirt_list_domains(scratch, v->uri, inactive_too, &all);
-	if (n >= 0 && inactive_too)
-		m = qmp_libvirt_list_domains(scratch, v->uri, false, &running);
+	if (!qmp_have_libvirt()) {
+		n = -ENOTSUP;
+	} else if (inactive_too) {
+		/* list --all: shut-off domains too, without a time bound */
+		n = qmp_libvirt_list_domains(scratch, v->uri, true, &all);
+		if (n >= 0)
+			m = qmp_libvirt_list_domains(scratch, v->uri, false, &running);
+		if (n < 0 || m < 0)
+			snprintf(err, sizeof(err), "%s", qmp_get_error_desc(scratch));
+	} else {
+		n = list_running(v, &all, err, sizeof(err));
+	}
 	if (n == -ENOTSUP)
 		rc = vbctl_error(v, VBCTL_EXIT_USAGE,
 				 "-c %s: this vbctl was built without libvirt (configure --with-libvirt, with libvirt-dev installed)",
 				 v->uri);
 	else if (n < 0 || m < 0)
-		rc = vbctl_error(v, VBCTL_EXIT_CONN, "-c %s: %s", v->uri,
-				 qmp_get_error_desc(scratch));
+		rc = vbctl_error(v, VBCTL_EXIT_CONN, "-c %s: %s", v->uri, err);
 	for (i = 0; rc == 0 && i < n; i++) {
 		bool active = !inactive_too;
 
