@@ -47,15 +47,15 @@ def FAULT(regex):
 # Which commands (keys of the test's COMMANDS and SLOW) send which request.
 TOP = {"top", "top-json"}
 PROM = {"fleet-prom"}
-FLEET_CMDS = TOP | PROM | {"list", "fleet-query", "fleet-stats", "fleet-set"}
+FLEET_CMDS = TOP | PROM | {"list", "fleet-query", "fleet-stats", "fleet-set", "fleet-set-wait"}
 FIND = {"stats", "qom-list", "qom-get", "qom-set", "qmp-qom", "shell", "doctor",
         "fleet-stats", "check"} | TOP | PROM
 USES = {
     "query-balloon": {"query", "set-wait", "shell", "doctor", "list", "fleet-query",
-                      "check"} | TOP | PROM,
+                      "check", "fleet-set-wait"} | TOP | PROM,
     "query-memory-size-summary": {"set", "set-pct", "set-wait", "doctor", "list",
-                                  "fleet-set", "check"} | TOP | PROM,
-    "balloon": {"set", "set-pct", "set-wait", "fleet-set", "check"},
+                                  "fleet-set", "check", "fleet-set-wait"} | TOP | PROM,
+    "balloon": {"set", "set-pct", "set-wait", "fleet-set", "check", "fleet-set-wait"},
     "qom-list:/machine/peripheral-anon": FIND,
     "qom-list:balloon": {"qom-list", "qom-set"},
     "qom-get:guest-stats-polling-interval": {"stats", "qom-get", "doctor", "fleet-stats",
@@ -360,6 +360,12 @@ CATALOGUE = [
     field("qom-set-error-nulls", "qom-set", lambda c, req: c.send_json(
         {"error": {"class": None, "desc": None}, "id": req.get("id")}), FAIL(r"QMP error")),
     field("status-nulls", "query-status", {"running": None, "status": None}, OK),
+    # A guest that does not move, on a VM whose status is all nulls:
+    # set --wait stops short and says so without a word about the status.
+    (Stream("stuck-status-nulls", replies={"balloon": ret({}),
+                                           "query-status": {"running": None, "status": None}}),
+     {ALL: OK, "fleet-set-wait": FAIL(r"not settled: the guest did not move"),
+      "check": FAIL(r"checks failed")}),
 
     # ---- what doctor and check read of the device's virtio state ---------
     (Stream("virtio-nulls", replies={

@@ -56,6 +56,8 @@ COMMANDS = {
     "fleet-query": ([FLEET, "query"], None, 2 * T),
     "fleet-stats": ([FLEET, "stats"], None, 2 * T + POLL_INTERVAL),
     "fleet-set": ([FLEET, "set", "1G"], None, 2 * T),
+    # events or a poll a second (the events may be garbage: polls then)
+    "fleet-set-wait": ([FLEET, "set", "512M", "--wait", "--timeout", "2"], None, 2 * T + 2),
     "fleet-prom": ([FLEET, "stats", "--format", "prometheus"], None, 2 * T + POLL_INTERVAL),
 }
 # check takes seconds against a good QEMU (stats samples a second apart,

@@ -450,9 +450,12 @@ static void fset_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 		fleet_wake(vm, WAIT_POLL_MS);
 		return;
 	case FSET_STATUS:
+		/* Said only when QEMU says it plainly (null is no answer). */
 		if (json_object_object_get_ex(ret, "running", &running) &&
+		    json_object_is_type(running, json_type_boolean) &&
 		    !json_object_get_boolean(running) &&
-		    json_object_object_get_ex(ret, "status", &m))
+		    json_object_object_get_ex(ret, "status", &m) &&
+		    json_object_is_type(m, json_type_string))
 			snprintf(s->reason, sizeof(s->reason),
 				 "the VM is not running (QEMU status '%s'; 'vbctl qmp cont' resumes a paused VM)",
 				 json_object_get_string(m));
