@@ -48,13 +48,7 @@ bool fleet_get_u64(struct json_object *obj, const char *key, uint64_t *val)
 {
 	struct json_object *m;
 
-	/* json-c reads -1 as 0 through get_uint64: a negative is no size. */
-	if (!json_object_object_get_ex(obj, key, &m) ||
-	    !json_object_is_type(m, json_type_int) ||
-	    json_object_get_int64(m) < 0)
-		return false;
-	*val = json_object_get_uint64(m);
-	return true;
+	return json_object_object_get_ex(obj, key, &m) && vbctl_json_u64(m, val);
 }
 
 void fleet_qom(struct fleet_vm *vm, const char *command, const char *path,
