@@ -4,7 +4,8 @@ every VM has a sample, --json as one object per VM per line, --sort orders
 the rows; on a real terminal (tmux) the table is redrawn in place, follows
 a balloon change and its event, and Ctrl-C ends it. Stats polling is
 turned on where it was off and set back as it was on exit, also where the
-connection was lost. TARGET is the target vbctl set on this run of the VM.
+connection was lost. TARGET is the target vbctl set on this run of the VM. On a terminal too
+narrow or too short for the table, lines are cut and rows counted.
 A QEMU killed and started again under a live top is a row saying it is
 gone, retried with a growing pause and followed again once back."""
 
@@ -114,6 +115,32 @@ try:
     t.is_(term.exit_status(), 0, "Ctrl-C ends top with exit 0")
     t.is_((polling(vms["a.sock"]), polling(vms["b.sock"])), (0, 5),
           "polling set back after the live table")
+
+    # A terminal narrower than the table: each line cut to its width, not
+    # wrapped (a wrapped line would push the frame down); one too short:
+    # the rows that do not fit are counted instead.
+    term = tmuxterm.Term(vbctl_argv() + ["--sockets", glob_all, "top", "-i", "1"],
+                         width=60, height=4)
+    try:
+        screen = term.wait(lambda s: re.search(r"^b\.sock +\d", s, re.M), what="a frame")
+        lines = screen.splitlines()
+        t.ok([l.split()[0] for l in lines[:3]] == ["NAME", "a.sock", "b.sock"]
+             and all(len(l) == 60 for l in lines[1:3]),
+             "a 60-column terminal: three lines cut at 60 columns (%r)" % lines[:3])
+    finally:
+        term.keys("C-c")
+        term.exit_status()
+    term = tmuxterm.Term(vbctl_argv() + ["--sockets", glob_all, "top", "-i", "1"],
+                         width=100, height=3)
+    try:
+        screen = term.wait(lambda s: "more VMs" in s, what="the count of rows left out")
+        lines = screen.splitlines()
+        t.ok(lines[0].startswith("NAME ") and lines[1:] == [
+            "(2 more VMs below: a taller terminal shows them)"],
+             "a 3-line terminal: the header, and how many VMs did not fit (%r)" % lines)
+    finally:
+        term.keys("C-c")
+        term.exit_status()
 
     # QEMU going away under a live top (--json, not a terminal): a row
     # saying it is gone and retrying with a growing pause, then live again

@@ -9,8 +9,12 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -70,7 +74,8 @@ const struct vbctl_cmd vbctl_cmd_top = {
 	"none; see FILES in vbctl(1)), the guest's\n"
 	"FREE and AVAILABLE memory, the AGE of that sample, SWAP (bytes swapped\n"
 	"in plus out) and the last EVENT. On a terminal the table is\n"
-	"redrawn in place every interval until Ctrl-C; otherwise frames are\n"
+	"redrawn in place every interval until Ctrl-C, cut to its width, the\n"
+	"rows that do not fit in its height counted; otherwise frames are\n"
 	"appended. Stats polling is turned on where it is off, and set back as\n"
 	"it was on exit, on every VM where it was changed (connecting again if\n"
 	"need be, within -t; stderr names a VM where that failed). A VM that\n"
@@ -132,6 +137,9 @@ struct top {
 	int64_t next_frame_ms;
 	int frames;
 	int rc;			/* a failed write */
+	/* Redrawn in place: the terminal's width, read for each frame, the
+	 * lines of this frame that fit, and those written and left out. */
+	size_t cols, room, line, left_out;
 };
 
 static void first_frame(struct top *t);
@@ -396,7 +404,64 @@ static void print_json_row(struct top *t, struct fleet_vm *vm,
 	json_object_put(obj);
 }
 
-#define ROW_FORMAT "%-20s %11s %11s %11s %11s %11s %5s %11s  %s%s"
+#define ROW_FORMAT "%-20s %11s %11s %11s %11s %11s %5s %11s  %s"
+
+/* One line of a frame. Redrawn in place, it is cut to the terminal's
+ * width (a wrapped line would push the frame down), and the lines past its
+ * height are left out and counted, as top(1) does. */
+static void __attribute__((format(printf, 2, 3)))
+frame_line(struct top *t, const char *fmt, ...)
+{
+	char buf[1024];
+	size_t len;
+	va_list ap;
+
+	if (t->line >= t->room) {
+		t->left_out++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	len = strlen(buf);
+	if (len > t->cols) {
+		len = t->cols;
+		/* Not in the middle of a UTF-8 character. */
+		while (len > 0 && ((unsigned char)buf[len] & 0xc0) == 0x80)
+			len--;
+	}
+	fwrite(buf, 1, len, t->v->out);
+	fputs(t->redraw ? "\033[K\n" : "\n", t->v->out);
+	t->line++;
+}
+
+/* A frame of LINES lines: on a terminal, what fits in it, with the
+ * last line (the cursor's) kept free and, when some must be left out,
+ * one line to say so. */
+static void frame_begin(struct top *t, size_t lines)
+{
+	struct winsize ws;
+
+	t->line = t->left_out = 0;
+	t->cols = t->room = SIZE_MAX;
+	if (t->redraw && ioctl(fileno(t->v->out), TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_row > 2 && ws.ws_col > 0) {
+		t->cols = ws.ws_col;
+		t->room = ws.ws_row - 1;
+		if (lines > t->room)
+			t->room--;
+	}
+}
+
+static void frame_end(struct top *t)
+{
+	if (t->left_out) {
+		t->room = SIZE_MAX;
+		frame_line(t, "(%zu more VM%s below: a taller terminal shows %s)",
+			   t->left_out, t->left_out == 1 ? "" : "s",
+			   t->left_out == 1 ? "it" : "them");
+	}
+}
 
 static void print_frame(struct top *t)
 {
@@ -406,10 +471,9 @@ static void print_frame(struct top *t)
 	struct fleet_vm *vm;
 	FILE *out = t->v->out;
 	/* Redrawn in place: over the last frame, each line cleared to its
-	 * end, and what is left below cleared at the end. (Clearing the
-	 * whole screen first would flicker, and terminals like tmux keep
-	 * every cleared screen in their scrollback.) */
-	const char *eol = t->redraw ? "\033[K\n" : "\n";
+	 * end (frame_line), and what is left below cleared at the end.
+	 * (Clearing the whole screen first would flicker, and terminals like
+	 * tmux keep every cleared screen in their scrollback.) */
 
 	order = calloc(n, sizeof(*order));
 	if (!order) {
@@ -426,8 +490,9 @@ static void print_frame(struct top *t)
 			fputs(t->frames ? "\033[H" : "\033[H\033[2J", out);
 		else if (t->frames)
 			fputc('\n', out);
-		fprintf(out, ROW_FORMAT, "NAME", "BOOT", "ACTUAL", "TARGET", "FREE",
-			"AVAILABLE", "AGE", "SWAP", "EVENT", eol);
+		frame_begin(t, n + 1);
+		frame_line(t, ROW_FORMAT, "NAME", "BOOT", "ACTUAL", "TARGET", "FREE",
+			   "AVAILABLE", "AGE", "SWAP", "EVENT");
 	}
 	for (i = 0; i < n; i++) {
 		vm = fleet_vm(t->f, order[i]);
@@ -437,27 +502,29 @@ static void print_frame(struct top *t)
 			continue;
 		}
 		if (lost_state(t, vm, row, state, sizeof(state))) {
-			fprintf(out, "%-20s %s: %s%s", vm->name, state,
-				row->lost_why, eol);
+			frame_line(t, "%-20s %s: %s", vm->name, state,
+				   row->lost_why);
 			continue;
 		}
 		if (vm->status && vm->why[0]) {
-			fprintf(out, "%-20s %s%s", vm->name, vm->why, eol);
+			frame_line(t, "%-20s %s", vm->name, vm->why);
 			continue;
 		}
 		if (age_of(row) < 0)
 			snprintf(age, sizeof(age), "-");
 		else
 			snprintf(age, sizeof(age), "%llds", (long long)age_of(row));
-		fprintf(out, ROW_FORMAT, vm->name,
+		frame_line(t, ROW_FORMAT, vm->name,
 			vbctl_size_cell(row->boot ? row->boot : STAT_UNSET, c[0], sizeof(c[0])),
 			vbctl_size_cell(row->have_actual ? row->actual : STAT_UNSET, c[1], sizeof(c[1])),
 			vbctl_size_cell(row->target ? row->target : STAT_UNSET, c[2], sizeof(c[2])),
 			vbctl_size_cell(stat_of(row, QMP_STAT_FREE_MEMORY), c[3], sizeof(c[3])),
 			vbctl_size_cell(stat_of(row, QMP_STAT_AVAILABLE_MEMORY), c[4], sizeof(c[4])),
 			age, vbctl_size_cell(swap_of(row), c[5], sizeof(c[5])),
-			row->event[0] ? row->event : "-", eol);
+			   row->event[0] ? row->event : "-");
 	}
+	if (!t->v->json)
+		frame_end(t);
 	if (t->redraw && !t->v->json)
 		fputs("\033[J", out);
 	if (vbctl_print_flush(t->v))
