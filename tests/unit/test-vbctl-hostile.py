@@ -6,7 +6,9 @@ sanitizer report, no "(null)", the -t deadline kept within a small margin,
 bounded memory, one "vbctl: " line per error, and the exit status and
 message the catalogue expects (3 and a message naming the fault for
 protocol and connection faults). Then command lines whose numbers cannot
-be sent as they are: usage errors, nothing sent."""
+be sent as they are: usage errors, nothing sent; and vbctl auto (which
+runs until interrupted) against the streams with a bad size, boot memory
+or polling interval: never adopted, exit 3."""
 
 import os
 import re
@@ -305,6 +307,33 @@ with FakeQmp("good") as server:
     t.ok(r.rc == 0 and sent("balloon") and
          sent("balloon")[-1]["arguments"]["value"] == 18446744073709551615,
          "qmp balloon value=18446744073709551615: 2^64-1 is sent as it is")
+
+# vbctl auto runs until interrupted: not in the matrix. A VM whose
+# size, boot memory or polling interval is not a whole number is never
+# adopted (no policy on a made-up 0), and auto says why and exits 3; the
+# good stream is adopted with its real figures.
+AUTO = ["auto", "--dry-run", "--host-budget", "1G", "--no-table"]
+for name, what in (("actual-negative", '"actual"'), ("actual-null", '"actual"'),
+                   ("actual-string", '"actual"'), ("actual-float", '"actual"'),
+                   ("actual-missing", '"actual"'),
+                   ("base-memory-negative", '"base-memory"'),
+                   ("base-memory-null", '"base-memory"'),
+                   ("polling-negative", "guest-stats-polling-interval"),
+                   ("polling-null", "guest-stats-polling-interval")):
+    with FakeQmp(name) as server:
+        r = run_vbctl(server.sock, AUTO, None, 2 * T)
+    t.ok(r.rc == 3 and "bad data from QEMU" in r.err and what in r.err
+         and "sock adopted:" not in r.out and not r.interrupted,
+         "auto against %s: not adopted, exit 3, names %s" % (name, what))
+    if r.rc != 3:
+        t.diag(repr((r.rc, r.out, r.err)))
+with FakeQmp("good") as server:
+    r = run_vbctl(server.sock, AUTO, None, 2 * T)
+t.ok(r.interrupted and r.rc == 0
+     and "adopted: boot 2048 MiB, balloon at 1024 MiB" in r.out,
+     "auto against the good stream: adopted with its figures, ends 0 on SIGINT")
+if not r.interrupted or r.rc != 0:
+    t.diag(repr((r.rc, r.out, r.err)))
 
 t.diag("%.0f s" % (time.monotonic() - started))
 sys.exit(t.done())

@@ -374,22 +374,21 @@ static void adopt(struct autopilot *ap, struct fleet_vm *vm, struct auto_vm *a)
 	fleet_wake(vm, ap->interval_ms);
 }
 
-/* The number KEY of the reply to COMMAND, in *OUT; false when there is
- * none (a QMP error, or no KEY): the VM is done then, with the reason. */
+/* The size KEY of the reply to COMMAND, in *OUT; false when there is
+ * none (a QMP error, or no KEY that is a whole number of bytes: bad data
+ * from QEMU, status 3): the VM is done then, with the reason. */
 static bool reply_u64(struct fleet_vm *vm, int rc, struct json_object *ret,
 		      const char *command, const char *key, uint64_t *out)
 {
-	struct json_object *val;
-
 	if (rc) {
 		fleet_qmp_error(vm, command);
 		return false;
 	}
-	if (!json_object_object_get_ex(ret, key, &val)) {
-		fleet_finish(vm, VBCTL_EXIT_FAIL, "%s has no %s", command, key);
+	if (!fleet_get_u64(ret, key, out)) {
+		fleet_protocol_error(vm, ret, "%s: no \"%s\" as a whole number of bytes",
+				     command, key);
 		return false;
 	}
-	*out = json_object_get_uint64(val);
 	return true;
 }
 
@@ -446,6 +445,10 @@ static void auto_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 	case T_GET_POLLING:
 		if (rc)
 			return fleet_qmp_error(vm, "reading the stats polling interval");
+		if (!json_object_is_type(ret, json_type_int) ||
+		    json_object_get_int64(ret) < 0)
+			return fleet_protocol_error(vm, ret, "qom-get %s: not a polling interval in seconds",
+						    "guest-stats-polling-interval");
 		a->orig_polling = json_object_get_int64(ret);
 		if (a->orig_polling == want) {
 			fleet_send(vm, "query-balloon", NULL, T_ADOPT_QUERY);
@@ -482,14 +485,16 @@ static void auto_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 			/* A step's question QEMU refused: say it once, go on
 			 * with what we know (the policy sees the age). */
 			qmp_clear_error(vm->q);
-		} else if (tag == T_QUERY &&
-			   json_object_object_get_ex(ret, "actual", &val)) {
-			a->actual = json_object_get_uint64(val);
+		} else if (tag == T_QUERY) {
+			reply_u64(vm, 0, ret, "query-balloon", "actual", &a->actual);
 		} else if (tag == T_STATS) {
 			a->st_known = stats_from_reply(ret, &a->st) == 0;
-		} else if (tag == T_STATUS &&
-			   json_object_object_get_ex(ret, "running", &val)) {
-			a->running = json_object_get_boolean(val);
+		} else if (tag == T_STATUS) {
+			if (json_object_object_get_ex(ret, "running", &val) &&
+			    json_object_is_type(val, json_type_boolean))
+				a->running = json_object_get_boolean(val);
+			else
+				fleet_protocol_error(vm, ret, "query-status: no \"running\" as true or false");
 		}
 		maybe_step(ap);
 		return;
@@ -503,8 +508,7 @@ static void auto_reply(struct fleet_vm *vm, void *data, int tag, int rc,
 	case T_SPIKE_QUERY:
 		if (rc) {
 			qmp_clear_error(vm->q);
-		} else if (json_object_object_get_ex(ret, "actual", &val)) {
-			a->actual = json_object_get_uint64(val);
+		} else if (reply_u64(vm, 0, ret, "query-balloon", "actual", &a->actual)) {
 			spike_check(ap, vm, a);
 		}
 		return;
@@ -545,7 +549,6 @@ static void auto_event(struct fleet_vm *vm, void *data, struct json_object *ev)
 	struct autopilot *ap = data;
 	struct auto_vm *a = &ap->vms[vm->index];
 	const char *name = qmp_event_name(ev);
-	struct json_object *val;
 
 	if (!a->adopted || !name)
 		return;
@@ -554,8 +557,8 @@ static void auto_event(struct fleet_vm *vm, void *data, struct json_object *ev)
 	} else if (strcmp(name, "RESUME") == 0) {
 		a->running = true;
 	} else if (strcmp(name, "BALLOON_CHANGE") == 0 &&
-		   json_object_object_get_ex(qmp_event_data(ev), "actual", &val)) {
-		a->actual = json_object_get_uint64(val);
+		   fleet_get_u64(qmp_event_data(ev), "actual", &a->actual)) {
+		/* (one with no good size waits for the next query-balloon) */
 		spike_check(ap, vm, a);
 	}
 }
