@@ -203,12 +203,19 @@ try:
     hung.listen(8)
     hung_uri = "qemu+unix:///session?socket=%s/hung-libvirtd" % fleet_dir
     r = run(["-t", "2", "--sockets", both, "-c", hung_uri, "query"], timeout=30)
-    hung.close()
     check(t, r, 3, "query with a libvirtd that does not answer")
     t.ok(re.search(r"^a\.sock +\d", r.out, re.M) and re.search(r"^b\.sock +\d", r.out, re.M)
          and "-c %s: libvirt did not list its domains within 2 s" % hung_uri in r.err
          and r.seconds < 2 + 2.5,
          "the socket VMs answer within one -t; a line names the URI (%.1f s)" % r.seconds)
+    r = run(["-t", "2", "--all", "--sockets", both, "-c", hung_uri, "list"], timeout=30)
+    hung.close()
+    check(t, r, 3, "list --all with a libvirtd that does not answer")
+    t.ok(re.search(r"^a\.sock +running", r.out, re.M)
+         and re.search(r"^b\.sock +running", r.out, re.M)
+         and "-c %s: libvirt did not list its domains within 2 s" % hung_uri in r.err
+         and r.seconds < 2 + 2.5,
+         "list --all (shut-off domains too): the same bound (%.1f s)" % r.seconds)
     env = dict(os.environ, VBCTL_SOCKETS=both)
     r = run(["query"], env=env)
     check(t, r, 0, "VBCTL_SOCKETS names the fleet")

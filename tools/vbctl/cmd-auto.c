@@ -985,7 +985,7 @@ static int run_auto(struct vbctl *v, int argc, char **argv)
 	}
 
 	if (v->uri) {
-		ap.scan = domain_scan_new(v->uri);
+		ap.scan = domain_scan_new(v->uri, false);
 		if (!ap.scan) {
 			rc = vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
 			goto out;

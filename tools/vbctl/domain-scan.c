@@ -21,6 +21,7 @@ struct domain_scan {
 	pthread_mutex_t lock;
 	int refs;		/* the owner's, and a listing's under way */
 	char *uri;
+	bool inactive;		/* shut-off domains too */
 	bool running;		/* a listing is under way */
 	bool done;		/* its result is here, not taken yet */
 	int rc;			/* the count, or a negative errno */
@@ -48,7 +49,7 @@ static void *list_domains(void *arg)
 	struct domain_scan *s = arg;
 	struct qmp *scratch = qmp_new();
 	char **names = NULL;
-	int rc = scratch ? qmp_libvirt_list_domains(scratch, s->uri, false, &names) :
+	int rc = scratch ? qmp_libvirt_list_domains(scratch, s->uri, s->inactive, &names) :
 		-ENOMEM;
 
 	pthread_mutex_lock(&s->lock);
@@ -66,7 +67,7 @@ static void *list_domains(void *arg)
 	return NULL;
 }
 
-struct domain_scan *domain_scan_new(const char *uri)
+struct domain_scan *domain_scan_new(const char *uri, bool inactive)
 {
 	struct domain_scan *s = calloc(1, sizeof(*s));
 
@@ -79,6 +80,7 @@ struct domain_scan *domain_scan_new(const char *uri)
 	}
 	pthread_mutex_init(&s->lock, NULL);
 	s->refs = 1;
+	s->inactive = inactive;
 	return s;
 }
 

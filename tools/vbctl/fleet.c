@@ -153,14 +153,15 @@ static int add_domain(struct fleet *f, const char *uri, const char *domain,
 	return vm->name && vm->uri && vm->domain ? 0 : -ENOMEM;
 }
 
-/* The running domains at v->uri, listed in a thread (domain-scan.h) and
- * waited for at most -t: a libvirtd that does not answer must not hold
- * up the other targets (the thread is left to finish on its own). The
- * count with *NAMES, or a negative errno with ERR said. */
-static int list_running(struct vbctl *v, char ***names, char *err, size_t len)
+/* The running domains at v->uri (all of them with INACTIVE), listed in a
+ * thread (domain-scan.h) and waited for until DEADLINE (ms, -1: none): a
+ * libvirtd that does not answer must not hold up the other targets (the
+ * thread is left to finish on its own). The count with *NAMES, or a
+ * negative errno with ERR said. */
+static int list_domains(struct vbctl *v, bool inactive, int64_t deadline,
+			char ***names, char *err, size_t len)
 {
-	int64_t deadline = v->timeout_ms < 0 ? -1 : vbctl_now_ms() + v->timeout_ms;
-	struct domain_scan *s = domain_scan_new(v->uri);
+	struct domain_scan *s = domain_scan_new(v->uri, inactive);
 	int r, n = 0;
 
 	*names = NULL;
@@ -199,22 +200,16 @@ static int add_all_domains(struct fleet *f, unsigned int flags)
 	struct vbctl *v = f->v;
 	bool inactive_too = v->all && (flags & FLEET_INACTIVE);
 	char **all = NULL, **running = NULL, err[256] = "";
-	struct qmp *scratch = qmp_new();
+	int64_t deadline = v->timeout_ms < 0 ? -1 : vbctl_now_ms() + v->timeout_ms;
 	int n, m = 0, i, j, rc = 0;
 
-	if (!scratch)
-		return vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
 	if (!qmp_have_libvirt()) {
 		n = -ENOTSUP;
-	} else if (inactive_too) {
-		/* list --all: shut-off domains too, without a time bound */
-		n = qmp_libvirt_list_domains(scratch, v->uri, true, &all);
-		if (n >= 0)
-			m = qmp_libvirt_list_domains(scratch, v->uri, false, &running);
-		if (n < 0 || m < 0)
-			snprintf(err, sizeof(err), "%s", qmp_get_error_desc(scratch));
 	} else {
-		n = list_running(v, &all, err, sizeof(err));
+		/* list --all: which of them run, within the same -t */
+		n = list_domains(v, inactive_too, deadline, &all, err, sizeof(err));
+		if (n >= 0 && inactive_too)
+			m = list_domains(v, false, deadline, &running, err, sizeof(err));
 	}
 	if (n == -ENOTSUP)
 		rc = vbctl_error(v, VBCTL_EXIT_USAGE,
@@ -232,7 +227,6 @@ static int add_all_domains(struct fleet *f, unsigned int flags)
 	}
 	qmp_strv_free(all);
 	qmp_strv_free(running);
-	qmp_unref(scratch);
 	return rc;
 }
 
