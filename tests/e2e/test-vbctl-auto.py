@@ -9,7 +9,8 @@ over the budget lasts longer than the reaction time measured here (bound:
 REACTION_LIMIT); on SIGTERM every balloon is back at its boot size and
 stats polling as it was. Then auto -s on one guest whose QEMU is killed:
 the VM is dropped, auto goes on, and a QEMU started again on the same
-socket is adopted again."""
+socket is adopted again. Last, auto started over a glob that matches no
+socket yet waits, and adopts the VM whose socket appears."""
 
 import json
 import os
@@ -206,5 +207,26 @@ with Fleet(N, mem="512M") as fleet:
     while fleet.actuals()[0] != BOOT and time.monotonic() < deadline:
         time.sleep(0.1)
     t.is_(fleet.actuals()[0], BOOT, "the new QEMU's balloon restored on exit")
+
+    # -- started before any VM: a glob that matches nothing yet ------------
+    late = os.path.join(fleet.dir, "late")
+    os.mkdir(late)
+    with open(logpath, "w") as log:
+        p = subprocess.Popen(vbctl_argv() + ["--sockets", late + "/*.sock", "--json", "auto",
+                                             "--host-budget", "384M",
+                                             "--guest-reserve", "64M"],
+                             stdout=log, stderr=subprocess.PIPE, text=True)
+        ev = wait_events(logpath, lambda ev: any(e["event"] == "waiting" for e in ev))
+        t.ok([e["event"] for e in ev] == ["waiting"] and p.poll() is None,
+             "auto over a glob that matches nothing yet: says it waits, and runs")
+        os.symlink(sock, os.path.join(late, "vm.sock"))
+        ev = wait_events(logpath, lambda ev: any(e["event"] == "adopt" for e in ev))
+        t.ok([e.get("vm") for e in ev if e["event"] == "adopt"] == ["vm.sock"],
+             "a VM whose socket shows up later is adopted")
+        p.send_signal(signal.SIGTERM)
+        err = p.communicate(timeout=30)[1]
+    t.is_(p.returncode, 0, "exits 0 on SIGTERM")
+    if err:
+        t.diag(err)
 
 sys.exit(t.done())

@@ -233,6 +233,18 @@ void auto_log_scan_error(struct autopilot *ap, const char *why)
 		 ap->v->uri, why);
 }
 
+void auto_log_waiting(struct autopilot *ap)
+{
+	const struct vbctl *v = ap->v;
+	struct json_object *obj = log_object("waiting", NULL);
+
+	log_line(ap, obj, "no VM yet: waiting for %s%s%s%s%s to show one",
+		 v->sockets ? "a socket matching '" : "",
+		 v->sockets ? v->sockets : "", v->sockets ? "'" : "",
+		 v->sockets && v->uri ? " or " : "",
+		 v->uri ? "a running domain at the URI" : "");
+}
+
 void auto_log_exit(struct autopilot *ap, struct fleet_vm *vm,
 		   const struct auto_vm *a)
 {

@@ -94,6 +94,8 @@ void auto_log_adopt(struct autopilot *ap, struct fleet_vm *vm,
 void auto_log_drop(struct autopilot *ap, struct fleet_vm *vm, bool adopted);
 /* Listing the domains at -c URI failed: WHY. */
 void auto_log_scan_error(struct autopilot *ap, const char *why);
+/* Started before any VM: what auto watches for them. */
+void auto_log_waiting(struct autopilot *ap);
 /* A step's decision D for VM: logged when it changes something or is a
  * new reason to stand still (steady states are logged once). */
 void auto_log_decision(struct autopilot *ap, struct fleet_vm *vm,

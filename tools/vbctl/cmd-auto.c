@@ -94,7 +94,8 @@ const struct vbctl_cmd vbctl_cmd_auto = {
 	"-c URI); each is adopted once it answers and dropped when it goes\n"
 	"away, and every 5 s the globs are read again and the URI's running\n"
 	"domains listed, for new VMs and VMs that came back; with every VM\n"
-	"gone it waits for them. On Ctrl-C or SIGTERM every balloon is put\n"
+	"gone it waits for them (with a glob or a URI, it may start before\n"
+	"any VM exists). On Ctrl-C or SIGTERM every balloon is put\n"
 	"back to its size at adoption and polling to its old interval, unless\n"
 	"--keep. On a terminal a live table shows every VM and the last\n"
 	"decisions; with --json, one JSON object per line. docs/autopilot.md\n"
@@ -608,11 +609,17 @@ static int grow_vms(struct autopilot *ap)
  * path or a domain, whose connection was lost (a rescan tries it again),
  * or any VM while new ones can join (socket globs, a URI without -d). A
  * -s or -d never reached is a mistake to report, not to wait for. */
+/* VMs can join: globs are read again, a URI's domains listed again. */
+static bool watching(const struct vbctl *v)
+{
+	return v->sockets || (v->uri && !v->ndomains);
+}
+
 static bool may_come_back(const struct autopilot *ap, const struct fleet_vm *vm)
 {
 	const struct vbctl *v = ap->v;
 
-	if (v->sockets || (v->uri && !v->ndomains))
+	if (watching(v))
 		return true;
 	return ap->vms[vm->index].adopted && vm->status == VBCTL_EXIT_CONN &&
 		(vm->domain || (strncmp(vm->addr, "tcp:", 4) != 0 &&
@@ -691,7 +698,7 @@ static void auto_tick(struct fleet *f, void *data)
 		json_object_put(args);
 		ap->round_open = true;
 	}
-	if (!alive) {
+	if (!alive && !watching(ap->v)) {
 		/* Nothing to manage and nothing that can come back. */
 		fleet_stop(f);
 		return;
@@ -974,11 +981,12 @@ static int run_auto(struct vbctl *v, int argc, char **argv)
 	rc = parse_options(&ap, argc, argv);
 	if (rc)
 		goto out;
-	rc = fleet_open(v, 0, &ap.f, &status);
+	/* Globs and a URI are watched: auto may start before any VM. */
+	rc = fleet_open(v, FLEET_WATCH, &ap.f, &status);
 	if (rc)
 		goto out;
 	ap.nvms = fleet_count(ap.f);
-	ap.vms = calloc(ap.nvms, sizeof(*ap.vms));
+	ap.vms = calloc(ap.nvms ? ap.nvms : 1, sizeof(*ap.vms));
 	if (!ap.vms) {
 		rc = vbctl_error(v, VBCTL_EXIT_FAIL, "out of memory");
 		goto out;
@@ -998,6 +1006,8 @@ static int run_auto(struct vbctl *v, int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, &old_term);
 
+	if (!ap.nvms)
+		auto_log_waiting(&ap);
 	run_ops.tick_ms = ap.interval_ms;
 	ap.rescan_ms = vbctl_now_ms() + RESCAN_MS;
 	/* Runs until interrupted: VMs that go away may come back and new

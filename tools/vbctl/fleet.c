@@ -309,13 +309,14 @@ int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
 			goto nomem;
 		for (pattern = strtok_r(globs, ":", &save); pattern;
 		     pattern = strtok_r(NULL, ":", &save)) {
-			r = add_glob(f, pattern, false);
+			r = add_glob(f, pattern, flags & FLEET_WATCH);
 			if (r == VBCTL_EXIT_FAIL) {
 				free(globs);
 				fleet_free(f);
 				return r;
 			}
-			*status = fleet_worse(*status, r);
+			if (!(flags & FLEET_WATCH))
+				*status = fleet_worse(*status, r);
 		}
 		free(globs);
 	}
@@ -333,7 +334,7 @@ int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
 			fleet_free(f);
 			return r;
 		}
-		if (!f->nvms && !v->naddrs && !v->sockets) {
+		if (!f->nvms && !v->naddrs && !v->sockets && !(flags & FLEET_WATCH)) {
 			fleet_free(f);
 			return vbctl_error(v, VBCTL_EXIT_CONN,
 					   "-c %s: no %sdomains there (virsh -c %s list --all lists them)",
@@ -344,7 +345,8 @@ int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
 	if (!v->naddrs && !v->sockets && !v->uri && v->addr &&
 	    add_vm(f, v->addr) < 0)
 		goto nomem;
-	if (f->nvms == 0) {
+	if (f->nvms == 0 && !((flags & FLEET_WATCH) && (v->sockets || v->uri) &&
+			      !v->naddrs && !v->ndomains && *status == VBCTL_EXIT_OK)) {
 		fleet_free(f);
 		return *status ? *status :
 			vbctl_error(v, VBCTL_EXIT_USAGE,

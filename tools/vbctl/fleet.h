@@ -91,6 +91,10 @@ struct fleet_ops {
 
 /* fleet_open() flags. */
 #define FLEET_INACTIVE	(1u << 0)	/* --all lists shut-off domains too */
+/* The caller watches for VMs (fleet_rescan, fleet_rescan_domains): a glob
+ * that matches nothing yet, or a URI with no running domain yet, is no
+ * error, and the fleet may start empty. */
+#define FLEET_WATCH	(1u << 1)
 
 /*
  * The fleet the global options name: every -s ADDR, the sockets matching
@@ -99,8 +103,8 @@ struct fleet_ops {
  * every running domain (--all with FLEET_INACTIVE: every domain; shut-off
  * ones are rows marked inactive that fail as "not running"). A glob that
  * matches no socket is reported and counts as a failure (*status 3), the
- * other targets still run. Returns 0 with *fp set, or an exit status
- * (nothing to run).
+ * other targets still run (with FLEET_WATCH, it is waited for). Returns 0
+ * with *fp set, or an exit status (nothing to run).
  */
 int fleet_open(struct vbctl *v, unsigned int flags, struct fleet **fp,
 	       int *status);
