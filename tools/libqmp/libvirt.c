@@ -62,6 +62,7 @@ QMP_EXPORT int qmp_libvirt_list_domains(struct qmp *q, const char *uri,
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <libvirt/libvirt.h>
@@ -110,6 +111,38 @@ static int start_thread(void *(*fn)(void *), void *arg)
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
+}
+
+/*
+ * libvirt writes to its connection (a socket, or the pipe to ssh for
+ * qemu+ssh://) from whichever thread calls it; when the peer is gone (ssh
+ * killed by the same Ctrl-C as vbctl, say) that write raises SIGPIPE,
+ * which kills the caller's process. libqmp's own threads block every
+ * signal; around the calls it makes in the caller's thread (closing a
+ * channel, listing domains), SIGPIPE is blocked and, if raised, taken
+ * back, so the call fails with EPIPE instead. The caller's handling of
+ * SIGPIPE (a closed stdout) is left as it was.
+ */
+static void sigpipe_hold(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+static void sigpipe_release(const sigset_t *old)
+{
+	static const struct timespec now = { 0, 0 };
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	if (!sigismember(old, SIGPIPE))
+		while (sigtimedwait(&set, NULL, &now) == SIGPIPE)
+			;
+	pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 static void start_event_loop(void)
@@ -593,10 +626,12 @@ int qmp_libvirt_take(struct qmp_libvirt *lv, struct json_object **msg,
 
 void qmp_libvirt_close(struct qmp_libvirt *lv)
 {
+	sigset_t old;
 	int cb;
 
 	if (!lv)
 		return;
+	sigpipe_hold(&old);
 	pthread_mutex_lock(&lv->lock);
 	lv->closing = true;
 	pthread_cond_signal(&lv->wake);
@@ -607,6 +642,7 @@ void qmp_libvirt_close(struct qmp_libvirt *lv)
 	if (cb >= 0)
 		virConnectDomainQemuMonitorEventDeregister(lv->conn, cb);
 	lv_unref(lv);
+	sigpipe_release(&old);
 }
 
 QMP_EXPORT bool qmp_have_libvirt(void)
@@ -630,17 +666,22 @@ QMP_EXPORT int qmp_libvirt_list_domains(struct qmp *q, const char *uri,
 	virDomainPtr *doms = NULL;
 	virConnectPtr conn;
 	char desc[256];
+	sigset_t old;
 	int i, n;
 
 	*names = NULL;
 	pthread_once(&event_loop_once, start_event_loop);
+	sigpipe_hold(&old);
 	conn = conn_get(uri, desc, sizeof(desc));
-	if (!conn)
+	if (!conn) {
+		sigpipe_release(&old);
 		return qmp_fail(q, -ECONNREFUSED, "%s", desc);
+	}
 	n = virConnectListAllDomains(conn, &doms, flags);
 	if (n < 0) {
 		snprintf(desc, sizeof(desc), "%s", last_error());
 		conn_put(conn);
+		sigpipe_release(&old);
 		return qmp_fail(q, -EIO, "cannot list the domains at %s: %s",
 				uri, desc);
 	}
@@ -652,6 +693,7 @@ QMP_EXPORT int qmp_libvirt_list_domains(struct qmp *q, const char *uri,
 	}
 	free(doms);
 	conn_put(conn);
+	sigpipe_release(&old);
 	if (!*names)
 		return -ENOMEM;
 	qsort(*names, (size_t)n, sizeof(**names), compare_names);
