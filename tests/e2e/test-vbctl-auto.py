@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__) + "/../lib")
-from guest import Tap, require_guest  # noqa: E402
+from qemutest import Tap, require_guest  # noqa: E402
 from scenario import Fleet, run_scenario, MiB  # noqa: E402
 from vbtest import vbctl_argv  # noqa: E402
 

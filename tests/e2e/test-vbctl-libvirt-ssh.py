@@ -14,13 +14,12 @@ import pwd
 import re
 import select
 import shutil
-import signal
 import socket
 import subprocess
 import time
 
 import libvirttest
-from guest import require_guest, skip_all
+from qemutest import require_guest, skip_all
 from vbtest import Tap
 
 MiB = 1 << 20
@@ -138,21 +137,12 @@ try:
     check(r, 0, "stats over qemu+ssh")
     t.ok(re.search(r"^free-memory +\d+\.\d\d MiB", r.out, re.M), "free memory shown")
 
-    # Events come back over the ssh channel: change the size until the
-    # first BALLOON_CHANGE arrives (the registration races the first set).
-    p = lv.spawn(d + ["-j", "events", "BALLOON_CHANGE"])
-    line, deadline, mib = "", time.monotonic() + 60, 200
-    while not line.startswith("{") and time.monotonic() < deadline:
-        lv.virsh("setmem", "vb1", "%dM" % mib, "--live")
-        mib -= 4
-        ready, _, _ = select.select([p.stdout], [], [], 1)
-        line = p.stdout.readline() if ready else ""
-    os.killpg(p.pid, signal.SIGINT)
-    p.communicate(timeout=30)
+    # Events come back over the ssh channel.
+    line, rc = lv.first_balloon_event(d, "vb1")
     ev = json.loads(line) if line.startswith("{") else {}
     t.ok(ev.get("event") == "BALLOON_CHANGE" and ev.get("data", {}).get("actual", 0) > 128 * MiB,
          "events: BALLOON_CHANGE arrives over qemu+ssh (%r)" % line.strip())
-    t.is_(p.returncode, 0, "events ends with 0 on Ctrl-C")
+    t.is_(rc, 0, "events ends with 0 on Ctrl-C")
 
     # The greeting libqmp makes up for a libvirt domain carries that
     # domain's own QEMU version (query-version), as doctor reports it.

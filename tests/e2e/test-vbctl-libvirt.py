@@ -10,15 +10,11 @@ without a balloon, a libvirt without QEMU monitor passthrough, -d without
 a URI."""
 
 import json
-import os
 import re
-import select
-import signal
-import time
 
 import libvirttest
 import tmuxterm
-from guest import require_guest
+from qemutest import require_guest
 from vbtest import Tap
 
 MiB = 1 << 20
@@ -30,12 +26,6 @@ libvirttest.require_libvirt()
 def check(r, rc, desc):
     if not t.ok(r.rc == rc, "%s: exit %d" % (desc, rc)):
         t.diag(repr(r))
-
-
-def read_line(proc, timeout):
-    """One line of PROC's stdout within TIMEOUT seconds, or ''."""
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    return proc.stdout.readline() if ready else ""
 
 
 lv = libvirttest.Libvirtd().start()
@@ -77,21 +67,11 @@ try:
          "stats --watch --count 2: two fresh samples through libvirt")
 
     # Events: BALLOON_CHANGE through libvirt's QEMU monitor events.
-    p = lv.spawn(d + ["-j", "events", "BALLOON_CHANGE"])
-    # vbctl registers with libvirt for monitor events once it runs: a
-    # change made before is not seen. Change the size until the first
-    # event comes through (each change makes one), at most 30 s.
-    line, size, deadline = "", 200, time.monotonic() + 30
-    while not line and time.monotonic() < deadline:
-        lv.virsh("setmem", "vb1", "%dM" % size, "--live")
-        line = read_line(p, 1.5)    # QEMU sends at most one a second
-        size = 401 - size           # 200, 201, 200, ...
-    os.killpg(p.pid, signal.SIGINT)
-    p.communicate(timeout=30)
+    line, rc = lv.first_balloon_event(d, "vb1")
     ev = json.loads(line) if line.startswith("{") else {}
     t.ok(ev.get("event") == "BALLOON_CHANGE" and ev.get("data", {}).get("actual", 0) > 128 * MiB,
          "events: BALLOON_CHANGE arrives through libvirt (%r)" % line.strip())
-    t.is_(p.returncode, 0, "events ends with 0 on Ctrl-C")
+    t.is_(rc, 0, "events ends with 0 on Ctrl-C")
 
     r = lv.vbctl(d + ["-j", "shell"], input="query\nset 192M --wait\nquery-balloon\n")
     docs = [json.loads(l) for l in r.out.splitlines()]

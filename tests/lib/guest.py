@@ -12,10 +12,7 @@ import subprocess
 import threading
 import time
 
-# require_guest, skip_all and Tap are also imported from here by the vbctl
-# fleet, top, libvirt and auto tests.
 from qemutest import Qemu, require_guest, require_qemu, skip_all
-from qemutest import Tap  # noqa: F401
 
 PROMPT = "guest> "
 BOOT_TIMEOUT = 120      # seconds: TCG on a loaded 2-core machine is slow

@@ -23,6 +23,11 @@ API
       .virsh(*args) -> CompletedProcess
       .vbctl(args, timeout, input="") -> vbtest.Result
       .spawn(args) -> Popen     vbctl for a stream (text pipes, own session)
+      .first_balloon_event(args, domain) -> (line, rc)   vbctl ARGS -j
+                                events BALLOON_CHANGE, DOMAIN's size
+                                changed until the first event comes
+                                through (at most 30 s), then Ctrl-C: its
+                                first line ('' if none) and exit status.
       .define(name, mem_mib=256) -> name   a persistent domain, shut off
       .create(name, mem_mib=256, balloon=True) -> Domain   a transient
                                 domain booting the guest, once its console
@@ -34,6 +39,7 @@ API
 
 import os
 import pwd
+import select
 import shutil
 import signal
 import subprocess
@@ -141,6 +147,21 @@ class Libvirtd:
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True,
                                 start_new_session=True)
+
+    def first_balloon_event(self, args, domain, timeout=30):
+        p = self.spawn(list(args) + ["-j", "events", "BALLOON_CHANGE"])
+        # vbctl registers with libvirt for monitor events once it runs: a
+        # change made before is not seen. Each change makes one event.
+        line, size, deadline = "", 200, time.monotonic() + timeout
+        while not line and time.monotonic() < deadline:
+            self.virsh("setmem", domain, "%dM" % size, "--live")
+            # QEMU sends at most one a second
+            ready, _, _ = select.select([p.stdout], [], [], 1.5)
+            line = p.stdout.readline() if ready else ""
+            size = 401 - size           # 200, 201, 200, ...
+        os.killpg(p.pid, signal.SIGINT)
+        p.communicate(timeout=30)
+        return line, p.returncode
 
     def vbctl(self, args, timeout=60, input=""):
         start = time.monotonic()
